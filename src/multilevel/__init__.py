@@ -1,0 +1,25 @@
+"""multilevel — Bayesian multilevel regression with principled missing-data handling.
+
+>>> import multilevel as ml
+>>> fit = ml.fit("Reaction ~ Days + (Days | Subject)", ml.datasets.load("sleepstudy"), seed=1)
+>>> fit.summary()
+"""
+
+from . import _environment  # noqa: F401  (must run before JAX starts)
+from . import datasets
+from .api import Model, fit, load
+from .errors import (DataError, FormulaSyntaxError, MultilevelError, SamplingError, SpecificationError)
+from .results.diagnostics import ConvergenceWarning
+from .results.fit_result import Fit
+from .spec.priors import (LKJ, Cauchy, Exponential, Flat, Gamma, HalfCauchy, HalfNormal, HalfStudentT,
+                          InverseGamma, LogNormal, Normal, StudentT, Uniform)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Model", "fit", "load", "Fit", "datasets",
+    "Normal", "StudentT", "Cauchy", "Flat", "HalfNormal", "HalfStudentT", "HalfCauchy", "Exponential",
+    "Gamma", "InverseGamma", "LogNormal", "Uniform", "LKJ",
+    "MultilevelError", "FormulaSyntaxError", "SpecificationError", "DataError", "SamplingError",
+    "ConvergenceWarning",
+]

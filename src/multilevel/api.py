@@ -1,0 +1,131 @@
+"""The public entry points: :class:`Model` and :func:`fit`, thin composers of the stages.
+
+``Model(formula, data, ...)`` resolves the formula against the data (every check happens
+here, before compilation); ``Model.fit(...)`` samples and returns a :class:`Fit`. A model's
+compiled sampler is cached, so fitting it again (another seed, the same settings) does not
+compile again.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+
+import pandas as pd
+
+from .backend.numpyro_model import internal_arrays, make_model
+from .results.fit_result import Fit
+from .sampling.config import SamplerConfig
+from .sampling.nuts import compiled_sampler
+from .spec.build import build_model
+from .spec.checks import as_data_frame
+
+
+class ExcludedRowsWarning(UserWarning):
+    """Rows were left out of the analysis (the count and the reason are in the message)."""
+
+
+class Model:
+    """A Bayesian multilevel regression model, resolved against data but not yet sampled.
+
+    Parameters
+    ----------
+    formula : str
+        lme4/brms syntax, e.g. ``"y ~ x1 + x2*x3 + (1 + x1 | g)"``. Binomial outcomes:
+        ``"y | trials(n) ~ ..."`` or ``"cbind(successes, failures) ~ ..."``.
+    data : pandas.DataFrame
+        Never modified.
+    family : str
+        ``"gaussian"`` (default), ``"bernoulli"``, ``"binomial"``, ``"poisson"``; a link may
+        be given as ``"bernoulli(probit)"`` or with ``link=``.
+    priors : dict
+        Overrides of the default priors by class (``"Intercept"``, ``"fixed"``, ``"sd"``,
+        ``"cor"``, ``"residual sd"``) or by parameter name (``"x1"``, ``"sd(x1 | g)"``).
+    center : dict
+        ``{"x": "grand"}`` or ``{"x": "group"}`` (``"group:g"`` names the factor) centres a
+        predictor within the model, without editing the data.
+    reference : dict
+        Reference level of categorical predictors, e.g. ``{"Sector": "Public"}``.
+    parameterization : str or dict
+        ``"auto"`` (chosen per grouping factor from the data), ``"centered"`` or
+        ``"noncentered"``, or a dict per factor.
+    missing : str
+        ``"listwise"``: rows with a missing value in a used column are excluded, with a warning
+        that says how many and why.
+    """
+
+    def __init__(self, formula: str, data, *, family=None, link=None, priors=None, center=None, reference=None,
+                 parameterization="auto", missing="listwise", _quiet: bool = False):
+        frame = as_data_frame(data)
+        self.options = {"family": family, "link": link, "priors": priors, "center": center,
+                        "reference": reference, "parameterization": parameterization, "missing": missing}
+        self.spec, self.data = build_model(formula, frame, **self.options)
+        used = _used_columns(self.spec, frame)
+        self.frame = frame[used].copy()
+        if self.data.excluded_rows and not _quiet:
+            reasons = ", ".join(f"{name}: {count}" for name, count in self.data.exclusion_reasons)
+            warnings.warn(f"{self.data.excluded_rows} of {len(frame)} rows excluded because of missing values "
+                          f"(missing per column: {reasons}); {self.data.n} rows used", ExcludedRowsWarning,
+                          stacklevel=3)
+
+    def fit(self, *, chains: int = 4, warmup: int = 1000, draws: int = 1000, thin: int = 1, seed: int | None = None,
+            target_accept: float = 0.8, max_tree_depth: int = 10, dense_mass: bool = False,
+            progress: bool | None = None, warn: bool = True) -> Fit:
+        """Sample the posterior with NUTS. ``seed`` makes the result bit-identical on rerun."""
+        from .report.progress import SamplingProgress, interactive
+
+        started = time.perf_counter()
+        config = SamplerConfig(chains=chains, warmup=warmup, draws=draws, thin=thin, target_accept=target_accept,
+                               max_tree_depth=max_tree_depth, dense_mass=dense_mass)
+        if seed is None:
+            seed = int.from_bytes(os.urandom(4), "little") >> 1
+        arrays = internal_arrays(self.spec, self.data)
+        sampler = compiled_sampler(self.spec, lambda: make_model(self.spec), arrays, config)
+        reporter = SamplingProgress(chains, enabled=interactive() if progress is None else progress)
+        prepared = time.perf_counter()
+        try:
+            raw = sampler.run(arrays, seed, reporter)
+        finally:
+            reporter.close()
+        timings = dict(raw.timings)
+        timings["prepare"] = prepared - started
+        result = Fit(spec=self.spec, data=self.data, config=config, seed=seed, raw=raw, frame=self.frame,
+                     options=self.options, timings=timings)
+        result.check()
+        timings["total"] = time.perf_counter() - started
+        if warn:
+            from .results.diagnostics import warn as emit
+
+            emit(result.diagnostics)
+            for note in result.environment:
+                warnings.warn(note, RuntimeWarning, stacklevel=2)
+        return result
+
+
+def _used_columns(spec, frame: pd.DataFrame) -> list[str]:
+    from .spec.design import _needed_columns
+
+    names = _needed_columns(spec) | {spec.response.name}
+    if spec.response.trials is not None:
+        names |= spec.response.trials.variables()
+    return [name for name in frame.columns if name in names]
+
+
+_MODEL_OPTIONS = ("family", "link", "priors", "center", "reference", "parameterization", "missing")
+
+
+def fit(formula: str, data, **options) -> Fit:
+    """Resolve and sample in one call: ``fit(formula, data, family=..., chains=..., seed=...)``.
+
+    Model options are those of :class:`Model`; sampler options those of :meth:`Model.fit`.
+    """
+    model_options = {key: options.pop(key) for key in list(options) if key in _MODEL_OPTIONS}
+    return Model(formula, data, **model_options).fit(**options)
+
+
+def load(path) -> Fit:
+    """Load a fit saved with :meth:`Fit.save`."""
+    from .results.persistence import load_fit
+
+    return load_fit(path)

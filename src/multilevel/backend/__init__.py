@@ -1,0 +1,1 @@
+"""ModelSpec → NumPyro model and log density. The only package that knows NumPyro."""

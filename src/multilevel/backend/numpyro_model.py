@@ -1,0 +1,266 @@
+"""ModelSpec → a NumPyro model over internal (standardized) units, and back to the data's units.
+
+Internally the outcome of a Gaussian model is (y − location)/scale, fixed design columns
+are centred (with an intercept) and divided by their SD, and random-effect columns are
+divided by their SD. That is an exact reparameterization: every prior is mapped to the
+internal units (``Prior.scaled`` / ``shifted``) and every draw is mapped back in
+:func:`to_user_units`, so users only ever see the data's units.
+
+The data reach the model as a :class:`ModelArrays` argument (never closed over), so the
+compiled sampler can be reused for new data of the same shapes and the persistent
+compilation cache sees the same program.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+import numpyro
+import numpyro.distributions as dist
+from numpyro.distributions import constraints
+
+from ..spec import priors as P
+from ..spec.families import FamilyName
+from ..spec.model_spec import ModelData, ModelSpec
+from ..spec.prior_assignment import block_cor_key, sd_name
+from .likelihood import log_likelihood
+from .prior_densities import vector_log_prior
+
+
+class ModelArrays(NamedTuple):
+    y: jnp.ndarray
+    trials: jnp.ndarray | None
+    X: jnp.ndarray
+    offset: jnp.ndarray | None
+    Z: tuple
+    group_index: tuple
+
+
+@dataclass(frozen=True)
+class InternalPriors:
+    intercept: P.Prior | None
+    fixed: tuple[P.Prior, ...]
+    sds: tuple[tuple[P.Prior, ...], ...]
+    cor_eta: tuple[float | None, ...]
+    residual: P.Prior | None
+
+
+@dataclass(frozen=True)
+class Absorption:
+    """Which fixed effects become the means of a centered block's group coefficients.
+
+    In a centered block, the group coefficients are sampled as beta_j ~ N(mean, Sigma), with the
+    intercept and the fixed slopes of the same columns as the mean (hierarchical centering).
+    That removes the ridge between a fixed effect and the average of its group deviations.
+    One block at most absorbs the intercept: the centered one with the fewest groups (its mean is
+    the least determined). ``sources[i][k]`` is "intercept", a fixed column index, or None.
+    """
+
+    sources: tuple[tuple, ...]
+    absorbed_fixed: frozenset[int]
+    intercept_absorbed: bool
+
+
+def absorption(spec: ModelSpec) -> Absorption:
+    fixed_index = {name: k for k, name in enumerate(spec.fixed_names)}
+    centered = [i for i, block in enumerate(spec.random) if block.parameterization == "centered"]
+    with_intercept = [i for i in centered if any(c.is_intercept for c in spec.random[i].columns)]
+    intercept_block = (min(with_intercept, key=lambda i: len(spec.random[i].factor.levels))
+                       if spec.intercept and with_intercept else None)
+    sources, used = [], set()
+    for i, block in enumerate(spec.random):
+        row = []
+        for column in block.columns:
+            source = None
+            if i in centered:
+                if column.is_intercept and i == intercept_block:
+                    source = "intercept"
+                elif not column.is_intercept and column.name in fixed_index and fixed_index[column.name] not in used:
+                    source = fixed_index[column.name]
+                    used.add(source)
+            row.append(source)
+        sources.append(tuple(row))
+    return Absorption(tuple(sources), frozenset(used), intercept_block is not None)
+
+
+def internal_priors(spec: ModelSpec) -> InternalPriors:
+    scaling = spec.scaling
+    scale = scaling.outcome_scale if spec.family.name is FamilyName.GAUSSIAN else 1.0
+    location = scaling.outcome_location if spec.family.name is FamilyName.GAUSSIAN else 0.0
+    intercept = None
+    if spec.intercept:
+        intercept = spec.prior_for("Intercept").prior.shifted(-location).scaled(1.0 / scale)
+    fixed = tuple(spec.prior_for(name).prior.scaled(sd / scale)
+                  for name, sd in zip(spec.fixed_names, scaling.column_sds))
+    sds = []
+    cor_eta = []
+    for block, column_sds in zip(spec.random, scaling.random_column_sds):
+        sds.append(tuple(spec.prior_for(sd_name(name, block.factor.name)).prior.for_sd_scaled(sd / scale)
+                         for name, sd in zip(block.column_names, column_sds)))
+        cor_eta.append(spec.prior_for(block_cor_key(block)).prior.eta if block.has_correlations else None)
+    residual = spec.prior_for("residual sd").prior.for_sd_scaled(1.0 / scale) if spec.family.has_residual_sd else None
+    return InternalPriors(intercept, fixed, tuple(sds), tuple(cor_eta), residual)
+
+
+def internal_column_means(spec: ModelSpec) -> np.ndarray:
+    """Fixed columns are centred internally, except those absorbed into a centered block."""
+    means = np.array(spec.scaling.column_means, dtype=float)
+    for k in absorption(spec).absorbed_fixed:
+        means[k] = 0.0
+    return means
+
+
+def internal_arrays(spec: ModelSpec, data: ModelData) -> ModelArrays:
+    """The data in internal units, as NumPy arrays (float64, int32 codes)."""
+    scaling = spec.scaling
+    gaussian = spec.family.name is FamilyName.GAUSSIAN
+    location = scaling.outcome_location if gaussian else 0.0
+    scale = scaling.outcome_scale if gaussian else 1.0
+    y = (data.y - location) / scale
+    X = (data.X - internal_column_means(spec)) / np.asarray(scaling.column_sds) if data.X.shape[1] else data.X
+    Z = tuple(Z / np.asarray(sds) for Z, sds in zip(data.Z, scaling.random_column_sds))
+    offset = None if data.offset is None else data.offset / scale
+    return ModelArrays(y=np.asarray(y, float), trials=None if data.trials is None else np.asarray(data.trials, float),
+                       X=np.asarray(X, float), offset=offset, Z=Z,
+                       group_index=tuple(np.asarray(index, np.int32) for index in data.group_index))
+
+
+def _support(prior: P.Prior):
+    if prior.support == "interval":
+        lower, upper = prior.bounds()
+        power = P.ON_POWER[prior.on]
+        if power == 1:
+            return constraints.interval(lower, upper)
+        # Uniform on a variance/precision: convert the bounds to the SD scale
+        bounds = sorted(abs(b) ** (1.0 / power) if b > 0 else (0.0 if power > 0 else np.inf) for b in (lower, upper))
+        return constraints.interval(bounds[0], bounds[1]) if np.isfinite(bounds[1]) else constraints.greater_than(bounds[0])
+    return constraints.positive
+
+
+def _free(name: str, support, shape=()):
+    return numpyro.sample(name, dist.ImproperUniform(support, (), shape))
+
+
+def make_model(spec: ModelSpec):
+    """The NumPyro model function ``model(arrays: ModelArrays)`` for this spec."""
+    priors = internal_priors(spec)
+    family = spec.family
+    plan = absorption(spec)
+    intercept_log_prior = vector_log_prior([priors.intercept]) if priors.intercept is not None else None
+    fixed_log_prior = vector_log_prior(list(priors.fixed)) if priors.fixed else None
+    sd_log_priors = [vector_log_prior(list(block_priors)) for block_priors in priors.sds]
+    residual_log_prior = vector_log_prior([priors.residual]) if priors.residual is not None else None
+    blocks = spec.random
+    p = len(spec.fixed)
+    scaling = spec.scaling
+    # the intercept prior is stated for the intercept with every predictor centred at its mean
+    shift = np.zeros(p)
+    for k in plan.absorbed_fixed:
+        shift[k] = scaling.column_means[k] / scaling.column_sds[k]
+    free = np.array([k for k in range(p) if k not in plan.absorbed_fixed], dtype=np.int32)
+    all_free = len(free) == p
+    mean_factor = [[None if not isinstance(source, int) else column_sd / scaling.column_sds[source]
+                    for source, column_sd in zip(sources, column_sds)]
+                   for sources, column_sds in zip(plan.sources, scaling.random_column_sds)]
+
+    def model(arrays: ModelArrays):
+        eta = 0.0 if arrays.offset is None else arrays.offset
+        intercept = None
+        coefficients = None
+        if p:
+            coefficients = _free("b", constraints.real, (p,))
+            numpyro.factor("b prior", fixed_log_prior(coefficients))
+            if all_free:
+                eta = eta + arrays.X @ coefficients
+            elif len(free):
+                eta = eta + arrays.X[:, free] @ coefficients[free]
+        if intercept_log_prior is not None:
+            intercept = _free("Intercept", constraints.real)
+            centred = intercept + (jnp.dot(shift, coefficients) if not all_free else 0.0)
+            numpyro.factor("Intercept prior", intercept_log_prior(centred[None]))
+            if not plan.intercept_absorbed:
+                eta = eta + intercept
+        for i, block in enumerate(blocks):
+            count, size = len(block.factor.levels), block.size
+            sd = jnp.stack([_free(f"sd_{i}_{k}", _support(prior)) for k, prior in enumerate(priors.sds[i])])
+            numpyro.factor(f"sd_{i} prior", sd_log_priors[i](sd))
+            if block.has_correlations:
+                cholesky = numpyro.sample(f"L_{i}", dist.LKJCholesky(size, priors.cor_eta[i]))
+                scale_tril = sd[:, None] * cholesky
+            if block.parameterization == "noncentered":
+                z = numpyro.sample(f"z_{i}", dist.Normal(0.0, 1.0).expand((count, size)).to_event(2))
+                effects = z @ scale_tril.T if block.has_correlations else z * sd
+            else:
+                mean = jnp.stack([
+                    intercept if source == "intercept" else
+                    (coefficients[source] * mean_factor[i][k] if isinstance(source, int) else jnp.zeros(()))
+                    for k, source in enumerate(plan.sources[i])])
+                if block.has_correlations:
+                    effects = numpyro.sample(f"r_{i}", dist.MultivariateNormal(mean, scale_tril=scale_tril)
+                                             .expand((count,)).to_event(1))
+                else:
+                    effects = numpyro.sample(f"r_{i}", dist.Normal(mean, sd).expand((count, size)).to_event(2))
+            rows = effects[arrays.group_index[i]]
+            for k, column in enumerate(block.columns):
+                eta = eta + (rows[:, k] if column.is_intercept else arrays.Z[i][:, k] * rows[:, k])
+        sigma = None
+        if residual_log_prior is not None:
+            sigma = _free("sigma", _support(priors.residual))
+            numpyro.factor("sigma prior", residual_log_prior(sigma[None]))
+        numpyro.factor("log likelihood", jnp.sum(log_likelihood(family, arrays.y, eta, sigma=sigma,
+                                                                trials=arrays.trials, xp=jnp)))
+
+    return model
+
+
+def to_user_units(spec: ModelSpec, constrained: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Internal constrained draws (leading sample dims) → parameters in the data's units.
+
+    Returns ``Intercept`` (...), ``b`` (..., p), ``sigma`` (...), and per block i: ``sd_i``
+    (..., q), ``cor_i`` (..., q, q), ``r_i`` (..., groups, q).
+    """
+    scaling = spec.scaling
+    gaussian = spec.family.name is FamilyName.GAUSSIAN
+    location = scaling.outcome_location if gaussian else 0.0
+    scale = scaling.outcome_scale if gaussian else 1.0
+    out: dict[str, np.ndarray] = {}
+    means = np.asarray(scaling.column_means)
+    sds = np.asarray(scaling.column_sds)
+    if spec.fixed:
+        out["b"] = np.asarray(constrained["b"]) * scale / sds
+    plan = absorption(spec)
+    internal_means = internal_column_means(spec)
+    if spec.intercept:
+        intercept = location + scale * np.asarray(constrained["Intercept"])
+        out["Intercept"] = intercept - (out["b"] @ internal_means if spec.fixed else 0.0)
+    for i, (block, column_sds) in enumerate(zip(spec.random, scaling.random_column_sds)):
+        unit = scale / np.asarray(column_sds)
+        sd_internal = np.stack([np.asarray(constrained[f"sd_{i}_{k}"]) for k in range(block.size)], axis=-1)
+        out[f"sd_{i}"] = sd_internal * unit
+        if block.has_correlations:
+            cholesky = np.asarray(constrained[f"L_{i}"])
+            out[f"cor_{i}"] = cholesky @ np.swapaxes(cholesky, -1, -2)
+        else:
+            out[f"cor_{i}"] = np.broadcast_to(np.eye(block.size), sd_internal.shape + (block.size,)).copy()
+        if block.parameterization == "noncentered":
+            z = np.asarray(constrained[f"z_{i}"])
+            if block.has_correlations:
+                scale_tril = sd_internal[..., :, None] * np.asarray(constrained[f"L_{i}"])
+                effects = np.einsum("...gk,...jk->...gj", z, scale_tril)
+            else:
+                effects = z * sd_internal[..., None, :]
+        else:
+            effects = np.array(constrained[f"r_{i}"])
+            for k, source in enumerate(plan.sources[i]):  # group coefficients → deviations
+                if source == "intercept":
+                    effects[..., k] -= np.asarray(constrained["Intercept"])[..., None]
+                elif isinstance(source, int):
+                    factor = column_sds[k] / sds[source]
+                    effects[..., k] -= np.asarray(constrained["b"])[..., source, None] * factor
+        out[f"r_{i}"] = effects * unit
+    if gaussian:
+        out["sigma"] = np.asarray(constrained["sigma"]) * scale
+    return out

@@ -1,0 +1,132 @@
+"""The ``multilevel`` command line: ``multilevel fit`` and ``multilevel demo``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+from .errors import MultilevelError
+
+
+def read_data(path: str, missing_code: str | None = None):
+    import pandas as pd
+
+    file = Path(path)
+    if not file.exists():
+        raise MultilevelError(f"data file '{path}' does not exist")
+    na_values = [missing_code] if missing_code is not None else None
+    suffix = file.suffix.lower()
+    if suffix in (".csv", ".gz"):
+        return pd.read_csv(file, na_values=na_values)
+    if suffix in (".tsv", ".tab"):
+        return pd.read_csv(file, sep="\t", na_values=na_values)
+    if suffix in (".dat", ".txt"):
+        return pd.read_csv(file, sep=r"\s+", na_values=na_values)
+    if suffix == ".parquet":
+        return pd.read_parquet(file)
+    raise MultilevelError(f"cannot read '{path}': use .csv, .tsv, .dat/.txt (whitespace) or .parquet")
+
+
+def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
+    result = {}
+    for item in items or []:
+        if "=" not in item:
+            raise MultilevelError(f"{option} '{item}': write NAME=VALUE")
+        key, value = item.split("=", 1)
+        result[key.strip()] = value.strip()
+    return result
+
+
+def _add_sampler_arguments(parser: argparse.ArgumentParser, draws: int = 1000) -> None:
+    parser.add_argument("--chains", type=int, default=4, help="number of chains (default 4)")
+    parser.add_argument("--warmup", type=int, default=1000, help="warmup iterations per chain (default 1000)")
+    parser.add_argument("--draws", type=int, default=draws, help=f"draws kept per chain (default {draws})")
+    parser.add_argument("--thin", type=int, default=1, help="keep every k-th draw")
+    parser.add_argument("--seed", type=int, default=None, help="random seed (same seed, same numbers)")
+    parser.add_argument("--target-accept", type=float, default=0.8, help="NUTS target acceptance (default 0.8)")
+    parser.add_argument("--json", metavar="FILE", help="write the summary as JSON")
+    parser.add_argument("--save", metavar="FILE", help="save the fit (load with multilevel.load)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="multilevel",
+                                     description="Bayesian multilevel regression (NUTS via NumPyro).")
+    commands = parser.add_subparsers(dest="command", required=True)
+    fit = commands.add_parser("fit", help="fit a model to a data file")
+    fit.add_argument("--data", required=True, help="data file (.csv, .tsv, .dat, .parquet)")
+    fit.add_argument("--model", required=True, help='formula, e.g. "y ~ x + (1 | g)"')
+    fit.add_argument("--family", default=None, help="gaussian (default), bernoulli, binomial, poisson")
+    fit.add_argument("--link", default=None, help="logit or probit for bernoulli/binomial")
+    fit.add_argument("--center", action="append", metavar="VAR=grand|group[:FACTOR]",
+                     help="centre a predictor within the model (repeatable)")
+    fit.add_argument("--reference", action="append", metavar="VAR=LEVEL", help="reference level (repeatable)")
+    fit.add_argument("--prior", action="append", metavar="KEY=PRIOR",
+                     help="prior override, e.g. 'x1=Normal(0, 1)', 'sd=HalfStudentT(3, 10)' (repeatable)")
+    fit.add_argument("--parameterization", default="auto", help="auto, centered or noncentered")
+    fit.add_argument("--missing-code", default=None, help="value that marks missing data in the file")
+    _add_sampler_arguments(fit)
+    demo = commands.add_parser("demo", help="fit a bundled example (sleepstudy, random slopes)")
+    _add_sampler_arguments(demo)
+    return parser
+
+
+def _run_fit(args, formula: str, data, options: dict) -> int:
+    from rich.console import Console
+
+    from . import api
+    from .report.text import print_report, summary_json
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=132)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = api.Model(formula, data, **options)
+        fit = model.fit(chains=args.chains, warmup=args.warmup, draws=args.draws, thin=args.thin, seed=args.seed,
+                        target_accept=args.target_accept, progress=not args.no_progress and None, warn=False)
+    for warning in caught:
+        if issubclass(warning.category, api.ExcludedRowsWarning):
+            console.print(f"[yellow]note: {warning.message}[/yellow]")
+    print_report(fit, console)
+    if args.json:
+        Path(args.json).write_text(json.dumps(summary_json(fit), indent=2, default=float))
+        console.print(f"summary written to {args.json}")
+    if args.save:
+        fit.save(args.save)
+        console.print(f"fit saved to {args.save}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "demo":
+            from . import datasets
+
+            data = datasets.load("sleepstudy")
+            formula = "Reaction ~ Days + (Days | Subject)"
+            print(f"Demo: sleep deprivation study (lme4::sleepstudy, 180 rows, 18 subjects): {formula}")
+            return _run_fit(args, formula, data, {})
+        from .spec.prior_text import parse_prior_assignment
+
+        priors = dict(parse_prior_assignment(text) for text in (args.prior or []))
+        options = {
+            "family": args.family, "link": args.link, "priors": priors or None,
+            "center": _pairs(args.center, "--center") or None,
+            "reference": _pairs(args.reference, "--reference") or None,
+            "parameterization": args.parameterization,
+        }
+        data = read_data(args.data, args.missing_code)
+        return _run_fit(args, args.model, data, options)
+    except MultilevelError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

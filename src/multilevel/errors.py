@@ -1,0 +1,54 @@
+"""One error hierarchy for everything a user can get wrong.
+
+Every error that concerns the user's text carries the text and the character span
+of the offending token, and renders it with a caret line under the token, so the
+message points into what the user wrote.
+"""
+
+from __future__ import annotations
+
+
+class MultilevelError(Exception):
+    """Base class of every error raised by ``multilevel``."""
+
+
+class TextError(MultilevelError):
+    """An error located in a piece of user text (a formula or a script line)."""
+
+    def __init__(self, message: str, text: str, start: int, end: int | None = None,
+                 *, hint: str | None = None, line_number: int | None = None):
+        self.message = message
+        self.text = text
+        self.start = max(0, min(start, len(text)))
+        self.end = max(self.start + 1, end if end is not None else self.start + 1)
+        self.hint = hint
+        self.line_number = line_number
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        where = f"line {self.line_number}: " if self.line_number is not None else ""
+        width = max(1, min(self.end, len(self.text) + 1) - self.start)
+        lines = [f"{where}{self.message}", f"    {self.text}", "    " + " " * self.start + "^" * width]
+        if self.hint:
+            lines.append(self.hint)
+        return "\n".join(lines)
+
+
+class FormulaSyntaxError(TextError):
+    """The formula cannot be read: a bad token, a missing parenthesis, ..."""
+
+
+class SpecificationError(MultilevelError):
+    """The model is readable but not valid: unknown column, unsupported term, bad prior."""
+
+
+class FormulaSpecificationError(TextError, SpecificationError):
+    """A specification error that can be pointed at inside the formula."""
+
+
+class DataError(MultilevelError):
+    """The data cannot support the model: wrong outcome values, constant predictor, ..."""
+
+
+class SamplingError(MultilevelError):
+    """The sampler could not start or run."""

@@ -1,0 +1,1 @@
+"""Text reports, progress display and the command line."""

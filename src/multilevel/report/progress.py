@@ -1,0 +1,56 @@
+"""A rich progress bar for sampling, shown only for runs longer than a couple of seconds."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+SHOW_AFTER_SECONDS = 2.0
+
+
+def interactive() -> bool:
+    try:
+        from IPython import get_ipython  # noqa: F401
+
+        if get_ipython() is not None:
+            return True
+    except ImportError:
+        pass
+    return sys.stderr.isatty()
+
+
+class SamplingProgress:
+    """Callable ``(done, total, warmup)`` for :meth:`CompiledSampler.run`; call ``close()`` at the end."""
+
+    def __init__(self, chains: int, enabled: bool = True, console=None):
+        self.chains = chains
+        self.enabled = enabled
+        self.console = console
+        self.started = time.perf_counter()
+        self.progress = None
+        self.task = None
+
+    def __call__(self, done: int, total: int, warmup: int) -> None:
+        if not self.enabled:
+            return
+        if self.progress is None:
+            if time.perf_counter() - self.started < SHOW_AFTER_SECONDS or done >= total:
+                return
+            from rich.console import Console
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                       TimeRemainingColumn)
+
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TextColumn("iterations per chain ·"), TimeElapsedColumn(),
+                                     TextColumn("elapsed ·"), TimeRemainingColumn(), TextColumn("left"),
+                                     console=self.console or Console(stderr=True), transient=True)
+            self.progress.start()
+            self.task = self.progress.add_task("", total=total)
+        phase = "warmup  " if done <= warmup else "sampling"
+        self.progress.update(self.task, completed=done,
+                             description=f"{phase} ({self.chains} chains)")
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None

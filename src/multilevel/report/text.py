@@ -1,0 +1,139 @@
+"""The readable report printed by the CLI (and ``Fit.report_text()``), with rich tables."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from ..results.data_summary import data_summary
+from ..results.diagnostics import ESS_LIMIT, RHAT_LIMIT
+
+
+def _number(value: float, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    magnitude = abs(value)
+    if magnitude != 0 and (magnitude >= 1e5 or magnitude < 1e-3):
+        return f"{value:.{digits}e}"
+    return f"{value:.{digits}f}"
+
+
+def _estimates_table(title: str, frame) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold")
+    table.add_column("parameter", style="cyan", no_wrap=True)
+    for column in ("median", "mean", "sd", "q2.5", "q97.5", "rhat", "ess_bulk", "ess_tail"):
+        table.add_column(column, justify="right")
+    for name, row in frame.iterrows():
+        rhat_text = _number(row["rhat"], 3)
+        if row["rhat"] > RHAT_LIMIT:
+            rhat_text = f"[red]{rhat_text}[/red]"
+        ess = [f"{row[c]:.0f}" if np.isfinite(row[c]) else "—" for c in ("ess_bulk", "ess_tail")]
+        ess = [f"[red]{text}[/red]" if np.isfinite(row[c]) and row[c] < ESS_LIMIT else text
+               for text, c in zip(ess, ("ess_bulk", "ess_tail"))]
+        table.add_row(str(name), _number(row["median"]), _number(row["mean"]), _number(row["sd"]),
+                      _number(row["q2.5"]), _number(row["q97.5"]), rhat_text, *ess)
+    return table
+
+
+def print_report(fit, console: Console | None = None) -> None:
+    console = console or Console()
+    spec = fit.spec
+    info = data_summary(spec, fit.data)
+    console.rule("[bold]multilevel: Bayesian multilevel regression")
+    console.print(f"[bold]Model[/bold]   {spec.formula}")
+    console.print(f"[bold]Family[/bold]  {spec.family}")
+
+    console.print("\n[bold]Data[/bold]")
+    console.print(f"  rows used: {info['rows_used']}")
+    if info["rows_excluded"]:
+        reasons = ", ".join(f"{name}: {count}" for name, count in info["missing_by_column"].items())
+        console.print(f"  [yellow]rows excluded: {info['rows_excluded']} (missing values; per column: {reasons})[/yellow]")
+    outcome = info["outcome"]
+    console.print(f"  outcome {outcome['name']}: mean {_number(outcome['mean'])}, sd {_number(outcome['sd'])}, "
+                  f"range {_number(outcome['min'])} to {_number(outcome['max'])}")
+    if info["factors"]:
+        table = Table(title="clusters", title_justify="left")
+        for column in ("factor", "clusters", "size min", "size median", "size max"):
+            table.add_column(column, justify="right" if column != "factor" else "left")
+        for name, row in info["factors"].items():
+            table.add_row(name, str(row["clusters"]), str(row["size_min"]), f"{row['size_median']:g}",
+                          str(row["size_max"]))
+        console.print(table)
+
+    console.print("\n[bold]Model structure[/bold]")
+    console.print(f"  fixed effects: {', '.join((['Intercept'] if spec.intercept else []) + list(spec.fixed_names)) or 'none'}")
+    for block in spec.random:
+        kind = "correlated" if block.has_correlations else ("uncorrelated" if block.size > 1 else "")
+        console.print(f"  random over {block.factor.name}: {', '.join(block.column_names)}"
+                      f"{' (' + kind + ')' if kind else ''}; {block.parameterization} parameterization")
+    for variable, how in spec.centering:
+        where = "at the grand mean" if how == "grand" else f"within {how.split(':', 1)[1]} (group mean)"
+        console.print(f"  {variable} centred {where}")
+
+    table = Table(title="priors", title_justify="left", title_style="bold")
+    table.add_column("parameter", style="cyan")
+    table.add_column("prior")
+    table.add_column("source")
+    for assignment in spec.priors:
+        table.add_row(assignment.parameter, str(assignment.prior), assignment.source)
+    console.print(table)
+    console.print("  [dim]Intercept prior applies with predictors centred at their means (as in brms).[/dim]")
+
+    config = fit.config
+    timings = fit.timings
+    console.print(f"\n[bold]Sampling[/bold]  NUTS, {config.chains} chains x ({config.warmup} warmup + "
+                  f"{config.draws} draws{f', thin {config.thin}' if config.thin > 1 else ''}), seed {fit.seed}, "
+                  f"target acceptance {config.target_accept}")
+    if timings:
+        console.print("  seconds: " + ", ".join(f"{name} {value:.1f}" for name, value in timings.items()))
+    for note in fit.environment:
+        console.print(f"  [yellow]note: {note}[/yellow]")
+
+    console.print()
+    console.print(_estimates_table("Fixed effects", fit.fixed_effects()))
+    sd_rows = fit.summary(["sd", "cor", "residual sd"])
+    if len(sd_rows):
+        console.print(_estimates_table("Variance components (SD and correlation)", sd_rows))
+    var_rows = fit.summary(["var", "cov", "residual var"])
+    if len(var_rows):
+        console.print(_estimates_table("Variance components (variance and covariance)", var_rows))
+    icc = fit.icc()
+    if len(icc):
+        console.print(_estimates_table("Intraclass correlation", icc))
+
+    console.print("\n[bold]Diagnostics[/bold]")
+    main = fit.summary(["Intercept", "fixed", "sd", "cor", "residual sd"])
+    divergent = int(np.sum(fit.raw.stats["diverging"]))
+    console.print(f"  max R-hat {_number(float(main['rhat'].max()))}, min bulk ESS {main['ess_bulk'].min():.0f}, "
+                  f"min tail ESS {main['ess_tail'].min():.0f}, divergent transitions {divergent}")
+    if fit.diagnostics:
+        for message in fit.diagnostics:
+            console.print(f"  [bold red]warning:[/bold red] {message}")
+    else:
+        console.print(f"  [green]all checks passed (R-hat <= {RHAT_LIMIT}, bulk and tail ESS >= {ESS_LIMIT}, "
+                      f"no divergent transitions)[/green]")
+
+
+def summary_json(fit) -> dict:
+    """The report as plain data (written by ``--json``)."""
+    summary = fit._summary.reset_index()
+    records = []
+    for row in summary.to_dict(orient="records"):
+        records.append({key: (None if isinstance(value, float) and not math.isfinite(value) else value)
+                        for key, value in row.items()})
+    return {
+        "formula": fit.spec.formula,
+        "family": str(fit.spec.family),
+        "data": data_summary(fit.spec, fit.data),
+        "priors": [{"parameter": a.parameter, "prior": str(a.prior), "source": a.source} for a in fit.spec.priors],
+        "sampler": {"chains": fit.config.chains, "warmup": fit.config.warmup, "draws": fit.config.draws,
+                    "thin": fit.config.thin, "seed": fit.seed, "target_accept": fit.config.target_accept},
+        "parameterization": {block.factor.name: block.parameterization for block in fit.spec.random},
+        "summary": records,
+        "diagnostics": fit.diagnostics,
+        "environment": fit.environment,
+        "timings": fit.timings,
+    }

@@ -1,0 +1,1 @@
+"""Draws → ArviZ DataTree with named dims and coords; summaries, diagnostics, ICC, prediction."""

@@ -1,0 +1,32 @@
+"""What the data used look like: rows, exclusions, clusters and their sizes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..spec.model_spec import ModelData, ModelSpec
+
+
+def data_summary(spec: ModelSpec, data: ModelData) -> dict:
+    factors = {}
+    for block, index in zip(spec.random, data.group_index):
+        if block.factor.name in factors:
+            continue
+        sizes = np.bincount(index, minlength=len(block.factor.levels))
+        factors[block.factor.name] = {"clusters": int(len(block.factor.levels)), "size_min": int(sizes.min()),
+                                      "size_median": float(np.median(sizes)), "size_max": int(sizes.max())}
+    y = data.y
+    return {
+        "rows_used": data.n,
+        "rows_excluded": data.excluded_rows,
+        "missing_by_column": dict(data.exclusion_reasons),
+        "outcome": {"name": spec.response.label or spec.response.name, "mean": float(np.mean(y)),
+                    "sd": float(np.std(y, ddof=1)) if len(y) > 1 else float("nan"),
+                    "min": float(np.min(y)), "max": float(np.max(y))},
+        "factors": factors,
+    }
+
+
+def factor_table(summary: dict) -> pd.DataFrame:
+    return pd.DataFrame.from_dict(summary["factors"], orient="index")

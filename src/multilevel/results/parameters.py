@@ -1,0 +1,82 @@
+"""The table of reported parameters: name, class and draws (chain, draw), in the data's units."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..spec.families import FamilyName
+from ..spec.model_spec import ModelSpec
+from ..spec.prior_assignment import cor_name, sd_name
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    parameter_class: str  # Intercept | fixed | sd | cor | var | cov | residual sd | residual var | ICC
+    draws: np.ndarray  # (chain, draw)
+    factor: str | None = None
+
+
+def block_labels(spec: ModelSpec) -> list[str]:
+    """A unique label per random block: the factor name, with a suffix if a factor has several blocks."""
+    labels, seen = [], {}
+    for block in spec.random:
+        count = seen.get(block.factor.name, 0) + 1
+        seen[block.factor.name] = count
+        labels.append(block.factor.name if count == 1 else f"{block.factor.name}__{count}")
+    return labels
+
+
+def parameter_table(spec: ModelSpec, draws: dict[str, np.ndarray]) -> list[Parameter]:
+    table: list[Parameter] = []
+    if spec.intercept:
+        table.append(Parameter("Intercept", "Intercept", draws["Intercept"]))
+    for k, name in enumerate(spec.fixed_names):
+        table.append(Parameter(name, "fixed", draws["b"][..., k]))
+    variances = []
+    for i, block in enumerate(spec.random):
+        factor = block.factor.name
+        sd = draws[f"sd_{i}"]
+        cor = draws[f"cor_{i}"]
+        names = block.column_names
+        for k, name in enumerate(names):
+            table.append(Parameter(sd_name(name, factor), "sd", sd[..., k], factor))
+        if block.has_correlations:
+            for a in range(block.size):
+                for b in range(a + 1, block.size):
+                    table.append(Parameter(cor_name(names[b], names[a], factor), "cor", cor[..., b, a], factor))
+        for k, name in enumerate(names):
+            table.append(Parameter(f"var({name} | {factor})", "var", sd[..., k] ** 2, factor))
+            if block.columns[k].is_intercept:
+                variances.append((factor, sd[..., k] ** 2))
+        if block.has_correlations:
+            for a in range(block.size):
+                for b in range(a + 1, block.size):
+                    table.append(Parameter(f"cov({names[b]}, {names[a]} | {factor})", "cov",
+                                           cor[..., b, a] * sd[..., a] * sd[..., b], factor))
+    if "sigma" in draws:
+        table.append(Parameter("residual sd", "residual sd", draws["sigma"]))
+        table.append(Parameter("residual var", "residual var", draws["sigma"] ** 2))
+    table += intraclass_correlations(spec, draws, variances)
+    return table
+
+
+def intraclass_correlations(spec: ModelSpec, draws, intercept_variances) -> list[Parameter]:
+    """ICC per grouping factor with a random intercept: its intercept variance over the total.
+
+    Total = all random-intercept variances + the residual variance (Gaussian) or the latent
+    residual variance (pi^2/3 for logit, 1 for probit). With random slopes, this is the ICC
+    where the slope predictors are zero. Not defined here for Poisson models.
+    """
+    if not intercept_variances:
+        return []
+    if spec.family.name is FamilyName.GAUSSIAN:
+        residual = draws["sigma"] ** 2
+    elif spec.family.latent_residual_variance is not None:
+        residual = spec.family.latent_residual_variance
+    else:
+        return []
+    total = sum(variance for _, variance in intercept_variances) + residual
+    return [Parameter(f"ICC({factor})", "ICC", variance / total, factor) for factor, variance in intercept_variances]

@@ -1,0 +1,1 @@
+"""NUTS configuration, chains and seeds → raw draws."""

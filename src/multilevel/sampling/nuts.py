@@ -1,0 +1,233 @@
+"""NUTS through NumPyro's functional HMC kernel, driven in compiled chunks.
+
+One compiled function advances every chain by ``CHUNK`` iterations (``pmap`` over CPU
+devices, ``vmap`` for several chains per device). Python loops over chunks, which gives a
+progress bar with time remaining, separate warmup and sampling timings, and bounded
+memory. The compiled functions are kept in :class:`CompiledSampler` and cached per model
+structure, data shapes and settings, so repeated fits do not compile again; JAX's
+persistent cache serves a new process running the same model.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from numpyro import handlers
+from numpyro.distributions.transforms import biject_to
+from numpyro.infer.hmc import hmc
+from numpyro.infer.initialization import init_to_uniform
+from numpyro.infer.util import get_potential_fn
+
+from .._environment import enable_compilation_cache
+from .config import SamplerConfig
+
+CHUNK = 50
+INIT_RADIUS = 2.0
+INIT_ATTEMPTS = 100
+
+
+@dataclass
+class RawDraws:
+    """Unconstrained draws and sampler statistics, each with leading dims (chain, draw)."""
+
+    unconstrained: dict
+    constrained: dict
+    stats: dict  # diverging, tree_depth, n_steps, energy, acceptance_rate, step_size, lp
+    timings: dict  # compile, warmup, sampling seconds
+    environment: list[str] = field(default_factory=list)  # fallbacks and notes
+    warmup_potential: np.ndarray | None = None  # (chain, warmup) potential energy during warmup
+
+
+def _device_layout(chains: int) -> tuple[int, int, list[str]]:
+    devices = jax.local_device_count()
+    used = max(d for d in range(1, min(devices, chains) + 1) if chains % d == 0)
+    notes = []
+    if used < chains:
+        cause = ("JAX was started before multilevel could ask for one CPU device per chain; import multilevel "
+                 "before JAX, or set XLA_FLAGS=--xla_force_host_platform_device_count="
+                 f"{chains}" if devices < chains else f"{chains} chains do not divide evenly over {devices} devices")
+        notes.append(f"chains ran {chains // used} per device on {used} device(s) (vectorized, slower): {cause}")
+    return used, chains // used, notes
+
+
+class CompiledSampler:
+    """Compiled NUTS for one model structure, data shapes and sampler settings."""
+
+    def __init__(self, model, arrays, config: SamplerConfig):
+        enable_compilation_cache()
+        self.config = config
+        self.devices, self.per_device, self.notes = _device_layout(config.chains)
+        with jax.enable_x64(True):
+            seeded = handlers.substitute(handlers.seed(model, rng_seed=0), substitute_fn=init_to_uniform)
+            model_trace = handlers.trace(seeded).get_trace(arrays)
+            self.transforms = {
+                name: biject_to(site["fn"].support)
+                for name, site in model_trace.items()
+                if site["type"] == "sample" and not site["is_observed"]
+            }
+            self.shapes = {name: jnp.shape(self.transforms[name].inv(model_trace[name]["value"]))
+                           for name in self.transforms}
+        self.potential_fn_gen, _ = get_potential_fn(model, self.transforms, dynamic_args=True)
+        self._init_kernel, self._sample_kernel = hmc(potential_fn_gen=self.potential_fn_gen, algo="NUTS")
+        self._compiled_init = None
+        self._compiled_chunk = None
+        self.compile_seconds = 0.0
+
+    # -- the functions that get compiled -----------------------------------------------
+    def _init_one(self, key, arrays):
+        potential = self.potential_fn_gen(arrays)
+        names = sorted(self.shapes)
+
+        def propose(key):
+            keys = jax.random.split(key, len(names))
+            return {name: jax.random.uniform(k, self.shapes[name], minval=-INIT_RADIUS, maxval=INIT_RADIUS)
+                    for name, k in zip(names, keys)}
+
+        def valid(z):
+            energy, gradient = jax.value_and_grad(potential)(z)
+            finite = jnp.isfinite(energy)
+            for leaf in jax.tree.leaves(gradient):
+                finite = finite & jnp.all(jnp.isfinite(leaf))
+            return finite
+
+        def body(carry):
+            attempt, key, _, _ = carry
+            key, subkey = jax.random.split(key)
+            z = propose(subkey)
+            return attempt + 1, key, z, valid(z)
+
+        init_key, kernel_key = jax.random.split(key)
+        first = propose(init_key)
+        _, _, z, ok = jax.lax.while_loop(lambda c: (c[0] < INIT_ATTEMPTS) & ~c[3], body,
+                                         (1, init_key, first, valid(first)))
+        state = self._init_kernel(z, self.config.warmup, adapt_step_size=True, adapt_mass_matrix=True,
+                                  dense_mass=self.config.dense_mass, target_accept_prob=self.config.target_accept,
+                                  max_tree_depth=self.config.max_tree_depth, model_args=(arrays,),
+                                  rng_key=kernel_key)
+        return state, ok
+
+    def _chunk_one(self, state, arrays, valid_steps):
+        def step(state, index):
+            new = jax.lax.cond(index < valid_steps,
+                               lambda s: self._sample_kernel(s, model_args=(arrays,)), lambda s: s, state)
+            record = {
+                "z": new.z, "potential": new.potential_energy, "energy": new.energy,
+                "diverging": new.diverging, "n_steps": new.num_steps, "accept": new.accept_prob,
+                "step_size": new.adapt_state.step_size,
+            }
+            return new, record
+
+        return jax.lax.scan(step, state, jnp.arange(CHUNK))
+
+    def _batched(self, function, in_axes):
+        inner = jax.vmap(function, in_axes=in_axes) if self.per_device > 1 else function
+        return jax.pmap(inner, in_axes=in_axes)
+
+    # -- running ----------------------------------------------------------------------
+    def _ensure_compiled(self, arrays, keys):
+        if self._compiled_init is not None:
+            return
+        started = time.perf_counter()
+        with jax.enable_x64(True):
+            init = self._batched(self._init_one, (0, None))
+            keys_shaped = self._shape_chains(keys)
+            self._compiled_init = init.lower(keys_shaped, arrays).compile()
+            states, _ = self._compiled_init(keys_shaped, arrays)
+            chunk = self._batched(self._chunk_one, (0, None, None))
+            self._compiled_chunk = chunk.lower(states, arrays, jnp.asarray(CHUNK)).compile()
+        self.compile_seconds = time.perf_counter() - started
+
+    def _shape_chains(self, array):
+        """(chains, ...) → (devices, per_device, ...) or (devices, ...)."""
+        if self.per_device == 1:
+            return array.reshape((self.devices,) + array.shape[1:])
+        return array.reshape((self.devices, self.per_device) + array.shape[1:])
+
+    def _unshape(self, tree):
+        """Outputs (devices, [per_device,] ...) → (chains, ...)."""
+        if self.per_device == 1:
+            return jax.tree.map(np.asarray, tree)
+        return jax.tree.map(lambda leaf: np.asarray(leaf).reshape((self.devices * self.per_device,)
+                                                                  + np.shape(leaf)[2:]), tree)
+
+    def run(self, arrays, seed: int, progress=None) -> RawDraws:
+        config = self.config
+        with jax.enable_x64(True):
+            keys = jax.random.split(jax.random.key(int(seed)), config.chains)
+            keys = jax.random.key_data(keys)
+        # keys as raw uint32 data so they lower as plain arrays
+        self._ensure_compiled(arrays, keys)
+        total = config.warmup + config.draws * config.thin
+        chunks = math.ceil(total / CHUNK)
+        kept: list = []
+        warmup_potential: list = []
+        timings = {"compile": self.compile_seconds, "warmup": 0.0, "sampling": 0.0}
+        with jax.enable_x64(True):
+            started = time.perf_counter()
+            states, ok = self._compiled_init(self._shape_chains(keys), arrays)
+            done = 0
+            for chunk_index in range(chunks):
+                steps = min(CHUNK, total - done)
+                states, record = self._compiled_chunk(states, arrays, jnp.asarray(steps))
+                record = self._unshape(record)
+                first, last = done, done + steps
+                if first < config.warmup:
+                    warmup_potential.append(record["potential"][:, :min(steps, config.warmup - first)])
+                if last > config.warmup:
+                    start = max(0, config.warmup - first)
+                    kept.append(jax.tree.map(lambda leaf: leaf[:, start:steps], record))
+                done = last
+                now = time.perf_counter()
+                if done <= config.warmup:
+                    timings["warmup"] = now - started
+                else:
+                    timings["sampling"] = now - started - timings["warmup"]
+                if progress is not None:
+                    progress(done, total, config.warmup)
+        if not bool(np.all(np.asarray(ok))):
+            from ..errors import SamplingError
+
+            raise SamplingError("could not find a starting point with a finite log density in "
+                                f"{INIT_ATTEMPTS} attempts; check the priors and the data")
+        record = jax.tree.map(lambda *leaves: np.concatenate(leaves, axis=1), *kept)
+        record = jax.tree.map(lambda leaf: leaf[:, ::config.thin], record)
+        stats = {
+            "diverging": record["diverging"].astype(bool),
+            "n_steps": record["n_steps"].astype(np.int64),
+            "tree_depth": np.floor(np.log2(np.maximum(record["n_steps"], 1))).astype(np.int64) + 1,
+            "energy": record["energy"],
+            "acceptance_rate": record["accept"],
+            "step_size": record["step_size"],
+            "lp": -record["potential"],
+        }
+        constrained = self.constrain(record["z"])
+        return RawDraws(unconstrained=record["z"], constrained=constrained, stats=stats, timings=timings,
+                        environment=list(self.notes),
+                        warmup_potential=np.concatenate(warmup_potential, axis=1) if warmup_potential else None)
+
+    def constrain(self, z: dict, arrays=None) -> dict:
+        """Unconstrained draws → constrained values, site by site (vectorized, no compilation)."""
+        with jax.enable_x64(True):
+            return {name: np.asarray(self.transforms[name](jnp.asarray(value))) for name, value in z.items()}
+
+
+_CACHE: dict = {}
+_CACHE_LIMIT = 16
+
+
+def compiled_sampler(key, model_factory, arrays, config: SamplerConfig) -> CompiledSampler:
+    """A cached :class:`CompiledSampler` for this model structure, data shapes and settings."""
+    shapes = jax.tree.map(lambda leaf: (np.shape(leaf), np.asarray(leaf).dtype.str), arrays)
+    cache_key = (key, str(shapes), config)
+    sampler = _CACHE.get(cache_key)
+    if sampler is None:
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.pop(next(iter(_CACHE)))
+        sampler = CompiledSampler(model_factory(), arrays, config)
+        _CACHE[cache_key] = sampler
+    return sampler

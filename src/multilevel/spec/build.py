@@ -1,0 +1,589 @@
+"""Formula + data → :class:`ModelSpec` and :class:`ModelData` (the resolver).
+
+Everything that can be wrong with the formula or the data is found here, before any
+compilation, and reported with the column, the token or the rows involved.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, FormulaSpecificationError, SpecificationError
+from ..syntax import ast, parse_formula
+from . import expressions as E
+from .checks import (as_data_frame, check_design, check_finite, check_outcome, check_text_column,
+                     is_numeric_column, suggest)
+from .families import Family, FamilyName, make_family
+from .model_spec import (Column, GroupingFactor, ModelData, ModelSpec, RandomBlock, Response, Scaling,
+                         VariableInfo)
+from .prior_assignment import apply_user_priors, default_priors
+from .random_effects import choose_parameterization
+from .terms import ExpandedFormula, Factor, expand_formula
+
+_CATEGORICAL_CALLS = ("C", "factor", "as.factor")
+_MISSING_CHOICES = ("listwise",)
+
+
+@dataclass(frozen=True)
+class _Categorical:
+    info: VariableInfo
+    label: str  # how the factor is written in the formula: "Rx" or "C(Rx)"
+
+
+class _Resolver:
+    def __init__(self, text: str, frame: pd.DataFrame, center: dict, reference: dict):
+        self.text = text
+        self.frame = frame
+        self.center = center
+        self.reference = reference
+        self.variables: dict[str, VariableInfo] = {}
+        self.categorical_raw: dict[str, pd.Series] = {}
+
+    def error(self, message: str, node: ast.Node, hint: str | None = None):
+        return FormulaSpecificationError(message, self.text, node.start, node.end, hint=hint)
+
+    # -- columns referenced ----------------------------------------------------------
+    def column_names(self, node: ast.Node) -> list[ast.Name]:
+        """Every data column named inside a factor, offset or trials expression."""
+        if isinstance(node, ast.Name):
+            return [node]
+        if isinstance(node, ast.Call):
+            known = ("I", "scale", "offset", "trials", "cbind", *_CATEGORICAL_CALLS, *E.FUNCTIONS)
+            if node.function not in known:
+                raise self.error(f"unknown function '{node.function}'.{suggest(node.function, known)}", node,
+                                 hint=f"Known functions: {', '.join(known)}.")
+            found = []
+            for argument in node.arguments:
+                found += self.column_names(argument)
+            if node.function not in _CATEGORICAL_CALLS:
+                for _, value in node.keywords:
+                    found += self.column_names(value)
+            return found
+        if isinstance(node, ast.Binary):
+            return self.column_names(node.left) + self.column_names(node.right)
+        if isinstance(node, ast.Unary):
+            return self.column_names(node.operand)
+        if isinstance(node, ast.Parenthesized):
+            return self.column_names(node.inner)
+        return []
+
+    def check_exists(self, name: ast.Name) -> None:
+        if name.name not in self.frame.columns:
+            raise self.error(f"there is no column '{name.name}' in the data.{suggest(name.name, self.frame.columns)}",
+                             name, hint=f"Columns: {', '.join(map(str, self.frame.columns[:30]))}"
+                                        f"{' ...' if len(self.frame.columns) > 30 else ''}")
+
+    # -- factors ---------------------------------------------------------------------
+    def categorical(self, name: str, node: ast.Node, reference: str | None, forced: bool) -> _Categorical:
+        series = self.frame[name]
+        key = f"C({name})" if forced and is_numeric_column(series) else name
+        if key not in self.variables:
+            if isinstance(series.dtype, pd.CategoricalDtype):
+                present = set(series.dropna().unique())
+                raw_levels = [level for level in series.cat.categories if level in present]
+            else:
+                values = series.dropna().unique()
+                try:
+                    raw_levels = sorted(values)
+                except TypeError:
+                    raw_levels = sorted(values, key=str)
+            labels = [_level_label(level) for level in raw_levels]
+            reference = reference if reference is not None else self.reference.get(name)
+            if reference is not None:
+                wanted = str(reference)
+                if wanted not in labels:
+                    raise self.error(f"reference level '{wanted}' is not a level of '{name}' "
+                                     f"(levels: {', '.join(labels[:20])})", node)
+                position = labels.index(wanted)
+                labels.insert(0, labels.pop(position))
+                raw_levels.insert(0, raw_levels.pop(position))
+            self.variables[key] = VariableInfo(key, "categorical", tuple(labels), tuple(raw_levels))
+            self.categorical_raw[key] = series
+        elif reference is not None and self.variables[key].levels[0] != str(reference):
+            raise self.error(f"'{name}' is given two different reference levels", node)
+        label = name if key == name else f"C({name})"
+        return _Categorical(self.variables[key], label)
+
+    def numeric_variable(self, node: ast.Name) -> E.Expression:
+        name = node.name
+        series = self.frame[name]
+        if not is_numeric_column(series):
+            raise self.error(f"column '{name}' is categorical (text); it cannot be used in arithmetic", node,
+                             hint="Use it as a term on its own to get dummy codes.")
+        self.variables.setdefault(name, VariableInfo(name, "numeric"))
+        expression: E.Expression = E.Variable(name)
+        how = self.center.get(name)
+        if how is not None:
+            expression = self._centered(expression, name, how)
+        return expression
+
+    def _centered(self, expression: E.Expression, name: str, how: str) -> E.Expression:
+        values = self.frame[name].to_numpy(dtype=float)
+        if how == "grand":
+            return E.GrandMeanCentered(expression, float(np.mean(values)))
+        factor = how.split(":", 1)[1]
+        return E.GroupMeanCentered(expression, factor)
+
+    def numeric(self, node: ast.Node) -> E.Expression:
+        """Arithmetic inside I(...), log(...), scale(...): columns must be numeric."""
+        if isinstance(node, ast.Number):
+            return E.Constant(node.value)
+        if isinstance(node, ast.Name):
+            return self.numeric_variable(node)
+        if isinstance(node, ast.Parenthesized):
+            return self.numeric(node.inner)
+        if isinstance(node, ast.Unary):
+            operand = self.numeric(node.operand)
+            return E.Negate(operand) if node.operator == "-" else operand
+        if isinstance(node, ast.Binary):
+            if node.operator in (":", "%in%"):
+                raise self.error(f"'{node.operator}' has no arithmetic meaning inside I(...)", node)
+            return E.Arithmetic(node.operator, self.numeric(node.left), self.numeric(node.right))
+        if isinstance(node, ast.Call):
+            return self.numeric_call(node)
+        if isinstance(node, ast.String):
+            raise self.error("text cannot be used in arithmetic", node)
+        raise self.error("this is not an arithmetic expression", node)
+
+    def numeric_call(self, node: ast.Call) -> E.Expression:
+        function = node.function
+        if function == "I":
+            self._arity(node, 1)
+            return self.numeric(node.arguments[0])
+        if function in E.FUNCTIONS:
+            self._arity(node, 1)
+            return E.Function(function, self.numeric(node.arguments[0]))
+        if function == "scale":
+            self._arity(node, 1)
+            inner = self.numeric(node.arguments[0])
+            values = np.asarray(inner.evaluate(self.numeric_values(), np), dtype=float)
+            sd = float(np.std(values, ddof=1)) if values.size > 1 else 0.0
+            if not sd > 0:
+                raise self.error("scale() of a constant", node)
+            return E.Standardize(inner, float(np.mean(values)), sd)
+        if function in _CATEGORICAL_CALLS:
+            raise self.error(f"{function}(...) makes a categorical variable; it cannot be used in arithmetic", node)
+        known = ", ".join(["I", "C", "scale", "offset", *E.FUNCTIONS])
+        raise self.error(f"unknown function '{function}'.{suggest(function, ['I', 'C', 'scale', *E.FUNCTIONS])}",
+                         node, hint=f"Known functions: {known}.")
+
+    def _arity(self, node: ast.Call, count: int) -> None:
+        if len(node.arguments) != count or node.keywords:
+            raise self.error(f"{node.function}(...) takes {count} argument{'s' if count > 1 else ''}", node)
+
+    def numeric_values(self) -> dict:
+        """Numeric columns (and group codes for centering) for evaluating expressions on the data."""
+        values = {}
+        for name in self.frame.columns:
+            series = self.frame[name]
+            if is_numeric_column(series):
+                values[name] = series.to_numpy(dtype=float)
+        for factor, (codes, count) in self.group_codes.items():
+            values[f"group index:{factor}"] = codes
+            values[f"group count:{factor}"] = count
+        return values
+
+    def factor(self, factor: Factor) -> E.Expression | _Categorical:
+        node = factor.node
+        if isinstance(node, ast.Name):
+            series = self.frame[node.name]
+            if is_numeric_column(series):
+                return self.numeric_variable(node)
+            check_text_column(node.name, series)
+            return self.categorical(node.name, node, None, forced=False)
+        if isinstance(node, ast.Call) and node.function in _CATEGORICAL_CALLS:
+            if not node.arguments or not isinstance(node.arguments[0], ast.Name):
+                raise self.error(f"{node.function}(...) takes a column name", node)
+            reference = None
+            extra = list(node.arguments[1:]) + [value for _, value in node.keywords]
+            for keyword, value in node.keywords:
+                if keyword not in ("ref", "reference", "base"):
+                    raise self.error(f"unknown argument '{keyword}' of {node.function}(...); use ref=\"level\"", value)
+            if len(extra) > 1:
+                raise self.error(f"{node.function}(...) takes a column and a reference level", node)
+            if extra:
+                reference = _reference_level(self, extra[0])
+            return self.categorical(node.arguments[0].name, node, reference, forced=True)
+        return self.numeric(node)
+
+
+def _reference_level(resolver: _Resolver, node: ast.Node) -> str:
+    if isinstance(node, ast.String):
+        return node.value
+    if isinstance(node, ast.Number):
+        return node.text if "." not in node.text else _level_label(node.value)
+    if isinstance(node, ast.Call) and node.function in ("Treatment", "contr.treatment") and len(node.arguments) == 1:
+        return _reference_level(resolver, node.arguments[0])
+    if isinstance(node, ast.Name):
+        return node.name
+    raise resolver.error("a reference level is a quoted level such as ref=\"b\"", node)
+
+
+def _level_label(value) -> str:
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    return str(value)
+
+
+def _columns_for_terms(resolver: _Resolver, expanded: ExpandedFormula, terms, intercept: bool,
+                       factor_cache: dict) -> list[Column]:
+    """Design columns for terms, coding each categorical factor by R's rule."""
+    term_set = set(terms) | ({()} if intercept else set())
+    columns: list[Column] = []
+    for term in terms:
+        if term == ():
+            columns.append(Column("Intercept", "Intercept", E.Product(())))
+            continue
+        pieces = []  # per factor: list of (label, expression)
+        for key in term:
+            resolved = factor_cache.setdefault(key, resolver.factor(expanded.factors[key]))
+            if isinstance(resolved, _Categorical):
+                margin = tuple(k for k in term if k != key)
+                codes = range(len(resolved.info.levels))
+                if margin in term_set:
+                    codes = codes[1:]  # contrasts: drop the reference level
+                pieces.append([(f"{resolved.label}{resolved.info.levels[code]}",
+                                E.LevelIndicator(resolved.info.name, code)) for code in codes])
+            else:
+                pieces.append([(key, resolved)])
+        term_label = ":".join(term)
+        for combination in itertools.product(*pieces):
+            name = ":".join(label for label, _ in combination)
+            columns.append(Column(name, term_label, E.Product(tuple(expression for _, expression in combination))))
+    return columns
+
+
+def _evaluate_columns(columns, values, n) -> np.ndarray:
+    if not columns:
+        return np.zeros((n, 0))
+    with np.errstate(all="ignore"):  # non-finite results are reported by the caller, with the column
+        return np.column_stack([np.broadcast_to(np.asarray(column.expression.evaluate(values, np), dtype=float), (n,))
+                                for column in columns])
+
+
+def _normalize_center(center, frame: pd.DataFrame, random_factor_names: list[str]) -> dict[str, str]:
+    if not center:
+        return {}
+    if not isinstance(center, dict):
+        raise SpecificationError("center must be a dict such as {'x': 'group', 'z': 'grand'}")
+    result = {}
+    for name, how in center.items():
+        if name not in frame.columns:
+            raise SpecificationError(f"center: there is no column '{name}'.{suggest(name, frame.columns)}")
+        how = str(how).strip()
+        if how in ("grand", "grandmean", "grand mean"):
+            result[name] = "grand"
+            continue
+        if how in ("group", "groupmean", "group mean", "within", "cwc"):
+            if len(random_factor_names) != 1:
+                raise SpecificationError(
+                    f"center: say which grouping factor to centre '{name}' within, e.g. 'group:{random_factor_names[0] if random_factor_names else 'school'}'"
+                    + (f" (the model has {', '.join(random_factor_names)})" if random_factor_names else ""))
+            result[name] = f"group:{random_factor_names[0]}"
+            continue
+        if how.startswith("group:"):
+            factor = how.split(":", 1)[1].strip()
+            if factor not in frame.columns:
+                raise SpecificationError(f"center: no grouping column '{factor}' to centre '{name}' within"
+                                         f"{suggest(factor, frame.columns)}")
+            result[name] = f"group:{factor}"
+            continue
+        raise SpecificationError(f"center: '{how}' for '{name}' is not a centering; use 'grand', 'group' or "
+                                 f"'group:<factor>'")
+    return result
+
+
+def _group_labels(frame: pd.DataFrame, names: tuple[str, ...]) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Integer codes and level labels of a grouping factor (or an interaction a:b of several)."""
+    parts = []
+    for name in names:
+        series = frame[name]
+        parts.append(series.map(_level_label).to_numpy(dtype=object))
+    if len(parts) == 1:
+        labels = parts[0]
+    else:
+        labels = np.array([":".join(row) for row in zip(*parts)], dtype=object)
+    unique = pd.unique(labels)
+    try:
+        order = sorted(unique, key=lambda level: (0, float(level)) if _is_number(level) else (1, level))
+    except TypeError:
+        order = sorted(unique, key=str)
+    position = {level: code for code, level in enumerate(order)}
+    codes = np.fromiter((position[level] for level in labels), dtype=np.int32, count=len(labels))
+    return codes, tuple(order)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _group_node_names(node: ast.Node) -> tuple[ast.Name, ...]:
+    if isinstance(node, ast.Name):
+        return (node,)
+    if isinstance(node, ast.Binary):
+        return _group_node_names(node.left) + _group_node_names(node.right)
+    if isinstance(node, ast.Parenthesized):
+        return _group_node_names(node.inner)
+    return ()
+
+
+def build_model(formula: str, data, *, family: str | Family | None = None, link: str | None = None,
+                priors: dict | None = None, center: dict | None = None, reference: dict | None = None,
+                parameterization: str | dict = "auto", missing: str = "listwise") -> tuple[ModelSpec, ModelData]:
+    """Resolve a formula against data. The caller's data frame is only read, never modified."""
+    if missing not in _MISSING_CHOICES:
+        raise SpecificationError(f"missing='{missing}' is not available; choose one of: {', '.join(_MISSING_CHOICES)}")
+    frame = as_data_frame(data)
+    parsed = parse_formula(formula)
+    text = parsed.text
+    if parsed.outcome is None:
+        raise FormulaSpecificationError("the formula has no outcome", text, 0, 1, hint="Write it as y ~ x + (1 | g).")
+    expanded = expand_formula(parsed)
+    reference = {str(k): v for k, v in (reference or {}).items()}
+    resolver = _Resolver(text, frame, {}, reference)
+
+    # -- the outcome ------------------------------------------------------------------
+    outcome_node, trials_node, response_kind = parsed.outcome, None, "value"
+    if isinstance(outcome_node, ast.Call) and outcome_node.function == "cbind":
+        if len(outcome_node.arguments) != 2 or not all(isinstance(a, ast.Name) for a in outcome_node.arguments):
+            raise resolver.error("cbind(successes, failures) takes two column names", outcome_node)
+        response_kind = "cbind"
+    elif not isinstance(outcome_node, ast.Name):
+        raise resolver.error("the outcome must be a column name, or cbind(successes, failures)", outcome_node,
+                             hint="Transform the outcome in the data (a new column) rather than in the formula.")
+    if parsed.addition is not None:
+        addition = parsed.addition
+        if not (isinstance(addition, ast.Call) and addition.function == "trials" and len(addition.arguments) == 1):
+            raise resolver.error("after '|' the outcome takes trials(n)", addition,
+                                 hint="For a binomial outcome write: successes | trials(n) ~ x")
+        if response_kind == "cbind":
+            raise resolver.error("use either cbind(...) or | trials(...), not both", addition)
+        response_kind, trials_node = "trials", addition.arguments[0]
+    if family is None:
+        family = "binomial" if response_kind != "value" else "gaussian"
+    family = make_family(family, link)
+    if response_kind != "value" and family.name is not FamilyName.BINOMIAL:
+        raise resolver.error(f"trials(...) and cbind(...) are for the binomial family, not {family.name.value}",
+                             parsed.addition or outcome_node)
+    if family.name is FamilyName.BINOMIAL and response_kind == "value":
+        raise resolver.error("a binomial outcome needs its number of trials", outcome_node,
+                             hint="Write successes | trials(n) ~ x, or cbind(successes, failures) ~ x; "
+                                  "for 0/1 outcomes use family='bernoulli'.")
+
+    # -- every column referenced must exist -------------------------------------------
+    referenced: list[ast.Name] = []
+    outcome_names = [outcome_node] if isinstance(outcome_node, ast.Name) else list(outcome_node.arguments)
+    referenced += outcome_names
+    if trials_node is not None:
+        referenced += resolver.column_names(trials_node)
+    for factor in expanded.factors.values():
+        referenced += resolver.column_names(factor.node)
+    for node in expanded.offsets:
+        referenced += resolver.column_names(node)
+    group_nodes = [node for part in expanded.random for node in part.group_nodes]
+    for node in group_nodes:
+        referenced += _group_node_names(node)
+    for name in referenced:
+        resolver.check_exists(name)
+    random_factor_names = []
+    for node in group_nodes:
+        label = ":".join(n.name for n in _group_node_names(node))
+        if label not in random_factor_names:
+            random_factor_names.append(label)
+    center_choice = _normalize_center(center, frame, random_factor_names)
+    used = list(dict.fromkeys([name.name for name in referenced] + [
+        how.split(":", 1)[1] for how in center_choice.values() if how.startswith("group:")]))
+    for name in center_choice:
+        if name not in used:
+            raise SpecificationError(f"center: '{name}' is not used in the model")
+        if not is_numeric_column(frame[name]):
+            raise SpecificationError(f"center: '{name}' is categorical; only numeric predictors can be centred")
+
+    # -- rows with missing values are excluded, and said ---------------------------------
+    missing_counts = tuple((name, int(frame[name].isna().sum())) for name in used if frame[name].isna().any())
+    keep = ~frame[used].isna().any(axis=1).to_numpy() if used else np.ones(len(frame), dtype=bool)
+    excluded = int((~keep).sum())
+    if not keep.any():
+        raise DataError("every row has a missing value in a column the model uses ("
+                        + ", ".join(f"{name}: {count} missing" for name, count in missing_counts) + ")")
+    kept = frame.loc[keep]
+    n = len(kept)
+    resolver.frame = kept
+    for name in used:
+        if is_numeric_column(kept[name]):
+            check_finite(name, kept[name].to_numpy(dtype=float))
+
+    # -- grouping factors -------------------------------------------------------------------
+    group_codes: dict[str, tuple[np.ndarray, int]] = {}
+    group_levels: dict[str, tuple[str, ...]] = {}
+    group_variables: dict[str, tuple[str, ...]] = {}
+    for node in group_nodes:
+        names = tuple(n.name for n in _group_node_names(node))
+        label = ":".join(names)
+        if label in group_codes:
+            continue
+        codes, levels = _group_labels(kept, names)
+        if len(levels) < 2:
+            raise resolver.error(f"grouping factor '{label}' has only one level ({levels[0]!r}) in the data used; "
+                                 f"a random effect needs at least two groups", node)
+        group_codes[label] = (codes, len(levels))
+        group_levels[label] = levels
+        group_variables[label] = names
+    for how in center_choice.values():
+        if how.startswith("group:"):
+            factor = how.split(":", 1)[1]
+            if factor not in group_codes:
+                codes, levels = _group_labels(kept, (factor,))
+                group_codes[factor] = (codes, len(levels))
+    resolver.group_codes = group_codes
+    resolver.center = center_choice
+
+    # -- fixed effects ----------------------------------------------------------------------
+    factor_cache: dict = {}
+    fixed_columns = _columns_for_terms(resolver, expanded, expanded.terms, expanded.intercept, factor_cache)
+    values = resolver.numeric_values()
+    for key, info in resolver.variables.items():
+        if info.kind == "categorical":
+            raw = resolver.categorical_raw[key].map(_level_label)
+            position = {label: code for code, label in enumerate(info.levels)}
+            values[key] = raw.map(position).to_numpy(dtype=np.int64)
+    X = _evaluate_columns(fixed_columns, values, n)
+    for k, column in enumerate(fixed_columns):
+        if not np.isfinite(X[:, k]).all():
+            bad = int((~np.isfinite(X[:, k])).sum())
+            raise DataError(f"predictor '{column.name}' is not finite in {bad} row(s) of the data used "
+                            f"(for example log of 0 or a negative number); fix the data or the expression")
+    names = tuple(column.name for column in fixed_columns)
+    if len(set(names)) != len(names):
+        duplicated = sorted({name for name in names if names.count(name) > 1})
+        raise SpecificationError(f"the formula produces the column(s) {', '.join(duplicated)} twice")
+    check_design(names, X, expanded.intercept)
+
+    # -- random effects -------------------------------------------------------------------
+    blocks: list[RandomBlock] = []
+    Z_list, index_list = [], []
+    seen_pairs = set()
+    y_preview = kept[outcome_names[0].name].to_numpy(dtype=float) if is_numeric_column(kept[outcome_names[0].name]) else None
+    for part in expanded.random:
+        columns = _columns_for_terms(resolver, expanded, part.terms, () in part.terms, factor_cache)
+        Z = _evaluate_columns(columns, values, n)
+        for node in part.group_nodes:
+            label = ":".join(n.name for n in _group_node_names(node))
+            for column in columns:
+                if (label, column.name) in seen_pairs:
+                    raise resolver.error(f"'{column.name}' varies over '{label}' twice", part.node)
+                seen_pairs.add((label, column.name))
+            codes, count = group_codes[label]
+            if family.name is FamilyName.GAUSSIAN and count >= n and () in part.terms:
+                raise resolver.error(f"grouping factor '{label}' has a level for every row ({count} levels, {n} rows); "
+                                     f"its random intercept cannot be told apart from the residual", node)
+            blocks.append(RandomBlock(GroupingFactor(label, group_variables[label], group_levels[label]),
+                                      tuple(columns), part.correlated, "noncentered"))
+            Z_list.append(Z)
+            index_list.append(codes)
+    for block, Z in zip(blocks, Z_list):
+        for k, column in enumerate(block.columns):
+            if not np.isfinite(Z[:, k]).all():
+                raise DataError(f"random-effect column '{column.name}' is not finite in some rows")
+            if not column.is_intercept and np.std(Z[:, k]) == 0:
+                raise DataError(f"'{column.name}' is constant, so its random slope over '{block.factor.name}' "
+                                f"duplicates the random intercept; remove it")
+
+    # -- outcome values ---------------------------------------------------------------------
+    for node in outcome_names:
+        if not is_numeric_column(kept[node.name]):
+            raise resolver.error(f"outcome '{node.name}' is not numeric", node,
+                                 hint="Recode it as numbers (0/1 for a binary outcome).")
+    y = kept[outcome_names[0].name].to_numpy(dtype=float)
+    trials = None
+    trials_expression = None
+    if response_kind == "cbind":
+        failures = kept[outcome_names[1].name].to_numpy(dtype=float)
+        trials = y + failures
+        trials_expression = E.Arithmetic("+", E.Variable(outcome_names[0].name), E.Variable(outcome_names[1].name))
+        if (failures < 0).any():
+            raise DataError(f"failures column '{outcome_names[1].name}' has negative values")
+    elif response_kind == "trials":
+        trials_expression = resolver.numeric(trials_node)
+        trials = np.broadcast_to(np.asarray(trials_expression.evaluate(values, np), dtype=float), (n,)).copy()
+    check_outcome(family.name.value, outcome_names[0].name, y, trials)
+    del y_preview
+
+    offset = None
+    offset_expression = None
+    for node in expanded.offsets:
+        if len(node.arguments) != 1:
+            raise resolver.error("offset(...) takes one argument", node)
+        expression = resolver.numeric(node.arguments[0])
+        offset_expression = expression if offset_expression is None else E.Arithmetic("+", offset_expression, expression)
+    if offset_expression is not None:
+        offset = np.broadcast_to(np.asarray(offset_expression.evaluate(values, np), dtype=float), (n,)).copy()
+        if not np.isfinite(offset).all():
+            raise DataError("offset(...) is not finite in some rows (log of 0?)")
+
+    # -- scaling, parameterization, priors ---------------------------------------------------
+    if family.name is FamilyName.GAUSSIAN:
+        location, scale = float(np.mean(y)), float(np.std(y, ddof=1))
+    else:
+        location, scale = (float(np.mean(y)), 1.0)
+    column_means = tuple(float(m) for m in X.mean(axis=0)) if expanded.intercept else (0.0,) * X.shape[1]
+    column_sds = tuple(float(s) for s in (X.std(axis=0, ddof=1) if expanded.intercept
+                                          else np.sqrt((X ** 2).mean(axis=0))))
+    random_sds = tuple(tuple(1.0 if column.is_intercept else float(np.std(Z[:, k], ddof=1))
+                             for k, column in enumerate(block.columns)) for block, Z in zip(blocks, Z_list))
+    choices = _parameterization_choices(parameterization, blocks)
+    blocks = [RandomBlock(block.factor, block.columns, block.correlated,
+                          choices.get(block.factor.name) or choose_parameterization(
+                              family, y, trials, codes, len(block.factor.levels), Z,
+                              tuple(column.is_intercept for column in block.columns)))
+              for block, codes, Z in zip(blocks, index_list, Z_list)]
+    prior_defaults = default_priors(family, expanded.intercept, names, column_sds, blocks, random_sds,
+                                    location, scale if family.name is FamilyName.GAUSSIAN else 1.0)
+    prior_assignments = apply_user_priors(prior_defaults, priors, tuple(blocks))
+
+    response = Response(outcome_names[0].name, response_kind, trials_expression, ast.source(parsed.outcome, text))
+    spec = ModelSpec(
+        formula=text, family=family, response=response, intercept=expanded.intercept,
+        fixed=tuple(fixed_columns), random=tuple(blocks), offset=offset_expression,
+        variables=tuple(resolver.variables.values()), priors=prior_assignments,
+        scaling=Scaling(location, scale, column_means, column_sds, random_sds),
+        centering=tuple(center_choice.items()),
+        options={"missing": missing},
+    )
+    model_data = ModelData(
+        y=y, trials=trials, X=X, offset=offset, group_index=tuple(index_list), Z=tuple(Z_list),
+        row_labels=kept.index.to_numpy(), excluded_rows=excluded, exclusion_reasons=missing_counts,
+    )
+    return spec, model_data
+
+
+def _parameterization_choices(parameterization, blocks) -> dict[str, str]:
+    valid = ("centered", "noncentered")
+    if parameterization in (None, "auto"):
+        return {}
+    if isinstance(parameterization, str):
+        if parameterization not in valid:
+            raise SpecificationError(f"parameterization must be 'auto', 'centered' or 'noncentered', "
+                                     f"got '{parameterization}'")
+        return {block.factor.name: parameterization for block in blocks}
+    if isinstance(parameterization, dict):
+        names = {block.factor.name for block in blocks}
+        for factor, choice in parameterization.items():
+            if factor not in names:
+                raise SpecificationError(f"parameterization: '{factor}' is not a grouping factor of this model"
+                                         f"{suggest(factor, names)}")
+            if choice not in valid + ("auto",):
+                raise SpecificationError(f"parameterization for '{factor}' must be 'auto', 'centered' or "
+                                         f"'noncentered', got '{choice}'")
+        return {factor: choice for factor, choice in parameterization.items() if choice != "auto"}
+    raise SpecificationError("parameterization must be 'auto', 'centered', 'noncentered' or a dict per factor")

@@ -1,0 +1,194 @@
+"""Numeric expression trees over data variables, evaluated at sampling time.
+
+A design column is a product of *factors*, each an :class:`Expression` of variables.
+Evaluation takes a mapping of variable name → array and an array namespace
+(``numpy`` or ``jax.numpy``), so the same tree evaluates on the data once, on imputed
+values inside the log density, and on new data for prediction. Nothing here calls
+Python's ``eval``: user text becomes these nodes in :mod:`multilevel.spec.build`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+FUNCTIONS = {
+    "log": "log", "exp": "exp", "sqrt": "sqrt", "abs": "abs", "log1p": "log1p",
+    "log2": "log2", "log10": "log10", "sin": "sin", "cos": "cos", "tanh": "tanh",
+}
+
+
+class Expression:
+    def variables(self) -> frozenset[str]:
+        raise NotImplementedError
+
+    def evaluate(self, values: Mapping[str, Any], xp=np):
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Variable(Expression):
+    name: str
+
+    def variables(self):
+        return frozenset({self.name})
+
+    def evaluate(self, values, xp=np):
+        return values[self.name]
+
+
+@dataclass(frozen=True)
+class Constant(Expression):
+    value: float
+
+    def variables(self):
+        return frozenset()
+
+    def evaluate(self, values, xp=np):
+        return self.value
+
+
+@dataclass(frozen=True)
+class Arithmetic(Expression):
+    operator: str  # + - * / ^ == != < > <= >=
+    left: Expression
+    right: Expression
+
+    def variables(self):
+        return self.left.variables() | self.right.variables()
+
+    def evaluate(self, values, xp=np):
+        left = self.left.evaluate(values, xp)
+        right = self.right.evaluate(values, xp)
+        operator = self.operator
+        if operator == "+":
+            return left + right
+        if operator == "-":
+            return left - right
+        if operator == "*":
+            return left * right
+        if operator == "/":
+            return left / right
+        if operator == "^":
+            return left ** right
+        comparisons = {"==": xp.equal, "!=": xp.not_equal, "<": xp.less, ">": xp.greater,
+                       "<=": xp.less_equal, ">=": xp.greater_equal}
+        return xp.asarray(comparisons[operator](left, right), dtype=float)
+
+
+@dataclass(frozen=True)
+class Negate(Expression):
+    operand: Expression
+
+    def variables(self):
+        return self.operand.variables()
+
+    def evaluate(self, values, xp=np):
+        return -self.operand.evaluate(values, xp)
+
+
+@dataclass(frozen=True)
+class Function(Expression):
+    function: str
+    argument: Expression
+
+    def variables(self):
+        return self.argument.variables()
+
+    def evaluate(self, values, xp=np):
+        return getattr(xp, FUNCTIONS[self.function])(self.argument.evaluate(values, xp))
+
+
+@dataclass(frozen=True)
+class Standardize(Expression):
+    """``scale(x)``: (x − mean) / sd with mean and sd fixed from the fitting data."""
+
+    argument: Expression
+    mean: float
+    sd: float
+
+    def variables(self):
+        return self.argument.variables()
+
+    def evaluate(self, values, xp=np):
+        return (self.argument.evaluate(values, xp) - self.mean) / self.sd
+
+
+@dataclass(frozen=True)
+class GrandMeanCentered(Expression):
+    """x − mean(x), the mean taken over the fitting data and kept for new data."""
+
+    argument: Expression
+    mean: float
+
+    def variables(self):
+        return self.argument.variables()
+
+    def evaluate(self, values, xp=np):
+        return self.argument.evaluate(values, xp) - self.mean
+
+
+@dataclass(frozen=True)
+class GroupMeanCentered(Expression):
+    """x − mean of x in the row's cluster of ``factor``.
+
+    The cluster means are recomputed from the values being evaluated (so imputed
+    values move them); ``values`` must hold ``"group index:<factor>"`` (integer codes)
+    and ``"group count:<factor>"`` (number of clusters).
+    """
+
+    argument: Expression
+    factor: str
+
+    def variables(self):
+        return self.argument.variables()
+
+    def evaluate(self, values, xp=np):
+        value = self.argument.evaluate(values, xp)
+        index = values[f"group index:{self.factor}"]
+        count = values[f"group count:{self.factor}"]
+        if xp is np:
+            sums = np.bincount(index, weights=value, minlength=count)
+            sizes = np.bincount(index, minlength=count)
+        else:
+            import jax
+
+            sums = jax.ops.segment_sum(value, index, num_segments=count)
+            sizes = jax.ops.segment_sum(xp.ones_like(value), index, num_segments=count)
+        return value - (sums / xp.maximum(sizes, 1))[index]
+
+
+@dataclass(frozen=True)
+class LevelIndicator(Expression):
+    """1.0 where the categorical variable (integer codes) equals ``code``, else 0.0."""
+
+    name: str
+    code: int
+
+    def variables(self):
+        return frozenset({self.name})
+
+    def evaluate(self, values, xp=np):
+        return xp.asarray(values[self.name] == self.code, dtype=float)
+
+
+@dataclass(frozen=True)
+class Product(Expression):
+    """A design column: the product of its factors (1 for the empty product)."""
+
+    factors: tuple[Expression, ...]
+
+    def variables(self):
+        out: frozenset[str] = frozenset()
+        for factor in self.factors:
+            out |= factor.variables()
+        return out
+
+    def evaluate(self, values, xp=np):
+        result = None
+        for factor in self.factors:
+            value = factor.evaluate(values, xp)
+            result = value if result is None else result * value
+        return 1.0 if result is None else result

@@ -1,0 +1,115 @@
+"""Scanner: formula text → tokens with character spans."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from ..errors import FormulaSyntaxError
+
+
+class Kind(enum.Enum):
+    NAME = "name"
+    NUMBER = "number"
+    STRING = "string"
+    OPERATOR = "operator"
+    LEFT_PAREN = "("
+    RIGHT_PAREN = ")"
+    COMMA = ","
+    END = "end of formula"
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: Kind
+    text: str
+    start: int
+    end: int
+
+
+# Longest operators first so that "||" wins over "|" and "==" over "=".
+OPERATORS = ("%in%", "||", "==", "!=", "<=", ">=", "**", "~", "+", "-", "*", "/", ":",
+             "^", "|", "<", ">", "=")
+
+
+def _is_name_start(character: str) -> bool:
+    return character.isalpha() or character in "._"
+
+
+def _is_name_part(character: str) -> bool:
+    return character.isalnum() or character in "._"
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    position = 0
+    length = len(text)
+    while position < length:
+        character = text[position]
+        if character.isspace():
+            position += 1
+            continue
+        start = position
+        if character.isdigit() or (character == "." and position + 1 < length and text[position + 1].isdigit()):
+            position += 1
+            while position < length and (text[position].isdigit() or text[position] == "."):
+                position += 1
+            if position < length and text[position] in "eE":
+                look = position + 1
+                if look < length and text[look] in "+-":
+                    look += 1
+                if look < length and text[look].isdigit():
+                    position = look
+                    while position < length and text[position].isdigit():
+                        position += 1
+            number_text = text[start:position]
+            try:
+                float(number_text)
+            except ValueError:
+                raise FormulaSyntaxError(f"'{number_text}' is not a number", text, start, position) from None
+            if position < length and _is_name_start(text[position]):
+                raise FormulaSyntaxError("a name cannot start with a digit", text, start, position + 1,
+                                         hint="Wrap unusual column names in backquotes: `2x`.")
+            tokens.append(Token(Kind.NUMBER, number_text, start, position))
+            continue
+        if _is_name_start(character):
+            position += 1
+            while position < length and _is_name_part(text[position]):
+                position += 1
+            tokens.append(Token(Kind.NAME, text[start:position], start, position))
+            continue
+        if character == "`":
+            closing = text.find("`", position + 1)
+            if closing < 0:
+                raise FormulaSyntaxError("unclosed backquote", text, start, length)
+            tokens.append(Token(Kind.NAME, text[position + 1:closing], start, closing + 1))
+            position = closing + 1
+            continue
+        if character in "'\"":
+            closing = text.find(character, position + 1)
+            if closing < 0:
+                raise FormulaSyntaxError("unclosed string", text, start, length)
+            tokens.append(Token(Kind.STRING, text[position + 1:closing], start, closing + 1))
+            position = closing + 1
+            continue
+        if character == "(":
+            tokens.append(Token(Kind.LEFT_PAREN, "(", start, start + 1))
+            position += 1
+            continue
+        if character == ")":
+            tokens.append(Token(Kind.RIGHT_PAREN, ")", start, start + 1))
+            position += 1
+            continue
+        if character == ",":
+            tokens.append(Token(Kind.COMMA, ",", start, start + 1))
+            position += 1
+            continue
+        for operator in OPERATORS:
+            if text.startswith(operator, position):
+                tokens.append(Token(Kind.OPERATOR, operator, start, start + len(operator)))
+                position += len(operator)
+                break
+        else:
+            raise FormulaSyntaxError(f"unexpected character '{character}'", text, start, start + 1)
+    tokens.append(Token(Kind.END, "", length, length))
+    return tokens

@@ -14,7 +14,7 @@ import warnings
 
 import pandas as pd
 
-from .backend.numpyro_model import internal_arrays, make_model
+from .backend.numpyro_model import blueprint, internal_arrays, make_model
 from .results.fit_result import Fit
 from .sampling.config import SamplerConfig
 from .sampling.nuts import compiled_sampler
@@ -81,7 +81,8 @@ class Model:
         if seed is None:
             seed = int.from_bytes(os.urandom(4), "little") >> 1
         arrays = internal_arrays(self.spec, self.data)
-        sampler = compiled_sampler(self.spec, lambda: make_model(self.spec), arrays, config)
+        plan = blueprint(self.spec)
+        sampler = compiled_sampler(plan, lambda: make_model(plan), arrays, config)
         reporter = SamplingProgress(chains, enabled=interactive() if progress is None else progress)
         prepared = time.perf_counter()
         try:

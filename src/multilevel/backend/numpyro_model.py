@@ -27,7 +27,7 @@ from ..spec.families import FamilyName
 from ..spec.model_spec import ModelData, ModelSpec
 from ..spec.prior_assignment import block_cor_key, sd_name
 from .likelihood import log_likelihood
-from .prior_densities import vector_log_prior
+from .prior_densities import log_prior_function, prior_structure
 
 
 class ModelArrays(NamedTuple):
@@ -37,6 +37,27 @@ class ModelArrays(NamedTuple):
     offset: jnp.ndarray | None
     Z: tuple
     group_index: tuple
+    constants: dict  # prior parameters and scaling constants: data-dependent numbers kept out of the program
+
+
+@dataclass(frozen=True)
+class Blueprint:
+    """Everything about a model that shapes the compiled program (hashable; the sampler cache key).
+
+    Numbers that depend on the data (prior scales, column means) travel in
+    ``ModelArrays.constants`` instead, so new data of the same shape reuse the compilation.
+    """
+
+    family: object
+    intercept: bool
+    fixed_count: int
+    intercept_prior: tuple | None
+    fixed_prior: tuple | None
+    residual_prior: tuple | None
+    residual_support: tuple | None
+    blocks: tuple  # per block: (groups, size, correlated, parameterization, intercept flags, sources, supports, sd prior, lkj eta)
+    free: tuple[int, ...]
+    intercept_absorbed: bool
 
 
 @dataclass(frozen=True)
@@ -125,7 +146,67 @@ def internal_arrays(spec: ModelSpec, data: ModelData) -> ModelArrays:
     offset = None if data.offset is None else data.offset / scale
     return ModelArrays(y=np.asarray(y, float), trials=None if data.trials is None else np.asarray(data.trials, float),
                        X=np.asarray(X, float), offset=offset, Z=Z,
-                       group_index=tuple(np.asarray(index, np.int32) for index in data.group_index))
+                       group_index=tuple(np.asarray(index, np.int32) for index in data.group_index),
+                       constants=model_constants(spec))
+
+
+def model_constants(spec: ModelSpec) -> dict:
+    priors = internal_priors(spec)
+    plan = absorption(spec)
+    scaling = spec.scaling
+    p = len(spec.fixed)
+    constants: dict = {}
+    if priors.intercept is not None:
+        constants["intercept prior"] = prior_structure([priors.intercept])[1]
+        shift = np.zeros(p)
+        for k in plan.absorbed_fixed:
+            shift[k] = scaling.column_means[k] / scaling.column_sds[k]
+        constants["shift"] = shift
+    if priors.fixed:
+        constants["fixed prior"] = prior_structure(list(priors.fixed))[1]
+    if priors.residual is not None:
+        constants["residual prior"] = prior_structure([priors.residual])[1]
+    for i, (sources, column_sds) in enumerate(zip(plan.sources, scaling.random_column_sds)):
+        constants[f"sd prior {i}"] = prior_structure(list(priors.sds[i]))[1]
+        constants[f"mean factor {i}"] = np.array([column_sd / scaling.column_sds[source] if isinstance(source, int)
+                                                  else 0.0 for source, column_sd in zip(sources, column_sds)])
+    return constants
+
+
+def _support_key(prior: P.Prior) -> tuple:
+    constraint = _support(prior)
+    if constraint is constraints.positive:
+        return ("positive",)
+    if isinstance(constraint, constraints.greater_than):
+        return ("greater than", float(constraint.lower_bound))
+    return ("interval", float(constraint.lower_bound), float(constraint.upper_bound))
+
+
+def _constraint(key: tuple):
+    if key[0] == "positive":
+        return constraints.positive
+    if key[0] == "greater than":
+        return constraints.greater_than(key[1])
+    return constraints.interval(key[1], key[2])
+
+
+def blueprint(spec: ModelSpec) -> Blueprint:
+    priors = internal_priors(spec)
+    plan = absorption(spec)
+    blocks = []
+    for i, block in enumerate(spec.random):
+        blocks.append((len(block.factor.levels), block.size, block.has_correlations, block.parameterization,
+                       tuple(column.is_intercept for column in block.columns), plan.sources[i],
+                       tuple(_support_key(prior) for prior in priors.sds[i]), prior_structure(list(priors.sds[i]))[0],
+                       priors.cor_eta[i]))
+    return Blueprint(
+        family=spec.family, intercept=spec.intercept, fixed_count=len(spec.fixed),
+        intercept_prior=prior_structure([priors.intercept])[0] if priors.intercept is not None else None,
+        fixed_prior=prior_structure(list(priors.fixed))[0] if priors.fixed else None,
+        residual_prior=prior_structure([priors.residual])[0] if priors.residual is not None else None,
+        residual_support=_support_key(priors.residual) if priors.residual is not None else None,
+        blocks=tuple(blocks), free=tuple(k for k in range(len(spec.fixed)) if k not in plan.absorbed_fixed),
+        intercept_absorbed=plan.intercept_absorbed)
 
 
 def _support(prior: P.Prior):
@@ -144,72 +225,63 @@ def _free(name: str, support, shape=()):
     return numpyro.sample(name, dist.ImproperUniform(support, (), shape))
 
 
-def make_model(spec: ModelSpec):
-    """The NumPyro model function ``model(arrays: ModelArrays)`` for this spec."""
-    priors = internal_priors(spec)
-    family = spec.family
-    plan = absorption(spec)
-    intercept_log_prior = vector_log_prior([priors.intercept]) if priors.intercept is not None else None
-    fixed_log_prior = vector_log_prior(list(priors.fixed)) if priors.fixed else None
-    sd_log_priors = [vector_log_prior(list(block_priors)) for block_priors in priors.sds]
-    residual_log_prior = vector_log_prior([priors.residual]) if priors.residual is not None else None
-    blocks = spec.random
-    p = len(spec.fixed)
-    scaling = spec.scaling
-    # the intercept prior is stated for the intercept with every predictor centred at its mean
-    shift = np.zeros(p)
-    for k in plan.absorbed_fixed:
-        shift[k] = scaling.column_means[k] / scaling.column_sds[k]
-    free = np.array([k for k in range(p) if k not in plan.absorbed_fixed], dtype=np.int32)
+def make_model(plan: Blueprint):
+    """The NumPyro model function ``model(arrays: ModelArrays)`` for a blueprint."""
+    family = plan.family
+    p = plan.fixed_count
+    intercept_log_prior = log_prior_function(plan.intercept_prior) if plan.intercept_prior is not None else None
+    fixed_log_prior = log_prior_function(plan.fixed_prior) if plan.fixed_prior is not None else None
+    residual_log_prior = log_prior_function(plan.residual_prior) if plan.residual_prior is not None else None
+    free = np.asarray(plan.free, dtype=np.int32)
     all_free = len(free) == p
-    mean_factor = [[None if not isinstance(source, int) else column_sd / scaling.column_sds[source]
-                    for source, column_sd in zip(sources, column_sds)]
-                   for sources, column_sds in zip(plan.sources, scaling.random_column_sds)]
 
     def model(arrays: ModelArrays):
+        constants = arrays.constants
         eta = 0.0 if arrays.offset is None else arrays.offset
         intercept = None
         coefficients = None
         if p:
             coefficients = _free("b", constraints.real, (p,))
-            numpyro.factor("b prior", fixed_log_prior(coefficients))
+            numpyro.factor("b prior", fixed_log_prior(coefficients, constants["fixed prior"]))
             if all_free:
                 eta = eta + arrays.X @ coefficients
             elif len(free):
                 eta = eta + arrays.X[:, free] @ coefficients[free]
         if intercept_log_prior is not None:
             intercept = _free("Intercept", constraints.real)
-            centred = intercept + (jnp.dot(shift, coefficients) if not all_free else 0.0)
-            numpyro.factor("Intercept prior", intercept_log_prior(centred[None]))
+            # the prior is stated for the intercept with every predictor centred at its mean
+            centred = intercept + (jnp.dot(constants["shift"], coefficients) if p else 0.0)
+            numpyro.factor("Intercept prior", intercept_log_prior(centred[None], constants["intercept prior"]))
             if not plan.intercept_absorbed:
                 eta = eta + intercept
-        for i, block in enumerate(blocks):
-            count, size = len(block.factor.levels), block.size
-            sd = jnp.stack([_free(f"sd_{i}_{k}", _support(prior)) for k, prior in enumerate(priors.sds[i])])
-            numpyro.factor(f"sd_{i} prior", sd_log_priors[i](sd))
-            if block.has_correlations:
-                cholesky = numpyro.sample(f"L_{i}", dist.LKJCholesky(size, priors.cor_eta[i]))
+        for i, (count, size, correlated, parameterization, intercept_flags, sources, supports, sd_prior,
+                eta_lkj) in enumerate(plan.blocks):
+            sd = jnp.stack([_free(f"sd_{i}_{k}", _constraint(support)) for k, support in enumerate(supports)])
+            numpyro.factor(f"sd_{i} prior", log_prior_function(sd_prior)(sd, constants[f"sd prior {i}"]))
+            if correlated:
+                cholesky = numpyro.sample(f"L_{i}", dist.LKJCholesky(size, eta_lkj))
                 scale_tril = sd[:, None] * cholesky
-            if block.parameterization == "noncentered":
+            if parameterization == "noncentered":
                 z = numpyro.sample(f"z_{i}", dist.Normal(0.0, 1.0).expand((count, size)).to_event(2))
-                effects = z @ scale_tril.T if block.has_correlations else z * sd
+                effects = z @ scale_tril.T if correlated else z * sd
             else:
+                factors = constants[f"mean factor {i}"]
                 mean = jnp.stack([
                     intercept if source == "intercept" else
-                    (coefficients[source] * mean_factor[i][k] if isinstance(source, int) else jnp.zeros(()))
-                    for k, source in enumerate(plan.sources[i])])
-                if block.has_correlations:
+                    (coefficients[source] * factors[k] if isinstance(source, int) else jnp.zeros(()))
+                    for k, source in enumerate(sources)])
+                if correlated:
                     effects = numpyro.sample(f"r_{i}", dist.MultivariateNormal(mean, scale_tril=scale_tril)
                                              .expand((count,)).to_event(1))
                 else:
                     effects = numpyro.sample(f"r_{i}", dist.Normal(mean, sd).expand((count, size)).to_event(2))
             rows = effects[arrays.group_index[i]]
-            for k, column in enumerate(block.columns):
-                eta = eta + (rows[:, k] if column.is_intercept else arrays.Z[i][:, k] * rows[:, k])
+            for k, is_intercept in enumerate(intercept_flags):
+                eta = eta + (rows[:, k] if is_intercept else arrays.Z[i][:, k] * rows[:, k])
         sigma = None
         if residual_log_prior is not None:
-            sigma = _free("sigma", _support(priors.residual))
-            numpyro.factor("sigma prior", residual_log_prior(sigma[None]))
+            sigma = _free("sigma", _constraint(plan.residual_support))
+            numpyro.factor("sigma prior", residual_log_prior(sigma[None], constants["residual prior"]))
         numpyro.factor("log likelihood", jnp.sum(log_likelihood(family, arrays.y, eta, sigma=sigma,
                                                                 trials=arrays.trials, xp=jnp)))
 

@@ -6,6 +6,7 @@ import math
 from collections import defaultdict
 
 import jax.numpy as jnp
+import numpy as np
 from jax.scipy import special, stats
 
 from ..spec import priors as P
@@ -51,28 +52,34 @@ def _parameters(prior: P.Prior) -> dict:
     return {name: getattr(prior, name) for name in prior.__dataclass_fields__ if name != "on"}
 
 
-def vector_log_prior(priors: list[P.Prior]):
-    """A function x (shape (k,)) → summed log prior, one prior per element, vectorized by prior kind.
+def prior_structure(priors: list[P.Prior]) -> tuple[tuple, dict]:
+    """Split priors into a static structure (kinds, positions) and their numeric parameters.
 
-    Priors stated on the variance or precision of an SD are evaluated at s² or 1/s² with the
-    Jacobian of that change, so the density is always a density of the SD itself.
+    The structure decides the compiled program; the parameters are passed at run time, so a
+    model fitted to new data (whose default priors scale with the data) reuses the compilation.
     """
     groups: dict[tuple, list[int]] = defaultdict(list)
     for position, prior in enumerate(priors):
         groups[(type(prior), prior.on if prior.support != "real" else "sd")].append(position)
-    compiled = []
-    for (kind, on), positions in groups.items():
+    structure, parameters = [], {}
+    for index, ((kind, on), positions) in enumerate(groups.items()):
         stacked = defaultdict(list)
         for position in positions:
             for name, value in _parameters(priors[position]).items():
-                stacked[name].append(value)
-        params = {name: jnp.asarray(values) for name, values in stacked.items()}
-        compiled.append((kind, on, jnp.asarray(positions), params))
+                stacked[name].append(float(value))
+        structure.append((kind, on, tuple(positions)))
+        parameters[str(index)] = {name: np.asarray(values) for name, values in stacked.items()}
+    return tuple(structure), parameters
 
-    def log_prior(x):
+
+def log_prior_function(structure: tuple):
+    """``log_prior(x, parameters)``: the summed log prior of vector x, one prior per element."""
+
+    def log_prior(x, parameters):
         total = 0.0
-        for kind, on, positions, params in compiled:
-            values = x[positions]
+        for index, (kind, on, positions) in enumerate(structure):
+            values = x[jnp.asarray(positions)]
+            params = parameters[str(index)]
             power = P.ON_POWER[on]
             if power == 1:
                 total = total + jnp.sum(_log_density(kind, params, values))
@@ -83,3 +90,11 @@ def vector_log_prior(priors: list[P.Prior]):
         return total
 
     return log_prior
+
+
+def vector_log_prior(priors: list[P.Prior]):
+    """A function x → summed log prior with the parameters bound (for direct evaluation)."""
+    structure, parameters = prior_structure(priors)
+    function = log_prior_function(structure)
+    bound = {key: {name: jnp.asarray(value) for name, value in group.items()} for key, group in parameters.items()}
+    return lambda x: function(x, bound)

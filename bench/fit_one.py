@@ -1,0 +1,50 @@
+"""Fit one benchmark model in this (fresh) process and print its figures as one JSON line.
+
+Usage: python bench/fit_one.py MODEL [--parameterization centered|noncentered] [--seed N]
+"""
+
+import argparse
+import json
+import sys
+import time
+
+started = time.perf_counter()
+import warnings  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import multilevel as ml  # noqa: E402
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from models import MODELS  # noqa: E402
+
+imported = time.perf_counter()
+parser = argparse.ArgumentParser()
+parser.add_argument("model")
+parser.add_argument("--parameterization", default="auto")
+parser.add_argument("--seed", type=int, default=1)
+args = parser.parse_args()
+formula, data, options = MODELS[args.model]()
+sampler = {key: options.pop(key) for key in list(options) if key in ("target_accept",)}
+warnings.simplefilter("ignore")
+fit = ml.fit(formula, data, parameterization=args.parameterization, seed=args.seed, progress=False, **options,
+             **sampler)
+first_result = time.perf_counter()
+main = fit.summary(["Intercept", "fixed", "sd", "cor", "residual sd"])
+sampling = fit.timings["warmup"] + fit.timings["sampling"]
+wall = first_result - started
+result = {
+    "model": args.model, "rows": int(fit.data.n),
+    "parameterization": {b.factor.name: b.parameterization for b in fit.spec.random},
+    "import_s": round(imported - started, 2), "prepare_s": round(fit.timings["prepare"], 2),
+    "compile_s": round(fit.timings["compile"], 2), "warmup_s": round(fit.timings["warmup"], 2),
+    "sampling_s": round(fit.timings["sampling"], 2), "wall_s": round(wall, 2),
+    "min_ess_bulk": round(float(main["ess_bulk"].min()), 1), "min_ess_tail": round(float(main["ess_tail"].min()), 1),
+    "worst_parameter": str(main["ess_bulk"].idxmin()),
+    "max_rhat": round(float(main["rhat"].max()), 4), "divergences": int(np.sum(fit.raw.stats["diverging"])),
+    "ess_per_s_sampling": round(float(main["ess_bulk"].min()) / sampling, 1),
+    "ess_per_s_wall": round(float(main["ess_bulk"].min()) / wall, 1),
+    "trustworthy": bool(main["rhat"].max() < 1.01 and main["ess_bulk"].min() >= 400),
+    "mean_leapfrog_steps": round(float(fit.raw.stats["n_steps"].mean()), 1),
+}
+print(json.dumps(result))

@@ -197,3 +197,37 @@ def test_cli_reports_errors_without_a_traceback(tmp_path, capsys):
     assert code == 2
     error = capsys.readouterr().err
     assert "there is no column 'Dayz'" in error and "^^^^" in error
+
+
+def test_new_data_of_the_same_shape_reuse_the_compilation(monkeypatch):
+    created = []
+    original = nuts.CompiledSampler.__init__
+
+    def spy(self, *args, **kwargs):
+        created.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(nuts.CompiledSampler, "__init__", spy)
+    first = simulate_random_slopes(seed=21, groups=12, per_group=6)
+    second = simulate_random_slopes(seed=22, groups=12, per_group=6)
+    second["y"] = second["y"] * 10 + 3  # different scale: different default priors, same program
+    # the automatic parameterization is part of the program; fix it so both data sets share it
+    a = ml.fit("y ~ x + (1 + x | g)", first, parameterization="centered", **quick(seed=1))
+    b = ml.fit("y ~ x + (1 + x | g)", second, parameterization="centered", **quick(seed=1))
+    assert len(created) <= 1
+    assert abs(b.summary().loc["Intercept", "mean"] - a.summary().loc["Intercept", "mean"]) > 1
+
+
+def test_environment_fallback_is_recorded(monkeypatch):
+    monkeypatch.setattr(nuts.jax, "local_device_count", lambda: 1)
+    devices, per_device, notes = nuts._device_layout(4)
+    assert (devices, per_device) == (1, 4)
+    assert "vectorized" in notes[0] and "xla_force_host_platform_device_count" in notes[0]
+
+
+def test_cli_demo_runs(capsys):
+    from multilevel.cli import main
+
+    assert main(["demo", "--chains", "2", "--warmup", "100", "--draws", "100", "--seed", "3", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "sleepstudy" in printed and "Reaction ~ Days + (Days | Subject)" in printed and "ICC(Subject)" in printed

@@ -299,7 +299,6 @@ def to_user_units(spec: ModelSpec, constrained: dict[str, np.ndarray]) -> dict[s
     location = scaling.outcome_location if gaussian else 0.0
     scale = scaling.outcome_scale if gaussian else 1.0
     out: dict[str, np.ndarray] = {}
-    means = np.asarray(scaling.column_means)
     sds = np.asarray(scaling.column_sds)
     if spec.fixed:
         out["b"] = np.asarray(constrained["b"]) * scale / sds

@@ -29,7 +29,7 @@ def check(summary: pd.DataFrame, stats: dict, draws_per_chain: int, warmup: int,
     if len(rhat):
         messages.append(
             f"R-hat above {RHAT_LIMIT} for {_listing(rhat.sort_values('rhat', ascending=False), 'rhat')}: the chains "
-            f"do not agree yet. Run longer (e.g. warmup={max(2 * warmup, 1000)}, draws={2 * draws_per_chain}); if it "
+            f"do not agree yet. Run longer (e.g. warmup={max(2 * warmup, 1000)}, draws={max(2 * draws_per_chain, 1000)}); if it "
             f"persists, use stronger priors for those parameters or switch the parameterization of their grouping "
             f"factor (parameterization={{'factor': 'centered' or 'noncentered'}}).")
     if random_effect_rhat is not None and random_effect_rhat > RHAT_LIMIT and not len(rhat):

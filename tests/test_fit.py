@@ -231,3 +231,28 @@ def test_cli_demo_runs(capsys):
     assert main(["demo", "--chains", "2", "--warmup", "100", "--draws", "100", "--seed", "3", "--no-progress"]) == 0
     printed = capsys.readouterr().out
     assert "sleepstudy" in printed and "Reaction ~ Days + (Days | Subject)" in printed and "ICC(Subject)" in printed
+
+
+def test_cell_means_model_without_intercept():
+    data = ml.datasets.load("anorexia")
+    fit = ml.fit("weight ~ 0 + C(Rx) + (1 | girl)", data, **quick(chains=2, warmup=300, draws=300))
+    summary = fit.summary()
+    for level, mean in data.groupby("Rx")["weight"].mean().items():
+        assert abs(summary.loc[f"C(Rx){level}", "mean"] - mean) < 3 * summary.loc[f"C(Rx){level}", "sd"]
+
+
+def test_model_without_fixed_effects_predicts_and_converts():
+    data = ml.datasets.load("sleepstudy")
+    fit = ml.fit("Reaction ~ 0 + (1 | Subject)", data, **quick())
+    assert fit.predict(data.head(2)).shape == (2, 4)
+    assert "log_likelihood" in fit.tree.children
+
+
+def test_save_load_keeps_per_block_parameterization(tmp_path):
+    data = ml.datasets.load("sleepstudy")
+    fit = ml.fit("Reaction ~ Days + (1 | Subject) + (0 + Days | Subject)", data,
+                 parameterization=["centered", "noncentered"], **quick())
+    assert [block.parameterization for block in fit.spec.random] == ["centered", "noncentered"]
+    fit.save(tmp_path / "two_blocks.zip")
+    loaded = ml.load(tmp_path / "two_blocks.zip")
+    pd.testing.assert_frame_equal(loaded.summary(), fit.summary())

@@ -140,3 +140,50 @@ def test_parameterization_choice_follows_information():
     assert spec.random[0].parameterization == "noncentered"  # the SES slope is weakly informed
     spec, _ = build_model("weight ~ time + (1 | girl)", ml.datasets.load("anorexia"), parameterization="centered")
     assert spec.random[0].parameterization == "centered"
+
+
+def _two_factor_frame():
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"y": rng.normal(100, 5, 60), "x": rng.normal(size=60), "A": list("pq") * 30,
+                         "B": list("stu") * 20, "g": np.repeat(list("abcdef"), 10), "h": np.repeat(list("XY"), 30)})
+
+
+def test_no_intercept_contrasts_follow_r():
+    spec, _ = build_model("y ~ 0 + A + B + (1 | g)", _two_factor_frame())
+    assert spec.fixed_names == ("Ap", "Aq", "Bt", "Bu")  # as model.matrix(~ 0 + A + B) in R
+
+
+def test_no_intercept_gaussian_is_not_shifted():
+    spec, _ = build_model("y ~ 0 + A + (1 | g)", _two_factor_frame())
+    assert spec.scaling.outcome_location == 0.0
+
+
+def test_categorical_only_in_a_random_term():
+    spec, data = build_model("y ~ x + (1 + A | g)", _two_factor_frame())
+    assert spec.random[0].column_names == ("Intercept", "Aq")
+    np.testing.assert_array_equal(data.Z[0][:, 1], (_two_factor_frame()["A"] == "q").to_numpy(float))
+
+
+def test_group_centering_within_an_interaction_factor():
+    frame = _two_factor_frame()
+    _, data = build_model("y ~ x + (1 | g)", frame, center={"x": "group:g:h"})
+    expected = frame["x"] - frame.groupby(["g", "h"])["x"].transform("mean")
+    np.testing.assert_allclose(data.X[:, 0], expected)
+
+
+def test_group_centred_predictions_use_the_fitting_cluster_means():
+    from multilevel.spec.design import evaluate_design
+
+    frame = _two_factor_frame()
+    spec, data = build_model("y ~ x + (1 | g)", frame, center={"x": "group"})
+    one_row = frame.iloc[[3]]
+    design = evaluate_design(spec, one_row)
+    assert design.X[0, 0] == pytest.approx(data.X[3, 0])
+    new_cluster = pd.DataFrame({"x": [1.0, 3.0], "g": ["new", "new"]})
+    np.testing.assert_allclose(evaluate_design(spec, new_cluster).X[:, 0], [-1.0, 1.0])
+
+
+def test_poisson_intercept_prior_is_centred_on_the_rate_per_exposure():
+    frame = pd.DataFrame({"y": [10, 20, 30, 40], "t": [100.0, 100, 100, 100], "g": list("aabb")})
+    spec, _ = build_model("y ~ 1 + offset(log(t)) + (1 | g)", frame, family="poisson")
+    assert spec.prior_for("Intercept").prior.mu == pytest.approx(np.log(0.25))

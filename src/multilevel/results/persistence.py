@@ -79,7 +79,7 @@ def save_fit(fit, path) -> None:
     options = dict(fit.options)
     if options.get("priors"):
         options["priors"] = {key: prior_to_json(prior) for key, prior in options["priors"].items()}
-    options["parameterization"] = {block.factor.name: block.parameterization for block in fit.spec.random}
+    options["parameterization"] = [block.parameterization for block in fit.spec.random]  # per block, in order
     meta = {
         "format": FORMAT_VERSION, "formula": fit.spec.formula, "options": options,
         "config": asdict(fit.config), "seed": int(fit.seed), "timings": fit.timings,
@@ -87,8 +87,6 @@ def save_fit(fit, path) -> None:
     }
     arrays = {f"constrained/{name}": value for name, value in fit.raw.constrained.items()}
     arrays.update({f"stats/{name}": value for name, value in fit.raw.stats.items()})
-    if fit.raw.warmup_potential is not None:
-        arrays["warmup_potential"] = fit.raw.warmup_potential
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -117,7 +115,6 @@ def load_fit(path):
         constrained={name.split("/", 1)[1]: value for name, value in arrays.items() if name.startswith("constrained/")},
         stats={name.split("/", 1)[1]: value for name, value in arrays.items() if name.startswith("stats/")},
         timings=meta["timings"], environment=meta["environment"],
-        warmup_potential=arrays.get("warmup_potential"),
     )
     fit = Fit(spec=model.spec, data=model.data, config=SamplerConfig(**meta["config"]), seed=meta["seed"], raw=raw,
               frame=frame, options=model.options, timings=meta["timings"], environment=meta["environment"],

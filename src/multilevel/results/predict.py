@@ -16,7 +16,7 @@ def linear_predictor(spec: ModelSpec, draws: dict, design: Design, rng: np.rando
     def flat(array):
         return array.reshape((-1,) + array.shape[2:])
 
-    samples = flat(draws["Intercept"]).shape[0] if spec.intercept else flat(draws["b"]).shape[0]
+    samples = int(np.prod(next(iter(draws.values())).shape[:2]))
     n = design.X.shape[0]
     eta = np.zeros((samples, n))
     if spec.intercept:

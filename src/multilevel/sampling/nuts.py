@@ -40,7 +40,6 @@ class RawDraws:
     stats: dict  # diverging, tree_depth, n_steps, energy, acceptance_rate, step_size, lp
     timings: dict  # compile, warmup, sampling seconds
     environment: list[str] = field(default_factory=list)  # fallbacks and notes
-    warmup_potential: np.ndarray | None = None  # (chain, warmup) potential energy during warmup
 
 
 def _device_layout(chains: int) -> tuple[int, int, list[str]]:
@@ -165,7 +164,6 @@ class CompiledSampler:
         total = config.warmup + config.draws * config.thin
         chunks = math.ceil(total / CHUNK)
         kept: list = []
-        warmup_potential: list = []
         timings = {"compile": self.compile_seconds, "warmup": 0.0, "sampling": 0.0}
         with jax.enable_x64(True):
             started = time.perf_counter()
@@ -176,8 +174,6 @@ class CompiledSampler:
                 states, record = self._compiled_chunk(states, arrays, jnp.asarray(steps))
                 record = self._unshape(record)
                 first, last = done, done + steps
-                if first < config.warmup:
-                    warmup_potential.append(record["potential"][:, :min(steps, config.warmup - first)])
                 if last > config.warmup:
                     start = max(0, config.warmup - first)
                     kept.append(jax.tree.map(lambda leaf: leaf[:, start:steps], record))
@@ -207,10 +203,9 @@ class CompiledSampler:
         }
         constrained = self.constrain(record["z"])
         return RawDraws(unconstrained=record["z"], constrained=constrained, stats=stats, timings=timings,
-                        environment=list(self.notes),
-                        warmup_potential=np.concatenate(warmup_potential, axis=1) if warmup_potential else None)
+                        environment=list(self.notes))
 
-    def constrain(self, z: dict, arrays=None) -> dict:
+    def constrain(self, z: dict) -> dict:
         """Unconstrained draws → constrained values, site by site (vectorized, no compilation)."""
         with jax.enable_x64(True):
             return {name: np.asarray(self.transforms[name](jnp.asarray(value))) for name, value in z.items()}

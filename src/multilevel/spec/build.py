@@ -237,17 +237,22 @@ def _columns_for_terms(resolver: _Resolver, expanded: ExpandedFormula, terms, in
     term_set = set(terms) | ({()} if intercept else set())
     columns: list[Column] = []
     for term in terms:
+        full_coded_main_effect = False
         if term == ():
             columns.append(Column("Intercept", "Intercept", E.Product(())))
             continue
         pieces = []  # per factor: list of (label, expression)
         for key in term:
-            resolved = factor_cache.setdefault(key, resolver.factor(expanded.factors[key]))
+            if key not in factor_cache:
+                factor_cache[key] = resolver.factor(expanded.factors[key])
+            resolved = factor_cache[key]
             if isinstance(resolved, _Categorical):
                 margin = tuple(k for k in term if k != key)
                 codes = range(len(resolved.info.levels))
                 if margin in term_set:
                     codes = codes[1:]  # contrasts: drop the reference level
+                elif margin == ():
+                    full_coded_main_effect = True
                 pieces.append([(f"{resolved.label}{resolved.info.levels[code]}",
                                 E.LevelIndicator(resolved.info.name, code)) for code in codes])
             else:
@@ -256,7 +261,24 @@ def _columns_for_terms(resolver: _Resolver, expanded: ExpandedFormula, terms, in
         for combination in itertools.product(*pieces):
             name = ":".join(label for label, _ in combination)
             columns.append(Column(name, term_label, E.Product(tuple(expression for _, expression in combination))))
+        if full_coded_main_effect:
+            term_set.add(())  # as in R: a fully coded factor spans the intercept; later factors get contrasts
     return columns
+
+
+def _with_stored_group_means(column: Column, values: dict, group_levels: dict) -> Column:
+    """Record the fitting data's cluster means in every group-mean-centred node of a column."""
+    def store(expression: E.Expression) -> E.Expression:
+        if not isinstance(expression, E.GroupMeanCentered):
+            return expression
+        raw = np.asarray(expression.argument.evaluate(values, np), dtype=float)
+        index = values[f"group index:{expression.factor}"]
+        count = values[f"group count:{expression.factor}"]
+        means = np.bincount(index, weights=raw, minlength=count) / np.maximum(np.bincount(index, minlength=count), 1)
+        return E.GroupMeanCentered(expression.argument, expression.factor, tuple(float(m) for m in means),
+                                   tuple(group_levels[expression.factor]))
+
+    return Column(column.name, column.term, E.rewrite(column.expression, store))
 
 
 def _evaluate_columns(columns, values, n) -> np.ndarray:
@@ -289,9 +311,10 @@ def _normalize_center(center, frame: pd.DataFrame, random_factor_names: list[str
             continue
         if how.startswith("group:"):
             factor = how.split(":", 1)[1].strip()
-            if factor not in frame.columns:
-                raise SpecificationError(f"center: no grouping column '{factor}' to centre '{name}' within"
-                                         f"{suggest(factor, frame.columns)}")
+            for part in factor_columns(factor):
+                if part not in frame.columns:
+                    raise SpecificationError(f"center: no grouping column '{part}' to centre '{name}' within"
+                                             f"{suggest(part, frame.columns)}")
             result[name] = f"group:{factor}"
             continue
         raise SpecificationError(f"center: '{how}' for '{name}' is not a centering; use 'grand', 'group' or "
@@ -299,16 +322,22 @@ def _normalize_center(center, frame: pd.DataFrame, random_factor_names: list[str
     return result
 
 
+def group_label_array(frame: pd.DataFrame, names: tuple[str, ...]) -> np.ndarray:
+    """Each row's level label of a grouping factor; an interaction a:b joins the parts with ':'."""
+    parts = [frame[name].map(_level_label).to_numpy(dtype=object) for name in names]
+    if len(parts) == 1:
+        return parts[0]
+    return np.array([":".join(row) for row in zip(*parts)], dtype=object)
+
+
+def factor_columns(factor: str) -> tuple[str, ...]:
+    """The data columns of a grouping factor name: "school" or "school:class"."""
+    return tuple(factor.split(":"))
+
+
 def _group_labels(frame: pd.DataFrame, names: tuple[str, ...]) -> tuple[np.ndarray, tuple[str, ...]]:
     """Integer codes and level labels of a grouping factor (or an interaction a:b of several)."""
-    parts = []
-    for name in names:
-        series = frame[name]
-        parts.append(series.map(_level_label).to_numpy(dtype=object))
-    if len(parts) == 1:
-        labels = parts[0]
-    else:
-        labels = np.array([":".join(row) for row in zip(*parts)], dtype=object)
+    labels = group_label_array(frame, names)
     unique = pd.unique(labels)
     try:
         order = sorted(unique, key=lambda level: (0, float(level)) if _is_number(level) else (1, level))
@@ -402,7 +431,8 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
             random_factor_names.append(label)
     center_choice = _normalize_center(center, frame, random_factor_names)
     used = list(dict.fromkeys([name.name for name in referenced] + [
-        how.split(":", 1)[1] for how in center_choice.values() if how.startswith("group:")]))
+        part for how in center_choice.values() if how.startswith("group:")
+        for part in factor_columns(how.split(":", 1)[1])]))
     for name in center_choice:
         if name not in used:
             raise SpecificationError(f"center: '{name}' is not used in the model")
@@ -443,20 +473,26 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
         if how.startswith("group:"):
             factor = how.split(":", 1)[1]
             if factor not in group_codes:
-                codes, levels = _group_labels(kept, (factor,))
+                codes, levels = _group_labels(kept, factor_columns(factor))
                 group_codes[factor] = (codes, len(levels))
+                group_levels[factor] = levels
     resolver.group_codes = group_codes
     resolver.center = center_choice
 
     # -- fixed effects ----------------------------------------------------------------------
     factor_cache: dict = {}
     fixed_columns = _columns_for_terms(resolver, expanded, expanded.terms, expanded.intercept, factor_cache)
+    random_columns = [_columns_for_terms(resolver, expanded, part.terms, () in part.terms, factor_cache)
+                      for part in expanded.random]
     values = resolver.numeric_values()
     for key, info in resolver.variables.items():
         if info.kind == "categorical":
             raw = resolver.categorical_raw[key].map(_level_label)
             position = {label: code for code, label in enumerate(info.levels)}
             values[key] = raw.map(position).to_numpy(dtype=np.int64)
+    fixed_columns = [_with_stored_group_means(column, values, group_levels) for column in fixed_columns]
+    random_columns = [[_with_stored_group_means(column, values, group_levels) for column in columns]
+                      for columns in random_columns]
     X = _evaluate_columns(fixed_columns, values, n)
     for k, column in enumerate(fixed_columns):
         if not np.isfinite(X[:, k]).all():
@@ -473,9 +509,7 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
     blocks: list[RandomBlock] = []
     Z_list, index_list = [], []
     seen_pairs = set()
-    y_preview = kept[outcome_names[0].name].to_numpy(dtype=float) if is_numeric_column(kept[outcome_names[0].name]) else None
-    for part in expanded.random:
-        columns = _columns_for_terms(resolver, expanded, part.terms, () in part.terms, factor_cache)
+    for part, columns in zip(expanded.random, random_columns):
         Z = _evaluate_columns(columns, values, n)
         for node in part.group_nodes:
             label = ":".join(n.name for n in _group_node_names(node))
@@ -517,7 +551,6 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
         trials_expression = resolver.numeric(trials_node)
         trials = np.broadcast_to(np.asarray(trials_expression.evaluate(values, np), dtype=float), (n,)).copy()
     check_outcome(family.name.value, outcome_names[0].name, y, trials)
-    del y_preview
 
     offset = None
     offset_expression = None
@@ -533,9 +566,14 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
 
     # -- scaling, parameterization, priors ---------------------------------------------------
     if family.name is FamilyName.GAUSSIAN:
-        location, scale = float(np.mean(y)), float(np.std(y, ddof=1))
+        # without an intercept nothing would absorb a shift of the outcome: only rescale it
+        location = float(np.mean(y)) if expanded.intercept else 0.0
+        scale = float(np.std(y, ddof=1))
+    elif family.name is FamilyName.POISSON:
+        exposure = np.exp(offset) if offset is not None else np.ones_like(y)
+        location, scale = float(np.sum(y) / np.sum(exposure)), 1.0  # the mean rate per unit of exposure
     else:
-        location, scale = (float(np.mean(y)), 1.0)
+        location, scale = float(np.mean(y)), 1.0
     column_means = tuple(float(m) for m in X.mean(axis=0)) if expanded.intercept else (0.0,) * X.shape[1]
     column_sds = tuple(float(s) for s in (X.std(axis=0, ddof=1) if expanded.intercept
                                           else np.sqrt((X ** 2).mean(axis=0))))
@@ -543,10 +581,10 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
                              for k, column in enumerate(block.columns)) for block, Z in zip(blocks, Z_list))
     choices = _parameterization_choices(parameterization, blocks)
     blocks = [RandomBlock(block.factor, block.columns, block.correlated,
-                          choices.get(block.factor.name) or choose_parameterization(
+                          choices.get(position) or choices.get(block.factor.name) or choose_parameterization(
                               family, y, trials, codes, len(block.factor.levels), Z,
                               tuple(column.is_intercept for column in block.columns)))
-              for block, codes, Z in zip(blocks, index_list, Z_list)]
+              for position, (block, codes, Z) in enumerate(zip(blocks, index_list, Z_list))]
     prior_defaults = default_priors(family, expanded.intercept, names, column_sds, blocks, random_sds,
                                     location, scale if family.name is FamilyName.GAUSSIAN else 1.0)
     prior_assignments = apply_user_priors(prior_defaults, priors, tuple(blocks))
@@ -567,10 +605,16 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
     return spec, model_data
 
 
-def _parameterization_choices(parameterization, blocks) -> dict[str, str]:
+def _parameterization_choices(parameterization, blocks) -> dict:
+    """Choices keyed by factor name, or by block position when given as a list (one per block)."""
     valid = ("centered", "noncentered")
     if parameterization in (None, "auto"):
         return {}
+    if isinstance(parameterization, (list, tuple)):
+        if len(parameterization) != len(blocks) or any(choice not in valid + ("auto",) for choice in parameterization):
+            raise SpecificationError(f"parameterization as a list needs one of 'auto', 'centered', 'noncentered' "
+                                     f"per random-effect block ({len(blocks)})")
+        return {position: choice for position, choice in enumerate(parameterization) if choice != "auto"}
     if isinstance(parameterization, str):
         if parameterization not in valid:
             raise SpecificationError(f"parameterization must be 'auto', 'centered' or 'noncentered', "

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from .build import _evaluate_columns, _group_labels, _level_label
+from .build import _evaluate_columns, _level_label, factor_columns, group_label_array
+from .expressions import GroupMeanCentered, rewrite
 from .checks import as_data_frame, suggest
 from .model_spec import ModelSpec
 
@@ -40,8 +41,29 @@ def _needed_columns(spec: ModelSpec) -> set[str]:
         resolved |= set(block.factor.variables)
     for _, how in spec.centering:
         if how.startswith("group:"):
-            resolved.add(how.split(":", 1)[1])
+            resolved |= set(factor_columns(how.split(":", 1)[1]))
     return resolved
+
+
+def _codes(labels: np.ndarray, levels: tuple[str, ...]) -> np.ndarray:
+    """Codes of the fitting levels; each unseen level gets its own negative code (-1, -2, ...)."""
+    position = {level: code for code, level in enumerate(levels)}
+    unseen: dict = {}
+    return np.asarray([position[label] if label in position else unseen.setdefault(label, -1 - len(unseen))
+                       for label in labels], dtype=np.int64)
+
+
+def _centring_levels(spec: ModelSpec) -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+
+    def visit(expression):
+        if isinstance(expression, GroupMeanCentered) and expression.levels is not None:
+            found[expression.factor] = expression.levels
+        return expression
+
+    for column in spec.fixed + tuple(c for block in spec.random for c in block.columns):
+        rewrite(column.expression, visit)
+    return found
 
 
 def evaluate_design(spec: ModelSpec, data, *, need_trials: bool = False) -> Design:
@@ -73,23 +95,15 @@ def evaluate_design(spec: ModelSpec, data, *, need_trials: bool = False) -> Desi
             raise DataError(f"new data have level(s) {', '.join(map(repr, unknown[:5]))} of '{source}' not seen in "
                             f"fitting (known: {', '.join(info.levels[:10])})")
         values[info.name] = labels.map(position).to_numpy(dtype=np.int64)
-    for _, how in spec.centering:
-        if how.startswith("group:"):
-            factor = how.split(":", 1)[1]
-            codes, levels = _group_labels(frame, tuple(factor.split(":")))
-            values[f"group index:{factor}"] = codes
-            values[f"group count:{factor}"] = len(levels)
+    centred_levels = _centring_levels(spec)
+    for factor, levels in centred_levels.items():
+        values[f"group index:{factor}"] = _codes(group_label_array(frame, factor_columns(factor)), levels)
+    values["stored group means"] = True
     X = _evaluate_columns(spec.fixed, values, n)
     Z, indices = [], []
     for block in spec.random:
         Z.append(_evaluate_columns(block.columns, values, n))
-        parts = [frame[name].map(_level_label).to_numpy(dtype=object) for name in block.factor.variables]
-        labels = parts[0] if len(parts) == 1 else np.array([":".join(row) for row in zip(*parts)], dtype=object)
-        position = {level: code for code, level in enumerate(block.factor.levels)}
-        unseen: dict = {}
-        codes = [position[label] if label in position else unseen.setdefault(label, -1 - len(unseen))
-                 for label in labels]
-        indices.append(np.asarray(codes, dtype=np.int64))
+        indices.append(_codes(group_label_array(frame, block.factor.variables), block.factor.levels))
     offset = None
     if spec.offset is not None:
         offset = np.broadcast_to(np.asarray(spec.offset.evaluate(values, np), float), (n,)).copy()

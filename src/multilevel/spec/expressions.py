@@ -9,7 +9,7 @@ Python's ``eval``: user text becomes these nodes in :mod:`multilevel.spec.build`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -26,6 +26,18 @@ class Expression:
 
     def evaluate(self, values: Mapping[str, Any], xp=np):
         raise NotImplementedError
+
+
+def rewrite(expression: Expression, function) -> Expression:
+    """Apply ``function`` bottom-up to every node of an expression tree (nodes are frozen dataclasses)."""
+    changes = {}
+    for field in fields(expression):
+        value = getattr(expression, field.name)
+        if isinstance(value, Expression):
+            changes[field.name] = rewrite(value, function)
+        elif isinstance(value, tuple) and value and all(isinstance(item, Expression) for item in value):
+            changes[field.name] = tuple(rewrite(item, function) for item in value)
+    return function(replace(expression, **changes) if changes else expression)
 
 
 @dataclass(frozen=True)
@@ -134,13 +146,17 @@ class GrandMeanCentered(Expression):
 class GroupMeanCentered(Expression):
     """x − mean of x in the row's cluster of ``factor``.
 
-    The cluster means are recomputed from the values being evaluated (so imputed
-    values move them); ``values`` must hold ``"group index:<factor>"`` (integer codes)
-    and ``"group count:<factor>"`` (number of clusters).
+    ``values`` must hold ``"group index:<factor>"`` (integer codes) and ``"group count:<factor>"``.
+    The cluster means are recomputed from the values being evaluated (so imputed values move
+    them), unless ``values["stored group means"]`` is true: then clusters seen in fitting
+    (codes >= 0) use ``means`` from the fitting data, and new clusters (negative codes) the
+    mean of their own rows.
     """
 
     argument: Expression
     factor: str
+    means: tuple[float, ...] | None = None  # per level of the fitting data, in ``levels`` order
+    levels: tuple[str, ...] | None = None
 
     def variables(self):
         return self.argument.variables()
@@ -148,6 +164,15 @@ class GroupMeanCentered(Expression):
     def evaluate(self, values, xp=np):
         value = self.argument.evaluate(values, xp)
         index = values[f"group index:{self.factor}"]
+        if values.get("stored group means") and self.means is not None and xp is np:
+            index = np.asarray(index)
+            stored = np.asarray(self.means)[np.maximum(index, 0)]
+            new = index < 0
+            if new.any():
+                labels, inverse = np.unique(index[new], return_inverse=True)
+                sums = np.bincount(inverse, weights=value[new], minlength=len(labels))
+                stored[new] = (sums / np.bincount(inverse, minlength=len(labels)))[inverse]
+            return value - stored
         count = values[f"group count:{self.factor}"]
         if xp is np:
             sums = np.bincount(index, weights=value, minlength=count)

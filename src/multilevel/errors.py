@@ -46,6 +46,13 @@ class FormulaSpecificationError(TextError, SpecificationError):
     """A specification error that can be pointed at inside the formula."""
 
 
+class BlimpScriptError(TextError, SpecificationError):
+    """A Blimp script cannot be read: unknown command, missing ';', bad model line, ...
+
+    Rendered with the script's line number and a caret under the offending text.
+    """
+
+
 class DataError(MultilevelError):
     """The data cannot support the model: wrong outcome values, constant predictor, ..."""
 

@@ -40,15 +40,13 @@ class SamplingProgress:
             from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                                        TimeRemainingColumn)
 
-            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                     TextColumn("iterations per chain ·"), TimeElapsedColumn(),
-                                     TextColumn("elapsed ·"), TimeRemainingColumn(), TextColumn("left"),
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
                                      console=self.console or Console(stderr=True), transient=True)
             self.progress.start()
             self.task = self.progress.add_task("", total=total)
         phase = "warmup  " if done <= warmup else "sampling"
-        self.progress.update(self.task, completed=done,
-                             description=f"{phase} ({self.chains} chains)")
+        self.progress.update(self.task, completed=done, description=f"{self.chains} chains, {phase}")
 
     def close(self) -> None:
         if self.progress is not None:

@@ -176,7 +176,7 @@ def test_cli_fit_writes_report_and_json(tmp_path, capsys):
     out = tmp_path / "summary.json"
     code = main(["fit", "--data", str(csv), "--model", "Reaction ~ Days + (Days | Subject)", "--chains", "2",
                  "--warmup", "150", "--draws", "100", "--seed", "11", "--json", str(out), "--no-progress",
-                 "--prior", "Days=Normal(0, 20)"])
+                 "--prior", "Days=Normal(0, 20)", "--missing", "listwise"])
     assert code == 0
     printed = capsys.readouterr().out
     for text in ("rows used: 179", "rows excluded: 1", "Subject", "Fixed effects", "sd(Days | Subject)",

@@ -51,12 +51,16 @@ class Model:
         ``"auto"`` (chosen per grouping factor from the data), ``"centered"`` or
         ``"noncentered"``, or a dict per factor.
     missing : str
-        ``"listwise"``: rows with a missing value in a used column are excluded, with a warning
-        that says how many and why.
+        ``"model"`` (default): missing values of numeric predictors and of the outcome are unknowns
+        sampled with the parameters; each incomplete predictor gets a regression on the complete
+        predictors and the incomplete ones after it (ordered by missing rate), with a random
+        intercept when the data are clustered. ``"listwise"``: rows with a missing value in a used
+        column are excluded. Rows that cannot be kept either way (missing grouping factor, offset or
+        trials) are excluded with a warning that says how many and why.
     """
 
     def __init__(self, formula: str, data, *, family=None, link=None, priors=None, center=None, reference=None,
-                 parameterization="auto", missing="listwise", _quiet: bool = False):
+                 parameterization="auto", missing="model", _quiet: bool = False):
         frame = as_data_frame(data)
         self.options = {"family": family, "link": link, "priors": priors, "center": center,
                         "reference": reference, "parameterization": parameterization, "missing": missing}

@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="prior override, e.g. 'x1=Normal(0, 1)', 'sd=HalfStudentT(3, 10)' (repeatable)")
     fit.add_argument("--parameterization", default="auto", help="auto, centered or noncentered")
     fit.add_argument("--missing-code", default=None, help="value that marks missing data in the file")
+    fit.add_argument("--missing", default="model", choices=["model", "listwise"],
+                     help="model: impute missing predictors and outcomes within the model (default); "
+                          "listwise: exclude incomplete rows")
     _add_sampler_arguments(fit)
     demo = commands.add_parser("demo", help="fit a bundled example (sleepstudy, random slopes)")
     _add_sampler_arguments(demo)
@@ -119,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             "family": args.family, "link": args.link, "priors": priors or None,
             "center": _pairs(args.center, "--center") or None,
             "reference": _pairs(args.reference, "--reference") or None,
-            "parameterization": args.parameterization,
+            "parameterization": args.parameterization, "missing": args.missing,
         }
         data = read_data(args.data, args.missing_code)
         return _run_fit(args, args.model, data, options)

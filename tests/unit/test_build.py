@@ -106,14 +106,16 @@ def test_empty_data_and_all_missing():
     with pytest.raises(DataError, match="no rows"):
         build_model("y ~ x", pd.DataFrame({"y": [], "x": []}))
     with pytest.raises(DataError, match="every row has a missing value"):
-        build_model("y ~ x", pd.DataFrame({"y": [1.0, np.nan], "x": [np.nan, 2.0]}))
+        build_model("y ~ x", pd.DataFrame({"y": [1.0, np.nan], "x": [np.nan, 2.0]}), missing="listwise")
+    with pytest.raises(DataError, match="missing in every row"):
+        build_model("y ~ x", pd.DataFrame({"y": [np.nan, np.nan, np.nan], "x": [1.0, 2.0, 3.0]}))
 
 
 def test_missing_rows_are_excluded_and_counted():
     data = ml.datasets.load("sleepstudy")
     data.loc[[0, 5, 7], "Days"] = np.nan
     with pytest.warns(ml.api.ExcludedRowsWarning, match="3 of 180 rows excluded"):
-        model = ml.Model("Reaction ~ Days + (1 | Subject)", data)
+        model = ml.Model("Reaction ~ Days + (1 | Subject)", data, missing="listwise")
     assert model.data.n == 177 and model.data.excluded_rows == 3
     assert data["Days"].isna().sum() == 3  # the caller's frame is untouched
 

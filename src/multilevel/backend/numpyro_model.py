@@ -38,6 +38,9 @@ class ModelArrays(NamedTuple):
     Z: tuple
     group_index: tuple
     constants: dict  # prior parameters and scaling constants: data-dependent numbers kept out of the program
+    values: dict | None = None  # raw variables (0 where missing) for columns evaluated at sampling time
+    missing: dict | None = None  # variable -> row positions of its missing values
+    outcome_observed: jnp.ndarray | None = None  # 1.0 where the outcome is observed
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ class Blueprint:
     blocks: tuple  # per block: (groups, size, correlated, parameterization, intercept flags, sources, supports, sd prior, lkj eta)
     free: tuple[int, ...]
     intercept_absorbed: bool
+    dynamic_fixed: tuple = ()  # (column index, expression) evaluated from imputed values
+    dynamic_random: tuple = ()  # per block: ((column index, expression), ...)
+    submodels: tuple = ()  # per incomplete predictor: (name, missing count, expressions, groups or 0, prior structures)
 
 
 @dataclass(frozen=True)
@@ -147,7 +153,22 @@ def internal_arrays(spec: ModelSpec, data: ModelData) -> ModelArrays:
     return ModelArrays(y=np.asarray(y, float), trials=None if data.trials is None else np.asarray(data.trials, float),
                        X=np.asarray(X, float), offset=offset, Z=Z,
                        group_index=tuple(np.asarray(index, np.int32) for index in data.group_index),
-                       constants=model_constants(spec))
+                       constants=model_constants(spec), **_missing_arrays(spec, data))
+
+
+def _missing_arrays(spec: ModelSpec, data: ModelData) -> dict:
+    result = {}
+    if data.outcome_observed is not None and not data.outcome_observed.all():
+        result["outcome_observed"] = data.outcome_observed.astype(float)
+    if spec.submodels:
+        values = {}
+        for name, value in data.values.items():
+            value = np.asarray(value)
+            values[name] = np.nan_to_num(value.astype(float), nan=0.0) if value.dtype.kind == "f" else value
+        result["values"] = values
+        result["missing"] = {submodel.outcome: np.flatnonzero(np.isnan(data.values[submodel.outcome])).astype(np.int32)
+                             for submodel in spec.submodels}
+    return result
 
 
 def model_constants(spec: ModelSpec) -> dict:
@@ -166,11 +187,54 @@ def model_constants(spec: ModelSpec) -> dict:
         constants["fixed prior"] = prior_structure(list(priors.fixed))[1]
     if priors.residual is not None:
         constants["residual prior"] = prior_structure([priors.residual])[1]
+    for j, submodel in enumerate(spec.submodels):
+        constants[f"submodel {j}"] = _submodel_constants(submodel)
+    if spec.submodels:
+        internal_means = internal_column_means(spec)
+        constants["dynamic means"] = np.asarray([internal_means[k] for k in spec.dynamic_fixed], dtype=float)
+        constants["dynamic sds"] = np.asarray([scaling.column_sds[k] for k in spec.dynamic_fixed], dtype=float)
+        for i, column_sds in enumerate(scaling.random_column_sds):
+            constants[f"random sds {i}"] = np.asarray(column_sds, dtype=float)
     for i, (sources, column_sds) in enumerate(zip(plan.sources, scaling.random_column_sds)):
         constants[f"sd prior {i}"] = prior_structure(list(priors.sds[i]))[1]
         constants[f"mean factor {i}"] = np.array([column_sd / scaling.column_sds[source] if isinstance(source, int)
                                                   else 0.0 for source, column_sd in zip(sources, column_sds)])
     return constants
+
+
+def _submodel_internal_priors(submodel) -> dict:
+    """A predictor model's priors in its internal units (outcome and predictors standardized)."""
+    scale = submodel.scale
+    result = {"Intercept": submodel.prior_for("Intercept").shifted(-submodel.location).scaled(1.0 / scale),
+              "residual sd": submodel.prior_for("residual sd").for_sd_scaled(1.0 / scale),
+              "fixed": [submodel.prior_for(name).scaled(sd / scale)
+                        for name, sd in zip(submodel.predictor_names, submodel.column_sds)]}
+    if submodel.factor is not None:
+        result["sd"] = submodel.prior_for(f"sd(Intercept | {submodel.factor.name})").for_sd_scaled(1.0 / scale)
+    return result
+
+
+def _submodel_constants(submodel) -> dict:
+    priors = _submodel_internal_priors(submodel)
+    constants = {"location": np.asarray(submodel.location), "scale": np.asarray(submodel.scale),
+                 "means": np.asarray(submodel.column_means, dtype=float).reshape(-1),
+                 "sds": np.asarray(submodel.column_sds, dtype=float).reshape(-1),
+                 "intercept prior": prior_structure([priors["Intercept"]])[1],
+                 "residual prior": prior_structure([priors["residual sd"]])[1]}
+    if priors["fixed"]:
+        constants["fixed prior"] = prior_structure(priors["fixed"])[1]
+    if "sd" in priors:
+        constants["sd prior"] = prior_structure([priors["sd"]])[1]
+    return constants
+
+
+def _submodel_blueprint(submodel) -> tuple:
+    priors = _submodel_internal_priors(submodel)
+    return (submodel.outcome, submodel.missing_count, tuple(column.expression for column in submodel.columns),
+            len(submodel.factor.levels) if submodel.factor is not None else 0,
+            prior_structure([priors["Intercept"]])[0], prior_structure([priors["residual sd"]])[0],
+            prior_structure(priors["fixed"])[0] if priors["fixed"] else None,
+            prior_structure([priors["sd"]])[0] if "sd" in priors else None)
 
 
 def _support_key(prior: P.Prior) -> tuple:
@@ -206,7 +270,11 @@ def blueprint(spec: ModelSpec) -> Blueprint:
         residual_prior=prior_structure([priors.residual])[0] if priors.residual is not None else None,
         residual_support=_support_key(priors.residual) if priors.residual is not None else None,
         blocks=tuple(blocks), free=tuple(k for k in range(len(spec.fixed)) if k not in plan.absorbed_fixed),
-        intercept_absorbed=plan.intercept_absorbed)
+        intercept_absorbed=plan.intercept_absorbed,
+        dynamic_fixed=tuple((k, spec.fixed[k].expression) for k in spec.dynamic_fixed),
+        dynamic_random=tuple(tuple((k, block.columns[k].expression) for k in ks)
+                             for block, ks in zip(spec.random, spec.dynamic_random)) if spec.dynamic_random else (),
+        submodels=tuple(_submodel_blueprint(submodel) for submodel in spec.submodels))
 
 
 def _support(prior: P.Prior):
@@ -237,6 +305,10 @@ def make_model(plan: Blueprint):
 
     def model(arrays: ModelArrays):
         constants = arrays.constants
+        X, Z = arrays.X, arrays.Z
+        if plan.submodels:
+            values = _impute(plan, arrays)
+            X, Z = _dynamic_columns(plan, arrays, values)
         eta = 0.0 if arrays.offset is None else arrays.offset
         intercept = None
         coefficients = None
@@ -244,9 +316,9 @@ def make_model(plan: Blueprint):
             coefficients = _free("b", constraints.real, (p,))
             numpyro.factor("b prior", fixed_log_prior(coefficients, constants["fixed prior"]))
             if all_free:
-                eta = eta + arrays.X @ coefficients
+                eta = eta + X @ coefficients
             elif len(free):
-                eta = eta + arrays.X[:, free] @ coefficients[free]
+                eta = eta + X[:, free] @ coefficients[free]
         if intercept_log_prior is not None:
             intercept = _free("Intercept", constraints.real)
             # the prior is stated for the intercept with every predictor centred at its mean
@@ -277,15 +349,71 @@ def make_model(plan: Blueprint):
                     effects = numpyro.sample(f"r_{i}", dist.Normal(mean, sd).expand((count, size)).to_event(2))
             rows = effects[arrays.group_index[i]]
             for k, is_intercept in enumerate(intercept_flags):
-                eta = eta + (rows[:, k] if is_intercept else arrays.Z[i][:, k] * rows[:, k])
+                eta = eta + (rows[:, k] if is_intercept else Z[i][:, k] * rows[:, k])
         sigma = None
         if residual_log_prior is not None:
             sigma = _free("sigma", _constraint(plan.residual_support))
             numpyro.factor("sigma prior", residual_log_prior(sigma[None], constants["residual prior"]))
-        numpyro.factor("log likelihood", jnp.sum(log_likelihood(family, arrays.y, eta, sigma=sigma,
-                                                                trials=arrays.trials, xp=jnp)))
+        pointwise = log_likelihood(family, arrays.y, eta, sigma=sigma, trials=arrays.trials, xp=jnp)
+        if arrays.outcome_observed is not None:  # missing outcomes carry no likelihood (they are predicted)
+            pointwise = pointwise * arrays.outcome_observed
+        numpyro.factor("log likelihood", jnp.sum(pointwise))
 
     return model
+
+
+def _impute(plan: Blueprint, arrays: ModelArrays) -> dict:
+    """Missing values become parameters; each predictor model supplies their density.
+
+    Values are sampled in the predictor's standardized units. The predictor models are
+    evaluated in factored order, each on the current (observed + imputed) values.
+    """
+    values = dict(arrays.values)
+    for j, (name, count, _, _, _, _, _, _) in enumerate(plan.submodels):
+        constants = arrays.constants[f"submodel {j}"]
+        latent = _free(f"missing_{name}", constraints.real, (count,))
+        values[name] = jnp.asarray(values[name]).at[arrays.missing[name]].set(
+            constants["location"] + constants["scale"] * latent)
+    for j, (name, _, expressions, groups, intercept_prior, residual_prior, fixed_prior, sd_prior) in enumerate(
+            plan.submodels):
+        constants = arrays.constants[f"submodel {j}"]
+        outcome = (values[name] - constants["location"]) / constants["scale"]
+        intercept = _free(f"{name} ~ Intercept", constraints.real)
+        numpyro.factor(f"{name} ~ Intercept prior", log_prior_function(intercept_prior)(
+            intercept[None], constants["intercept prior"]))
+        mean = intercept
+        if expressions:
+            design = jnp.stack([jnp.broadcast_to(expression.evaluate(values, jnp), outcome.shape)
+                                for expression in expressions], axis=1)
+            design = (design - constants["means"]) / constants["sds"]
+            coefficients = _free(f"{name} ~ b", constraints.real, (len(expressions),))
+            numpyro.factor(f"{name} ~ b prior", log_prior_function(fixed_prior)(coefficients, constants["fixed prior"]))
+            mean = mean + design @ coefficients
+        if groups:
+            sd = _free(f"{name} ~ sd", constraints.positive)
+            numpyro.factor(f"{name} ~ sd prior", log_prior_function(sd_prior)(sd[None], constants["sd prior"]))
+            z = numpyro.sample(f"{name} ~ z", dist.Normal(0.0, 1.0).expand((groups,)).to_event(1))
+            mean = mean + (sd * z)[arrays.group_index[0]]
+        sigma = _free(f"{name} ~ sigma", constraints.positive)
+        numpyro.factor(f"{name} ~ sigma prior", log_prior_function(residual_prior)(
+            sigma[None], constants["residual prior"]))
+        numpyro.factor(f"{name} ~ log likelihood", jnp.sum(dist.Normal(mean, sigma).log_prob(outcome)))
+    return values
+
+
+def _dynamic_columns(plan: Blueprint, arrays: ModelArrays, values: dict):
+    """Recompute every design column that involves an imputed variable, in internal units."""
+    X = jnp.asarray(arrays.X)
+    means, sds = arrays.constants["dynamic means"], arrays.constants["dynamic sds"]
+    for position, (k, expression) in enumerate(plan.dynamic_fixed):
+        column = jnp.broadcast_to(expression.evaluate(values, jnp), X.shape[:1])
+        X = X.at[:, k].set((column - means[position]) / sds[position])
+    Z = [jnp.asarray(block) for block in arrays.Z]
+    for i, columns in enumerate(plan.dynamic_random):
+        for k, expression in columns:
+            column = jnp.broadcast_to(expression.evaluate(values, jnp), Z[i].shape[:1])
+            Z[i] = Z[i].at[:, k].set(column / arrays.constants[f"random sds {i}"][k])
+    return X, tuple(Z)
 
 
 def to_user_units(spec: ModelSpec, constrained: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -334,4 +462,16 @@ def to_user_units(spec: ModelSpec, constrained: dict[str, np.ndarray]) -> dict[s
         out[f"r_{i}"] = effects * unit
     if gaussian:
         out["sigma"] = np.asarray(constrained["sigma"]) * scale
+    for j, submodel in enumerate(spec.submodels):
+        name, location, unit = submodel.outcome, submodel.location, submodel.scale
+        intercept = location + unit * np.asarray(constrained[f"{name} ~ Intercept"])
+        if submodel.columns:
+            coefficients = np.asarray(constrained[f"{name} ~ b"]) * unit / np.asarray(submodel.column_sds)
+            out[f"submodel {j} b"] = coefficients
+            intercept = intercept - coefficients @ np.asarray(submodel.column_means)
+        out[f"submodel {j} Intercept"] = intercept
+        out[f"submodel {j} sigma"] = np.asarray(constrained[f"{name} ~ sigma"]) * unit
+        if submodel.factor is not None:
+            out[f"submodel {j} sd"] = np.asarray(constrained[f"{name} ~ sd"]) * unit
+        out[f"imputed {name}"] = location + unit * np.asarray(constrained[f"missing_{name}"])
     return out

@@ -51,6 +51,11 @@ def print_report(fit, console: Console | None = None) -> None:
     if info["rows_excluded"]:
         reasons = ", ".join(f"{name}: {count}" for name, count in info["missing_by_column"].items())
         console.print(f"  [yellow]rows excluded: {info['rows_excluded']} (missing values; per column: {reasons})[/yellow]")
+    if fit.spec.submodels or info.get("outcome_missing"):
+        parts = [f"{submodel.outcome}: {submodel.missing_count}" for submodel in fit.spec.submodels]
+        if info.get("outcome_missing"):
+            parts.append(f"{info['outcome']['name']}: {info['outcome_missing']} (outcome)")
+        console.print(f"  missing values imputed within the model: {', '.join(parts)}")
     outcome = info["outcome"]
     console.print(f"  outcome {outcome['name']}: mean {_number(outcome['mean'])}, sd {_number(outcome['sd'])}, "
                   f"range {_number(outcome['min'])} to {_number(outcome['max'])}")
@@ -69,6 +74,11 @@ def print_report(fit, console: Console | None = None) -> None:
         kind = "correlated" if block.has_correlations else ("uncorrelated" if block.size > 1 else "")
         console.print(f"  random over {block.factor.name}: {', '.join(block.column_names)}"
                       f"{' (' + kind + ')' if kind else ''}; {block.parameterization} parameterization")
+    for submodel in spec.submodels:
+        right = " + ".join(("1",) + submodel.predictor_names)
+        random = f" + (1 | {submodel.factor.name})" if submodel.factor is not None else ""
+        console.print(f"  predictor model: {submodel.outcome} ~ {right}{random} "
+                      f"({submodel.missing_count} missing values)")
     for variable, how in spec.centering:
         where = "at the grand mean" if how == "grand" else f"within {how.split(':', 1)[1]} (group mean)"
         console.print(f"  {variable} centred {where}")
@@ -105,7 +115,10 @@ def print_report(fit, console: Console | None = None) -> None:
         console.print(_estimates_table("Intraclass correlation", icc))
 
     console.print("\n[bold]Diagnostics[/bold]")
-    main = fit.summary(["Intercept", "fixed", "sd", "cor", "residual sd"])
+    predictor_rows = fit.summary(["predictor model"])
+    if len(predictor_rows):
+        console.print(_estimates_table("Predictor models (incomplete predictors)", predictor_rows))
+    main = fit.summary(["Intercept", "fixed", "sd", "cor", "residual sd", "predictor model"])
     divergent = int(np.sum(fit.raw.stats["diverging"]))
     console.print(f"  max R-hat {_number(float(main['rhat'].max()))}, min bulk ESS {main['ess_bulk'].min():.0f}, "
                   f"min tail ESS {main['ess_tail'].min():.0f}, divergent transitions {divergent}")

@@ -16,8 +16,10 @@ def data_summary(spec: ModelSpec, data: ModelData) -> dict:
         sizes = np.bincount(index, minlength=len(block.factor.levels))
         factors[block.factor.name] = {"clusters": int(len(block.factor.levels)), "size_min": int(sizes.min()),
                                       "size_median": float(np.median(sizes)), "size_max": int(sizes.max())}
-    y = data.y
+    y = data.y if data.outcome_observed is None else data.y[data.outcome_observed]
     return {
+        "outcome_missing": 0 if data.outcome_observed is None else int((~data.outcome_observed).sum()),
+        "imputed": {submodel.outcome: submodel.missing_count for submodel in spec.submodels},
         "rows_used": data.n,
         "rows_excluded": data.excluded_rows,
         "missing_by_column": dict(data.exclusion_reasons),

@@ -63,7 +63,7 @@ class Fit:
         """One row per parameter: mean, median, sd, q2.5, q97.5, rhat, ess_bulk, ess_tail, mcse_mean.
 
         ``classes`` selects rows by class: Intercept, fixed, sd, cor, var, cov, residual sd,
-        residual var, ICC.
+        residual var, ICC, predictor model (the models of incomplete predictors).
         """
         frame = self._summary
         if classes is not None:
@@ -105,6 +105,11 @@ class Fit:
 
     # -- prediction --------------------------------------------------------------------
     def _design(self, newdata, need_trials=False) -> Design:
+        if newdata is None and self.spec.submodels:
+            from ..errors import SpecificationError
+
+            raise SpecificationError("this fit imputed predictors: predictions and the log-likelihood for its own "
+                                     "rows (which depend on the imputations) are not available yet; pass newdata")
         if newdata is None:
             return Design(self.data.X, self.data.Z, tuple(np.asarray(i, np.int64) for i in self.data.group_index),
                           self.data.offset, self.data.trials)
@@ -156,7 +161,10 @@ class Fit:
 
         chains, samples = self.raw.stats["diverging"].shape
         log_lik = None
-        if chains * samples * self.data.n <= LOG_LIKELIHOOD_LIMIT:
+        if self.spec.submodels:
+            self.environment.append("log_likelihood group omitted: the fit imputed predictors (pointwise "
+                                    "likelihood over imputations comes with model comparison)")
+        elif chains * samples * self.data.n <= LOG_LIKELIHOOD_LIMIT:
             log_lik = self.pointwise_log_likelihood()
         else:
             self.environment.append("log_likelihood group omitted from the DataTree (too large); "
@@ -179,7 +187,8 @@ class Fit:
                 worst.append(float(np.nanmax(array_stats.rhat(stacked, chain_axis=-2, draw_axis=-1)))
                              if self.config.chains > 1 else np.nan)
             rhat_random = float(np.nanmax(worst)) if np.isfinite(worst).any() else None
-        main = self._summary[self._summary["class"].isin(["Intercept", "fixed", "sd", "cor", "residual sd"])]
+        main = self._summary[self._summary["class"].isin(["Intercept", "fixed", "sd", "cor", "residual sd",
+                                                          "predictor model"])]
         self.diagnostics = diagnostics.check(main, self.raw.stats, self.config.draws, self.config.warmup,
                                              self.config.max_tree_depth, rhat_random)
         return self.diagnostics

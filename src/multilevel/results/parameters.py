@@ -60,6 +60,22 @@ def parameter_table(spec: ModelSpec, draws: dict[str, np.ndarray]) -> list[Param
         table.append(Parameter("residual sd", "residual sd", draws["sigma"]))
         table.append(Parameter("residual var", "residual var", draws["sigma"] ** 2))
     table += intraclass_correlations(spec, draws, variances)
+    table += predictor_model_parameters(spec, draws)
+    return table
+
+
+def predictor_model_parameters(spec: ModelSpec, draws) -> list[Parameter]:
+    """Rows for each incomplete predictor's model, named ``x1 ~ Intercept``, ``x1 ~ x2``, ..."""
+    table = []
+    for j, submodel in enumerate(spec.submodels):
+        prefix = f"{submodel.outcome} ~"
+        table.append(Parameter(f"{prefix} Intercept", "predictor model", draws[f"submodel {j} Intercept"]))
+        for k, name in enumerate(submodel.predictor_names):
+            table.append(Parameter(f"{prefix} {name}", "predictor model", draws[f"submodel {j} b"][..., k]))
+        if submodel.factor is not None:
+            table.append(Parameter(f"{prefix} sd(Intercept | {submodel.factor.name})", "predictor model",
+                                   draws[f"submodel {j} sd"], submodel.factor.name))
+        table.append(Parameter(f"{prefix} residual sd", "predictor model", draws[f"submodel {j} sigma"]))
     return table
 
 

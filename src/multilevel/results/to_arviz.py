@@ -51,5 +51,6 @@ def build_tree(spec: ModelSpec, data: ModelData, draws: dict, stats: dict, log_l
     if log_likelihood is not None:
         groups["log_likelihood"] = _dataset({outcome: (("chain", "draw", "obs_id"), log_likelihood)},
                                             {**base, **observation})
-    groups["observed_data"] = _dataset({outcome: (("obs_id",), data.y)}, observation)
+    observed = data.y if data.outcome_observed is None else np.where(data.outcome_observed, data.y, np.nan)
+    groups["observed_data"] = _dataset({outcome: (("obs_id",), observed)}, observation)
     return xr.DataTree.from_dict(groups)

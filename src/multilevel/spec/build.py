@@ -21,11 +21,12 @@ from .families import Family, FamilyName, make_family
 from .model_spec import (Column, GroupingFactor, ModelData, ModelSpec, RandomBlock, Response, Scaling,
                          VariableInfo)
 from .prior_assignment import apply_user_priors, default_priors
+from .missing_data import build_submodels
 from .random_effects import choose_parameterization
 from .terms import ExpandedFormula, Factor, expand_formula
 
 _CATEGORICAL_CALLS = ("C", "factor", "as.factor")
-_MISSING_CHOICES = ("listwise",)
+_MISSING_CHOICES = ("model", "listwise")
 
 
 @dataclass(frozen=True)
@@ -368,8 +369,14 @@ def _group_node_names(node: ast.Node) -> tuple[ast.Name, ...]:
 
 def build_model(formula: str, data, *, family: str | Family | None = None, link: str | None = None,
                 priors: dict | None = None, center: dict | None = None, reference: dict | None = None,
-                parameterization: str | dict = "auto", missing: str = "listwise") -> tuple[ModelSpec, ModelData]:
-    """Resolve a formula against data. The caller's data frame is only read, never modified."""
+                parameterization: str | dict = "auto", missing: str = "model") -> tuple[ModelSpec, ModelData]:
+    """Resolve a formula against data. The caller's data frame is only read, never modified.
+
+    ``missing="model"``: missing values of numeric predictors and of the outcome are unknowns of
+    the model (predictors get factored regressions); rows missing a grouping factor, offset or
+    number of trials are excluded and counted. ``missing="listwise"``: every row with a missing
+    value in a used column is excluded and counted.
+    """
     if missing not in _MISSING_CHOICES:
         raise SpecificationError(f"missing='{missing}' is not available; choose one of: {', '.join(_MISSING_CHOICES)}")
     frame = as_data_frame(data)
@@ -439,9 +446,25 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
         if not is_numeric_column(frame[name]):
             raise SpecificationError(f"center: '{name}' is categorical; only numeric predictors can be centred")
 
-    # -- rows with missing values are excluded, and said ---------------------------------
-    missing_counts = tuple((name, int(frame[name].isna().sum())) for name in used if frame[name].isna().any())
-    keep = ~frame[used].isna().any(axis=1).to_numpy() if used else np.ones(len(frame), dtype=bool)
+    # -- missing values: unknowns of the model, or rows excluded and said --------------------
+    predictor_names = {name.name for factor in expanded.factors.values() for name in resolver.column_names(factor.node)}
+    structural = set(used) - predictor_names - {node.name for node in outcome_names[:1]}
+    imputable = set()
+    if missing == "model":
+        for name in sorted(predictor_names - structural):
+            if frame[name].isna().any():
+                if not is_numeric_column(frame[name]) or any(
+                        isinstance(f.node, ast.Call) and f.node.function in _CATEGORICAL_CALLS
+                        and name in {n.name for n in resolver.column_names(f.node)} for f in expanded.factors.values()):
+                    raise SpecificationError(
+                        f"'{name}' is categorical and has {int(frame[name].isna().sum())} missing values; imputing "
+                        f"categorical predictors is not available yet. Use missing='listwise' to exclude those rows")
+                imputable.add(name)
+        if response_kind == "value":
+            imputable.add(outcome_names[0].name)
+    strict = [name for name in used if name not in imputable]
+    missing_counts = tuple((name, int(frame[name].isna().sum())) for name in strict if frame[name].isna().any())
+    keep = ~frame[strict].isna().any(axis=1).to_numpy() if strict else np.ones(len(frame), dtype=bool)
     excluded = int((~keep).sum())
     if not keep.any():
         raise DataError("every row has a missing value in a column the model uses ("
@@ -451,7 +474,9 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
     resolver.frame = kept
     for name in used:
         if is_numeric_column(kept[name]):
-            check_finite(name, kept[name].to_numpy(dtype=float))
+            column = kept[name].to_numpy(dtype=float)
+            check_finite(name, column[~np.isnan(column)])
+    incomplete = sorted(name for name in imputable - {outcome_names[0].name} if kept[name].isna().any())
 
     # -- grouping factors -------------------------------------------------------------------
     group_codes: dict[str, tuple[np.ndarray, int]] = {}
@@ -493,7 +518,14 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
     fixed_columns = [_with_stored_group_means(column, values, group_levels) for column in fixed_columns]
     random_columns = [[_with_stored_group_means(column, values, group_levels) for column in columns]
                       for columns in random_columns]
+    incomplete_set = set(incomplete)
+    dynamic_fixed = tuple(k for k, column in enumerate(fixed_columns) if column.expression.variables() & incomplete_set)
+    raw_values = dict(values)
     X = _evaluate_columns(fixed_columns, values, n)
+    X_observed = X.copy()
+    for k in dynamic_fixed:  # placeholders for the checks: the column's observed mean where it is unknown
+        finite = np.isfinite(X[:, k])
+        X[~finite, k] = X[finite, k].mean() if finite.any() else 0.0
     for k, column in enumerate(fixed_columns):
         if not np.isfinite(X[:, k]).all():
             bad = int((~np.isfinite(X[:, k])).sum())
@@ -511,6 +543,10 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
     seen_pairs = set()
     for part, columns in zip(expanded.random, random_columns):
         Z = _evaluate_columns(columns, values, n)
+        for k, column in enumerate(columns):
+            if column.expression.variables() & incomplete_set:
+                finite = np.isfinite(Z[:, k])
+                Z[~finite, k] = Z[finite, k].mean() if finite.any() else 0.0
         for node in part.group_nodes:
             label = ":".join(n.name for n in _group_node_names(node))
             for column in columns:
@@ -539,6 +575,10 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
             raise resolver.error(f"outcome '{node.name}' is not numeric", node,
                                  hint="Recode it as numbers (0/1 for a binary outcome).")
     y = kept[outcome_names[0].name].to_numpy(dtype=float)
+    outcome_observed = ~np.isnan(y)
+    if not outcome_observed.any():
+        raise DataError(f"outcome '{outcome_names[0].name}' is missing in every row used")
+    y = np.where(outcome_observed, y, 0.0)  # placeholder; missing outcomes are left out of the likelihood
     trials = None
     trials_expression = None
     if response_kind == "cbind":
@@ -550,7 +590,8 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
     elif response_kind == "trials":
         trials_expression = resolver.numeric(trials_node)
         trials = np.broadcast_to(np.asarray(trials_expression.evaluate(values, np), dtype=float), (n,)).copy()
-    check_outcome(family.name.value, outcome_names[0].name, y, trials)
+    check_outcome(family.name.value, outcome_names[0].name, y[outcome_observed],
+                  None if trials is None else trials[outcome_observed])
 
     offset = None
     offset_expression = None
@@ -565,30 +606,48 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
             raise DataError("offset(...) is not finite in some rows (log of 0?)")
 
     # -- scaling, parameterization, priors ---------------------------------------------------
+    y_seen = y[outcome_observed]
     if family.name is FamilyName.GAUSSIAN:
         # without an intercept nothing would absorb a shift of the outcome: only rescale it
-        location = float(np.mean(y)) if expanded.intercept else 0.0
-        scale = float(np.std(y, ddof=1))
+        location = float(np.mean(y_seen)) if expanded.intercept else 0.0
+        scale = float(np.std(y_seen, ddof=1))
     elif family.name is FamilyName.POISSON:
-        exposure = np.exp(offset) if offset is not None else np.ones_like(y)
-        location, scale = float(np.sum(y) / np.sum(exposure)), 1.0  # the mean rate per unit of exposure
+        exposure = np.exp(offset[outcome_observed]) if offset is not None else np.ones_like(y_seen)
+        location, scale = float(np.sum(y_seen) / np.sum(exposure)), 1.0  # the mean rate per unit of exposure
     else:
-        location, scale = float(np.mean(y)), 1.0
-    column_means = tuple(float(m) for m in X.mean(axis=0)) if expanded.intercept else (0.0,) * X.shape[1]
-    column_sds = tuple(float(s) for s in (X.std(axis=0, ddof=1) if expanded.intercept
-                                          else np.sqrt((X ** 2).mean(axis=0))))
+        location, scale = float(np.mean(y_seen)), 1.0
+    column_means, column_sds = [], []
+    for k in range(X.shape[1]):  # over the rows where the column is known
+        seen = X_observed[np.isfinite(X_observed[:, k]), k]
+        column_means.append(float(seen.mean()) if expanded.intercept else 0.0)
+        column_sds.append(float(seen.std(ddof=1)) if expanded.intercept else float(np.sqrt((seen ** 2).mean())))
+    column_means, column_sds = tuple(column_means), tuple(column_sds)
     random_sds = tuple(tuple(1.0 if column.is_intercept else float(np.std(Z[:, k], ddof=1))
                              for k, column in enumerate(block.columns)) for block, Z in zip(blocks, Z_list))
     choices = _parameterization_choices(parameterization, blocks)
     blocks = [RandomBlock(block.factor, block.columns, block.correlated,
                           choices.get(position) or choices.get(block.factor.name) or choose_parameterization(
-                              family, y, trials, codes, len(block.factor.levels), Z,
+                              family, y[outcome_observed], None if trials is None else trials[outcome_observed],
+                              codes[outcome_observed], len(block.factor.levels), Z[outcome_observed],
                               tuple(column.is_intercept for column in block.columns)))
               for position, (block, codes, Z) in enumerate(zip(blocks, index_list, Z_list))]
     prior_defaults = default_priors(family, expanded.intercept, names, column_sds, blocks, random_sds,
                                     location, scale if family.name is FamilyName.GAUSSIAN else 1.0)
     prior_assignments = apply_user_priors(prior_defaults, priors, tuple(blocks))
 
+    submodels = ()
+    if incomplete:
+        first_factor = blocks[0].factor if blocks else None
+        for name in incomplete:
+            _refuse_level_two(name, raw_values[name], index_list[0] if blocks else None, first_factor)
+        numeric_complete = sorted(name for name in predictor_names - structural - incomplete_set
+                                  if name in resolver.variables and resolver.variables[name].kind == "numeric")
+        categorical_complete = [info for info in resolver.variables.values() if info.kind == "categorical"]
+        missing_in_kept = {name: int(kept[name].isna().sum()) for name in incomplete}
+        submodels = build_submodels(incomplete, numeric_complete, categorical_complete, raw_values,
+                                    missing_in_kept, first_factor)
+    dynamic_random = tuple(tuple(k for k, column in enumerate(block.columns)
+                                 if column.expression.variables() & incomplete_set) for block in blocks)
     response = Response(outcome_names[0].name, response_kind, trials_expression, ast.source(parsed.outcome, text))
     spec = ModelSpec(
         formula=text, family=family, response=response, intercept=expanded.intercept,
@@ -597,12 +656,44 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
         scaling=Scaling(location, scale, column_means, column_sds, random_sds),
         centering=tuple(center_choice.items()),
         options={"missing": missing},
+        submodels=submodels, dynamic_fixed=dynamic_fixed, dynamic_random=dynamic_random,
     )
     model_data = ModelData(
         y=y, trials=trials, X=X, offset=offset, group_index=tuple(index_list), Z=tuple(Z_list),
         row_labels=kept.index.to_numpy(), excluded_rows=excluded, exclusion_reasons=missing_counts,
+        outcome_observed=outcome_observed, values=_needed_values(raw_values, submodels, fixed_columns, blocks,
+                                                                dynamic_fixed, dynamic_random) if submodels else None,
     )
     return spec, model_data
+
+
+def _needed_values(values: dict, submodels, fixed_columns, blocks, dynamic_fixed, dynamic_random) -> dict:
+    """The raw variables (and group codes) that columns evaluated at sampling time read."""
+    expressions = [fixed_columns[k].expression for k in dynamic_fixed]
+    expressions += [block.columns[k].expression for block, ks in zip(blocks, dynamic_random) for k in ks]
+    expressions += [column.expression for submodel in submodels for column in submodel.columns]
+    names = {submodel.outcome for submodel in submodels}
+    for expression in expressions:
+        names |= expression.variables()
+    keep = {name: np.asarray(values[name]) for name in names}
+    for key, value in values.items():
+        if key.startswith("group index:") or key.startswith("group count:"):
+            keep[key] = value
+    return keep
+
+
+def _refuse_level_two(name: str, values: np.ndarray, index, factor) -> None:
+    """Level-2 variables (constant within every cluster) need a cluster-level model: not available yet."""
+    if index is None:
+        return
+    seen = ~np.isnan(values)
+    frame = pd.DataFrame({"value": values[seen], "cluster": index[seen]})
+    spread = frame.groupby("cluster")["value"].agg(lambda v: v.max() - v.min())
+    sizes = frame.groupby("cluster").size()
+    if (spread == 0).all() and (sizes > 1).any():
+        raise SpecificationError(f"'{name}' is constant within each {factor.name} (a level-2 variable) and has "
+                                 f"missing values; imputing level-2 variables is not available yet. Use "
+                                 f"missing='listwise' to exclude those rows")
 
 
 def _parameterization_choices(parameterization, blocks) -> dict:

@@ -117,6 +117,13 @@ class ModelSpec:
     scaling: Scaling
     centering: tuple[tuple[str, str], ...] = ()  # (variable, "grand" | "group:<factor>")
     options: Mapping[str, object] = field(default_factory=dict, compare=False)
+    submodels: tuple = ()  # missing_data.Submodel per incomplete predictor, in factored order
+    dynamic_fixed: tuple[int, ...] = ()  # fixed columns that involve incomplete variables
+    dynamic_random: tuple[tuple[int, ...], ...] = ()  # per block, columns that involve incomplete variables
+
+    @property
+    def incomplete(self) -> tuple[str, ...]:
+        return tuple(submodel.outcome for submodel in self.submodels)
 
     @property
     def fixed_names(self) -> tuple[str, ...]:
@@ -148,6 +155,8 @@ class ModelData:
     row_labels: np.ndarray  # index labels of the kept rows in the caller's data frame
     excluded_rows: int = 0
     exclusion_reasons: tuple[tuple[str, int], ...] = ()  # (column, number of missing values)
+    outcome_observed: np.ndarray | None = None  # False where the outcome is missing (imputed, not in the likelihood)
+    values: dict | None = None  # raw variables (NaN where missing) for columns evaluated at sampling time
 
     @property
     def n(self) -> int:

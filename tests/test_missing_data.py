@@ -1,0 +1,108 @@
+"""Missing values as unknowns of the model (continuous level-1 predictors and outcomes)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import norm
+
+import multilevel as ml
+from multilevel.errors import SpecificationError
+
+from .conftest import quick
+
+
+def simulate_mar_on_outcome(seed: int, clusters: int = 40, per_cluster: int = 15):
+    """y = 1 + 0.8 x + 0.5 z + u + e; x is missing more often when y is high (MAR given y)."""
+    rng = np.random.default_rng(seed)
+    n = clusters * per_cluster
+    g = np.repeat(np.arange(clusters), per_cluster)
+    z = rng.normal(size=n)
+    x = 0.4 * z + rng.normal(scale=0.9, size=n)
+    y = 1 + 0.8 * x + 0.5 * z + rng.normal(scale=0.5, size=clusters)[g] + rng.normal(scale=0.8, size=n)
+    standardized = (y - y.mean()) / y.std()
+    missing = rng.random(n) < norm.cdf(-0.6 + 1.2 * standardized)
+    frame = pd.DataFrame({"y": y, "x": np.where(missing, np.nan, x), "z": z, "g": g.astype(str)})
+    return frame, x
+
+
+@pytest.fixture(scope="module")
+def mar_data():
+    return simulate_mar_on_outcome(4)
+
+
+def test_missing_predictor_values_are_imputed_and_remove_the_bias(mar_data):
+    frame, _ = mar_data
+    before = frame.copy()
+    full = ml.fit("y ~ x + z + (1 | g)", frame, **quick(chains=4, warmup=500, draws=500))
+    listwise = ml.fit("y ~ x + z + (1 | g)", frame, missing="listwise", **quick(chains=4, warmup=500, draws=500))
+    pd.testing.assert_frame_equal(frame, before)  # the data are never modified
+    assert full.data.n == len(frame) and listwise.data.n == int(frame["x"].notna().sum())
+    assert [submodel.outcome for submodel in full.spec.submodels] == ["x"]
+    truth = {"Intercept": 1.0, "x": 0.8, "z": 0.5}
+    summary, deleted = full.summary(), listwise.summary()
+    assert summary.loc[list(truth), "ess_bulk"].min() > 400 and summary.loc[list(truth), "rhat"].max() < 1.01
+    for name, value in truth.items():
+        assert abs(summary.loc[name, "mean"] - value) < 3 * summary.loc[name, "sd"], name
+    # listwise deletion (selection on y) drags the intercept down; the full model does not
+    assert deleted.loc["Intercept", "mean"] < 1.0 - 2 * deleted.loc["Intercept", "sd"]
+    assert abs(summary.loc["Intercept", "mean"] - 1.0) < abs(deleted.loc["Intercept", "mean"] - 1.0) / 2
+    for name in ("x ~ Intercept", "x ~ z", "x ~ sd(Intercept | g)", "x ~ residual sd"):
+        assert name in summary.index
+
+
+def test_imputed_values_track_the_truth(mar_data):
+    frame, x_true = mar_data
+    fit = ml.fit("y ~ x + z + (1 | g)", frame, **quick(chains=2, warmup=400, draws=300))
+    imputed = fit.draws["imputed x"].reshape(-1, fit.draws["imputed x"].shape[-1]).mean(axis=0)
+    missing = frame["x"].isna().to_numpy()
+    correlation = np.corrcoef(imputed, x_true[missing])[0, 1]
+    z_only = abs(np.corrcoef(frame["z"].to_numpy()[missing], x_true[missing])[0, 1])
+    assert correlation > z_only + 0.15  # the imputations use y (through the focal model), not only z
+
+
+def test_missing_outcome_rows_stay_and_leave_the_likelihood():
+    data = ml.datasets.load("sleepstudy")
+    data.loc[[2, 40, 77], "Reaction"] = np.nan
+    fit = ml.fit("Reaction ~ Days + (Days | Subject)", data, **quick())
+    assert fit.data.n == 180 and int((~fit.data.outcome_observed).sum()) == 3
+    assert np.isnan(fit.tree["observed_data"]["Reaction"].values[[2, 40, 77]]).all()
+    assert np.isfinite(fit.summary()["mean"]).all()
+
+
+def test_factored_order_follows_missing_rates():
+    frame, _ = simulate_mar_on_outcome(5)
+    frame.loc[frame.index[:30], "z"] = np.nan  # z: 30 missing; x: many more
+    model = ml.Model("y ~ x + z + (1 | g)", frame)
+    first, second = model.spec.submodels
+    assert (first.outcome, second.outcome) == ("x", "z")
+    assert first.predictor_names == ("z",) and second.predictor_names == ()
+
+
+def test_unsupported_missing_types_say_what_to_do():
+    frame, _ = simulate_mar_on_outcome(6)
+    frame["level"] = np.where(frame["z"] > 0, "high", "low")
+    frame.loc[frame.index[:5], "level"] = None
+    with pytest.raises(SpecificationError, match="categorical.*missing='listwise'"):
+        ml.Model("y ~ x + level + (1 | g)", frame)
+    frame = frame.drop(columns="level")
+    frame["w"] = frame.groupby("g")["z"].transform("mean")
+    frame.loc[frame.index[:15], "w"] = np.nan
+    with pytest.raises(SpecificationError, match="level-2"):
+        ml.Model("y ~ x + w + (1 | g)", frame)
+
+
+def test_cli_imputes_by_default_and_reports_it(tmp_path, capsys, mar_data):
+    from multilevel.cli import main
+
+    frame, _ = mar_data
+    csv = tmp_path / "mar.csv"
+    frame.to_csv(csv, index=False)
+    assert main(["fit", "--data", str(csv), "--model", "y ~ x + z + (1 | g)", "--chains", "2", "--warmup", "200",
+                 "--draws", "150", "--seed", "2", "--no-progress", "--json", str(tmp_path / "s.json")]) == 0
+    printed = capsys.readouterr().out
+    missing = int(frame["x"].isna().sum())
+    assert f"missing values imputed within the model: x: {missing}" in printed
+    assert "predictor model: x ~ 1 + z + (1 | g)" in printed and "x ~ residual sd" in printed
+    import json
+
+    assert json.loads((tmp_path / "s.json").read_text())["data"]["imputed"] == {"x": missing}

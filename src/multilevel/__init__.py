@@ -8,6 +8,7 @@
 from . import _environment  # noqa: F401  (must run before JAX starts)
 from . import datasets
 from .api import Model, fit, load
+from .blimp import fit_script, load_script
 from .errors import (DataError, FormulaSyntaxError, MultilevelError, SamplingError, SpecificationError)
 from .results.diagnostics import ConvergenceWarning
 from .results.fit_result import Fit
@@ -17,7 +18,7 @@ from .spec.priors import (LKJ, Cauchy, Exponential, Flat, Gamma, HalfCauchy, Hal
 __version__ = "0.1.0"
 
 __all__ = [
-    "Model", "fit", "load", "Fit", "datasets",
+    "Model", "fit", "load", "fit_script", "load_script", "Fit", "datasets",
     "Normal", "StudentT", "Cauchy", "Flat", "HalfNormal", "HalfStudentT", "HalfCauchy", "Exponential",
     "Gamma", "InverseGamma", "LogNormal", "Uniform", "LKJ",
     "MultilevelError", "FormulaSyntaxError", "SpecificationError", "DataError", "SamplingError",

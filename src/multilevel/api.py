@@ -57,13 +57,20 @@ class Model:
         intercept when the data are clustered. ``"listwise"``: rows with a missing value in a used
         column are excluded. Rows that cannot be kept either way (missing grouping factor, offset or
         trials) are excluded with a warning that says how many and why.
+    predictor_models : list of str
+        Models of incomplete predictors stated instead of the automatic ones, e.g. ``["x1 ~ x2 + x3"]``.
+    missingness_models : list of str
+        Probit models of missingness indicators, e.g. ``["y.missing ~ y + x1 + x2"]``: a selection
+        model for an outcome missing not at random (the outcome itself may be a predictor).
     """
 
     def __init__(self, formula: str, data, *, family=None, link=None, priors=None, center=None, reference=None,
-                 parameterization="auto", missing="model", _quiet: bool = False):
+                 parameterization="auto", missing="model", predictor_models=None, missingness_models=None,
+                 _quiet: bool = False):
         frame = as_data_frame(data)
         self.options = {"family": family, "link": link, "priors": priors, "center": center,
-                        "reference": reference, "parameterization": parameterization, "missing": missing}
+                        "reference": reference, "parameterization": parameterization, "missing": missing,
+                        "predictor_models": predictor_models, "missingness_models": missingness_models}
         self.spec, self.data = build_model(formula, frame, **self.options)
         used = _used_columns(self.spec, frame)
         self.frame = frame[used].copy()
@@ -85,8 +92,8 @@ class Model:
         if seed is None:
             seed = int.from_bytes(os.urandom(4), "little") >> 1
         arrays = internal_arrays(self.spec, self.data)
-        plan = blueprint(self.spec)
-        sampler = compiled_sampler(plan, lambda: make_model(plan), arrays, config)
+        plan = blueprint(self.spec, self.data.outcome_observed)
+        sampler = compiled_sampler(plan, lambda: make_model(plan, self.spec.response.name), arrays, config)
         reporter = SamplingProgress(chains, enabled=interactive() if progress is None else progress)
         prepared = time.perf_counter()
         try:
@@ -117,7 +124,8 @@ def _used_columns(spec, frame: pd.DataFrame) -> list[str]:
     return [name for name in frame.columns if name in names]
 
 
-_MODEL_OPTIONS = ("family", "link", "priors", "center", "reference", "parameterization", "missing")
+_MODEL_OPTIONS = ("family", "link", "priors", "center", "reference", "parameterization", "missing",
+                  "predictor_models", "missingness_models")
 
 
 def fit(formula: str, data, **options) -> Fit:

@@ -40,13 +40,17 @@ def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
     return result
 
 
-def _add_sampler_arguments(parser: argparse.ArgumentParser, draws: int = 1000) -> None:
-    parser.add_argument("--chains", type=int, default=4, help="number of chains (default 4)")
-    parser.add_argument("--warmup", type=int, default=1000, help="warmup iterations per chain (default 1000)")
-    parser.add_argument("--draws", type=int, default=draws, help=f"draws kept per chain (default {draws})")
-    parser.add_argument("--thin", type=int, default=1, help="keep every k-th draw")
+SAMPLER_DEFAULTS = {"chains": 4, "warmup": 1000, "draws": 1000, "thin": 1, "seed": None, "target_accept": 0.8}
+
+
+def _add_sampler_arguments(parser: argparse.ArgumentParser) -> None:
+    # defaults are applied later, so that a Blimp script's own settings win over defaults but not over options
+    parser.add_argument("--chains", type=int, default=None, help="number of chains (default 4)")
+    parser.add_argument("--warmup", type=int, default=None, help="warmup iterations per chain (default 1000)")
+    parser.add_argument("--draws", type=int, default=None, help="draws kept per chain (default 1000)")
+    parser.add_argument("--thin", type=int, default=None, help="keep every k-th draw")
     parser.add_argument("--seed", type=int, default=None, help="random seed (same seed, same numbers)")
-    parser.add_argument("--target-accept", type=float, default=0.8, help="NUTS target acceptance (default 0.8)")
+    parser.add_argument("--target-accept", type=float, default=None, help="NUTS target acceptance (default 0.8)")
     parser.add_argument("--json", metavar="FILE", help="write the summary as JSON")
     parser.add_argument("--save", metavar="FILE", help="save the fit (load with multilevel.load)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -56,9 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="multilevel",
                                      description="Bayesian multilevel regression (NUTS via NumPyro).")
     commands = parser.add_subparsers(dest="command", required=True)
-    fit = commands.add_parser("fit", help="fit a model to a data file")
-    fit.add_argument("--data", required=True, help="data file (.csv, .tsv, .dat, .parquet)")
-    fit.add_argument("--model", required=True, help='formula, e.g. "y ~ x + (1 | g)"')
+    fit = commands.add_parser("fit", help="fit a model to a data file, or a Blimp script")
+    fit.add_argument("script", nargs="?", help="a Blimp script (.imp); DATA in it is read relative to the script")
+    fit.add_argument("--data", help="data file (.csv, .tsv, .dat, .parquet)")
+    fit.add_argument("--model", help='formula, e.g. "y ~ x + (1 | g)"')
     fit.add_argument("--family", default=None, help="gaussian (default), bernoulli, binomial, poisson")
     fit.add_argument("--link", default=None, help="logit or probit for bernoulli/binomial")
     fit.add_argument("--center", action="append", metavar="VAR=grand|group[:FACTOR]",
@@ -77,7 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run_fit(args, formula: str, data, options: dict) -> int:
+def _sampler_options(args, script_settings: dict | None = None) -> dict:
+    chosen = dict(SAMPLER_DEFAULTS)
+    chosen.update(script_settings or {})
+    for name in SAMPLER_DEFAULTS:
+        value = getattr(args, name)
+        if value is not None:
+            chosen[name] = value
+    return chosen
+
+
+def _run_fit(args, formula: str, data, options: dict, script_settings: dict | None = None,
+             notes: list[str] | None = None) -> int:
     from rich.console import Console
 
     from . import api
@@ -89,8 +105,14 @@ def _run_fit(args, formula: str, data, options: dict) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = api.Model(formula, data, **options)
-        fit = model.fit(chains=args.chains, warmup=args.warmup, draws=args.draws, thin=args.thin, seed=args.seed,
-                        target_accept=args.target_accept, progress=not args.no_progress and None, warn=False)
+        sampler = _sampler_options(args, script_settings)
+        fit = model.fit(**sampler, progress=not args.no_progress and None, warn=False)
+    if script_settings is not None:
+        overridden = [name for name in ("warmup", "draws", "chains") if getattr(args, name) is not None]
+        fit.environment.extend(note for note in notes or [] if not overridden)
+        if overridden:
+            fit.environment.append("script settings overridden on the command line: " + ", ".join(
+                f"{name}={getattr(args, name)}" for name in overridden))
     for warning in caught:
         if issubclass(warning.category, api.ExcludedRowsWarning):
             console.print(f"[yellow]note: {warning.message}[/yellow]")
@@ -115,6 +137,17 @@ def main(argv: list[str] | None = None) -> int:
             formula = "Reaction ~ Days + (Days | Subject)"
             print(f"Demo: sleep deprivation study (lme4::sleepstudy, 180 rows, 18 subjects): {formula}")
             return _run_fit(args, formula, data, {})
+        if args.script:
+            from .blimp import load_script
+
+            if args.data or args.model:
+                raise MultilevelError("give either a Blimp script or --data and --model, not both")
+            translated = load_script(args.script)
+            print(f"Blimp script {args.script}: focal model {translated.formula}")
+            return _run_fit(args, translated.formula, translated.data, translated.options, translated.sampler,
+                            translated.notes)
+        if not args.data or not args.model:
+            raise MultilevelError("multilevel fit needs --data FILE and --model FORMULA (or a Blimp script)")
         from .spec.prior_text import parse_prior_assignment
 
         priors = dict(parse_prior_assignment(text) for text in (args.prior or []))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import jax.numpy as jnp
+import jax.scipy.special as jax_special
 import numpy as np
 import numpyro
 import numpyro.distributions as dist
@@ -63,7 +64,8 @@ class Blueprint:
     intercept_absorbed: bool
     dynamic_fixed: tuple = ()  # (column index, expression) evaluated from imputed values
     dynamic_random: tuple = ()  # per block: ((column index, expression), ...)
-    submodels: tuple = ()  # per incomplete predictor: (name, missing count, expressions, groups or 0, prior structures)
+    submodels: tuple = ()  # per submodel: (name, missing count, expressions, groups or 0, prior structures, family)
+    outcome_latent: int = 0  # number of missing outcome values sampled as parameters
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,7 @@ def internal_arrays(spec: ModelSpec, data: ModelData) -> ModelArrays:
 
 def _missing_arrays(spec: ModelSpec, data: ModelData) -> dict:
     result = {}
-    if data.outcome_observed is not None and not data.outcome_observed.all():
+    if data.outcome_observed is not None and not data.outcome_observed.all() and not spec.outcome_latent:
         result["outcome_observed"] = data.outcome_observed.astype(float)
     if spec.submodels:
         values = {}
@@ -167,7 +169,9 @@ def _missing_arrays(spec: ModelSpec, data: ModelData) -> dict:
             values[name] = np.nan_to_num(value.astype(float), nan=0.0) if value.dtype.kind == "f" else value
         result["values"] = values
         result["missing"] = {submodel.outcome: np.flatnonzero(np.isnan(data.values[submodel.outcome])).astype(np.int32)
-                             for submodel in spec.submodels}
+                             for submodel in spec.submodels if submodel.family == "gaussian"}
+        if spec.outcome_latent:
+            result["missing"]["outcome"] = np.flatnonzero(~data.outcome_observed).astype(np.int32)
     return result
 
 
@@ -190,6 +194,9 @@ def model_constants(spec: ModelSpec) -> dict:
     for j, submodel in enumerate(spec.submodels):
         constants[f"submodel {j}"] = _submodel_constants(submodel)
     if spec.submodels:
+        gaussian = spec.family.name is FamilyName.GAUSSIAN
+        constants["outcome location"] = np.asarray(scaling.outcome_location if gaussian else 0.0)
+        constants["outcome scale"] = np.asarray(scaling.outcome_scale if gaussian else 1.0)
         internal_means = internal_column_means(spec)
         constants["dynamic means"] = np.asarray([internal_means[k] for k in spec.dynamic_fixed], dtype=float)
         constants["dynamic sds"] = np.asarray([scaling.column_sds[k] for k in spec.dynamic_fixed], dtype=float)
@@ -203,12 +210,13 @@ def model_constants(spec: ModelSpec) -> dict:
 
 
 def _submodel_internal_priors(submodel) -> dict:
-    """A predictor model's priors in its internal units (outcome and predictors standardized)."""
+    """A submodel's priors in its internal units (outcome and predictors standardized)."""
     scale = submodel.scale
     result = {"Intercept": submodel.prior_for("Intercept").shifted(-submodel.location).scaled(1.0 / scale),
-              "residual sd": submodel.prior_for("residual sd").for_sd_scaled(1.0 / scale),
               "fixed": [submodel.prior_for(name).scaled(sd / scale)
                         for name, sd in zip(submodel.predictor_names, submodel.column_sds)]}
+    if submodel.family == "gaussian":
+        result["residual sd"] = submodel.prior_for("residual sd").for_sd_scaled(1.0 / scale)
     if submodel.factor is not None:
         result["sd"] = submodel.prior_for(f"sd(Intercept | {submodel.factor.name})").for_sd_scaled(1.0 / scale)
     return result
@@ -219,8 +227,9 @@ def _submodel_constants(submodel) -> dict:
     constants = {"location": np.asarray(submodel.location), "scale": np.asarray(submodel.scale),
                  "means": np.asarray(submodel.column_means, dtype=float).reshape(-1),
                  "sds": np.asarray(submodel.column_sds, dtype=float).reshape(-1),
-                 "intercept prior": prior_structure([priors["Intercept"]])[1],
-                 "residual prior": prior_structure([priors["residual sd"]])[1]}
+                 "intercept prior": prior_structure([priors["Intercept"]])[1]}
+    if "residual sd" in priors:
+        constants["residual prior"] = prior_structure([priors["residual sd"]])[1]
     if priors["fixed"]:
         constants["fixed prior"] = prior_structure(priors["fixed"])[1]
     if "sd" in priors:
@@ -232,9 +241,10 @@ def _submodel_blueprint(submodel) -> tuple:
     priors = _submodel_internal_priors(submodel)
     return (submodel.outcome, submodel.missing_count, tuple(column.expression for column in submodel.columns),
             len(submodel.factor.levels) if submodel.factor is not None else 0,
-            prior_structure([priors["Intercept"]])[0], prior_structure([priors["residual sd"]])[0],
+            prior_structure([priors["Intercept"]])[0],
+            prior_structure([priors["residual sd"]])[0] if "residual sd" in priors else None,
             prior_structure(priors["fixed"])[0] if priors["fixed"] else None,
-            prior_structure([priors["sd"]])[0] if "sd" in priors else None)
+            prior_structure([priors["sd"]])[0] if "sd" in priors else None, submodel.family)
 
 
 def _support_key(prior: P.Prior) -> tuple:
@@ -254,7 +264,7 @@ def _constraint(key: tuple):
     return constraints.interval(key[1], key[2])
 
 
-def blueprint(spec: ModelSpec) -> Blueprint:
+def blueprint(spec: ModelSpec, data_outcome_observed: np.ndarray | None = None) -> Blueprint:
     priors = internal_priors(spec)
     plan = absorption(spec)
     blocks = []
@@ -274,7 +284,8 @@ def blueprint(spec: ModelSpec) -> Blueprint:
         dynamic_fixed=tuple((k, spec.fixed[k].expression) for k in spec.dynamic_fixed),
         dynamic_random=tuple(tuple((k, block.columns[k].expression) for k in ks)
                              for block, ks in zip(spec.random, spec.dynamic_random)) if spec.dynamic_random else (),
-        submodels=tuple(_submodel_blueprint(submodel) for submodel in spec.submodels))
+        submodels=tuple(_submodel_blueprint(submodel) for submodel in spec.submodels),
+        outcome_latent=int((~data_outcome_observed).sum()) if spec.outcome_latent else 0)
 
 
 def _support(prior: P.Prior):
@@ -293,7 +304,7 @@ def _free(name: str, support, shape=()):
     return numpyro.sample(name, dist.ImproperUniform(support, (), shape))
 
 
-def make_model(plan: Blueprint):
+def make_model(plan: Blueprint, outcome_name: str = "y"):
     """The NumPyro model function ``model(arrays: ModelArrays)`` for a blueprint."""
     family = plan.family
     p = plan.fixed_count
@@ -305,9 +316,9 @@ def make_model(plan: Blueprint):
 
     def model(arrays: ModelArrays):
         constants = arrays.constants
-        X, Z = arrays.X, arrays.Z
+        X, Z, y = arrays.X, arrays.Z, arrays.y
         if plan.submodels:
-            values = _impute(plan, arrays)
+            values, y = _impute(plan, arrays, outcome_name)
             X, Z = _dynamic_columns(plan, arrays, values)
         eta = 0.0 if arrays.offset is None else arrays.offset
         intercept = None
@@ -354,7 +365,7 @@ def make_model(plan: Blueprint):
         if residual_log_prior is not None:
             sigma = _free("sigma", _constraint(plan.residual_support))
             numpyro.factor("sigma prior", residual_log_prior(sigma[None], constants["residual prior"]))
-        pointwise = log_likelihood(family, arrays.y, eta, sigma=sigma, trials=arrays.trials, xp=jnp)
+        pointwise = log_likelihood(family, y, eta, sigma=sigma, trials=arrays.trials, xp=jnp)
         if arrays.outcome_observed is not None:  # missing outcomes carry no likelihood (they are predicted)
             pointwise = pointwise * arrays.outcome_observed
         numpyro.factor("log likelihood", jnp.sum(pointwise))
@@ -362,28 +373,35 @@ def make_model(plan: Blueprint):
     return model
 
 
-def _impute(plan: Blueprint, arrays: ModelArrays) -> dict:
-    """Missing values become parameters; each predictor model supplies their density.
+def _impute(plan: Blueprint, arrays: ModelArrays, outcome_name: str):
+    """Missing values become parameters; each submodel supplies their density.
 
-    Values are sampled in the predictor's standardized units. The predictor models are
-    evaluated in factored order, each on the current (observed + imputed) values.
+    Values are sampled in standardized units. Submodels are evaluated on the current
+    (observed + imputed) values. Returns the values and the focal outcome in internal units
+    (with its missing entries filled when they are parameters).
     """
     values = dict(arrays.values)
-    for j, (name, count, _, _, _, _, _, _) in enumerate(plan.submodels):
+    y = arrays.y
+    if plan.outcome_latent:
+        latent = _free("missing_outcome", constraints.real, (plan.outcome_latent,))
+        y = jnp.asarray(y).at[arrays.missing["outcome"]].set(latent)
+        values[outcome_name] = arrays.constants["outcome location"] + arrays.constants["outcome scale"] * y
+    for j, (name, count, *_rest) in enumerate(plan.submodels):
+        if count:
+            constants = arrays.constants[f"submodel {j}"]
+            latent = _free(f"missing_{name}", constraints.real, (count,))
+            values[name] = jnp.asarray(values[name]).at[arrays.missing[name]].set(
+                constants["location"] + constants["scale"] * latent)
+    for j, (name, _, expressions, groups, intercept_prior, residual_prior, fixed_prior, sd_prior,
+            submodel_family) in enumerate(plan.submodels):
         constants = arrays.constants[f"submodel {j}"]
-        latent = _free(f"missing_{name}", constraints.real, (count,))
-        values[name] = jnp.asarray(values[name]).at[arrays.missing[name]].set(
-            constants["location"] + constants["scale"] * latent)
-    for j, (name, _, expressions, groups, intercept_prior, residual_prior, fixed_prior, sd_prior) in enumerate(
-            plan.submodels):
-        constants = arrays.constants[f"submodel {j}"]
-        outcome = (values[name] - constants["location"]) / constants["scale"]
         intercept = _free(f"{name} ~ Intercept", constraints.real)
         numpyro.factor(f"{name} ~ Intercept prior", log_prior_function(intercept_prior)(
             intercept[None], constants["intercept prior"]))
         mean = intercept
         if expressions:
-            design = jnp.stack([jnp.broadcast_to(expression.evaluate(values, jnp), outcome.shape)
+            rows = arrays.y.shape[0]
+            design = jnp.stack([jnp.broadcast_to(expression.evaluate(values, jnp), (rows,))
                                 for expression in expressions], axis=1)
             design = (design - constants["means"]) / constants["sds"]
             coefficients = _free(f"{name} ~ b", constraints.real, (len(expressions),))
@@ -394,11 +412,17 @@ def _impute(plan: Blueprint, arrays: ModelArrays) -> dict:
             numpyro.factor(f"{name} ~ sd prior", log_prior_function(sd_prior)(sd[None], constants["sd prior"]))
             z = numpyro.sample(f"{name} ~ z", dist.Normal(0.0, 1.0).expand((groups,)).to_event(1))
             mean = mean + (sd * z)[arrays.group_index[0]]
-        sigma = _free(f"{name} ~ sigma", constraints.positive)
-        numpyro.factor(f"{name} ~ sigma prior", log_prior_function(residual_prior)(
-            sigma[None], constants["residual prior"]))
-        numpyro.factor(f"{name} ~ log likelihood", jnp.sum(dist.Normal(mean, sigma).log_prob(outcome)))
-    return values
+        if submodel_family == "probit":
+            indicator = values[name]
+            log_density = indicator * jax_special.log_ndtr(mean) + (1 - indicator) * jax_special.log_ndtr(-mean)
+        else:
+            outcome = (values[name] - constants["location"]) / constants["scale"]
+            sigma = _free(f"{name} ~ sigma", constraints.positive)
+            numpyro.factor(f"{name} ~ sigma prior", log_prior_function(residual_prior)(
+                sigma[None], constants["residual prior"]))
+            log_density = dist.Normal(mean, sigma).log_prob(outcome)
+        numpyro.factor(f"{name} ~ log likelihood", jnp.sum(log_density))
+    return values, y
 
 
 def _dynamic_columns(plan: Blueprint, arrays: ModelArrays, values: dict):
@@ -470,8 +494,12 @@ def to_user_units(spec: ModelSpec, constrained: dict[str, np.ndarray]) -> dict[s
             out[f"submodel {j} b"] = coefficients
             intercept = intercept - coefficients @ np.asarray(submodel.column_means)
         out[f"submodel {j} Intercept"] = intercept
-        out[f"submodel {j} sigma"] = np.asarray(constrained[f"{name} ~ sigma"]) * unit
+        if submodel.family == "gaussian":
+            out[f"submodel {j} sigma"] = np.asarray(constrained[f"{name} ~ sigma"]) * unit
         if submodel.factor is not None:
             out[f"submodel {j} sd"] = np.asarray(constrained[f"{name} ~ sd"]) * unit
-        out[f"imputed {name}"] = location + unit * np.asarray(constrained[f"missing_{name}"])
+        if submodel.missing_count:
+            out[f"imputed {name}"] = location + unit * np.asarray(constrained[f"missing_{name}"])
+    if spec.outcome_latent:
+        out[f"imputed {spec.response.name}"] = location + scale * np.asarray(constrained["missing_outcome"])
     return out

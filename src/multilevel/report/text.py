@@ -52,7 +52,8 @@ def print_report(fit, console: Console | None = None) -> None:
         reasons = ", ".join(f"{name}: {count}" for name, count in info["missing_by_column"].items())
         console.print(f"  [yellow]rows excluded: {info['rows_excluded']} (missing values; per column: {reasons})[/yellow]")
     if fit.spec.submodels or info.get("outcome_missing"):
-        parts = [f"{submodel.outcome}: {submodel.missing_count}" for submodel in fit.spec.submodels]
+        parts = [f"{submodel.outcome}: {submodel.missing_count}" for submodel in fit.spec.submodels
+                 if submodel.missing_count]
         if info.get("outcome_missing"):
             parts.append(f"{info['outcome']['name']}: {info['outcome_missing']} (outcome)")
         console.print(f"  missing values imputed within the model: {', '.join(parts)}")
@@ -77,8 +78,11 @@ def print_report(fit, console: Console | None = None) -> None:
     for submodel in spec.submodels:
         right = " + ".join(("1",) + submodel.predictor_names)
         random = f" + (1 | {submodel.factor.name})" if submodel.factor is not None else ""
-        console.print(f"  predictor model: {submodel.outcome} ~ {right}{random} "
-                      f"({submodel.missing_count} missing values)")
+        if submodel.family == "probit":
+            console.print(f"  missingness model (probit): {submodel.outcome} ~ {right}{random}")
+        else:
+            console.print(f"  predictor model: {submodel.outcome} ~ {right}{random} "
+                          f"({submodel.missing_count} missing values)")
     for variable, how in spec.centering:
         where = "at the grand mean" if how == "grand" else f"within {how.split(':', 1)[1]} (group mean)"
         console.print(f"  {variable} centred {where}")
@@ -118,7 +122,10 @@ def print_report(fit, console: Console | None = None) -> None:
     predictor_rows = fit.summary(["predictor model"])
     if len(predictor_rows):
         console.print(_estimates_table("Predictor models (incomplete predictors)", predictor_rows))
-    main = fit.summary(["Intercept", "fixed", "sd", "cor", "residual sd", "predictor model"])
+    selection_rows = fit.summary(["missingness model"])
+    if len(selection_rows):
+        console.print(_estimates_table("Missingness models (probit)", selection_rows))
+    main = fit.summary(["Intercept", "fixed", "sd", "cor", "residual sd", "predictor model", "missingness model"])
     divergent = int(np.sum(fit.raw.stats["diverging"]))
     console.print(f"  max R-hat {_number(float(main['rhat'].max()))}, min bulk ESS {main['ess_bulk'].min():.0f}, "
                   f"min tail ESS {main['ess_tail'].min():.0f}, divergent transitions {divergent}")

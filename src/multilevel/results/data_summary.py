@@ -19,7 +19,8 @@ def data_summary(spec: ModelSpec, data: ModelData) -> dict:
     y = data.y if data.outcome_observed is None else data.y[data.outcome_observed]
     return {
         "outcome_missing": 0 if data.outcome_observed is None else int((~data.outcome_observed).sum()),
-        "imputed": {submodel.outcome: submodel.missing_count for submodel in spec.submodels},
+        "imputed": {submodel.outcome: submodel.missing_count for submodel in spec.submodels
+                    if submodel.missing_count},
         "rows_used": data.n,
         "rows_excluded": data.excluded_rows,
         "missing_by_column": dict(data.exclusion_reasons),

@@ -63,7 +63,7 @@ class Fit:
         """One row per parameter: mean, median, sd, q2.5, q97.5, rhat, ess_bulk, ess_tail, mcse_mean.
 
         ``classes`` selects rows by class: Intercept, fixed, sd, cor, var, cov, residual sd,
-        residual var, ICC, predictor model (the models of incomplete predictors).
+        residual var, ICC, predictor model (models of incomplete predictors), missingness model.
         """
         frame = self._summary
         if classes is not None:
@@ -188,7 +188,7 @@ class Fit:
                              if self.config.chains > 1 else np.nan)
             rhat_random = float(np.nanmax(worst)) if np.isfinite(worst).any() else None
         main = self._summary[self._summary["class"].isin(["Intercept", "fixed", "sd", "cor", "residual sd",
-                                                          "predictor model"])]
+                                                          "predictor model", "missingness model"])]
         self.diagnostics = diagnostics.check(main, self.raw.stats, self.config.draws, self.config.warmup,
                                              self.config.max_tree_depth, rhat_random)
         return self.diagnostics

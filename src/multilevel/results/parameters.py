@@ -69,13 +69,15 @@ def predictor_model_parameters(spec: ModelSpec, draws) -> list[Parameter]:
     table = []
     for j, submodel in enumerate(spec.submodels):
         prefix = f"{submodel.outcome} ~"
-        table.append(Parameter(f"{prefix} Intercept", "predictor model", draws[f"submodel {j} Intercept"]))
+        kind = "predictor model" if submodel.family == "gaussian" else "missingness model"
+        table.append(Parameter(f"{prefix} Intercept", kind, draws[f"submodel {j} Intercept"]))
         for k, name in enumerate(submodel.predictor_names):
-            table.append(Parameter(f"{prefix} {name}", "predictor model", draws[f"submodel {j} b"][..., k]))
+            table.append(Parameter(f"{prefix} {name}", kind, draws[f"submodel {j} b"][..., k]))
         if submodel.factor is not None:
-            table.append(Parameter(f"{prefix} sd(Intercept | {submodel.factor.name})", "predictor model",
+            table.append(Parameter(f"{prefix} sd(Intercept | {submodel.factor.name})", kind,
                                    draws[f"submodel {j} sd"], submodel.factor.name))
-        table.append(Parameter(f"{prefix} residual sd", "predictor model", draws[f"submodel {j} sigma"]))
+        if submodel.family == "gaussian":
+            table.append(Parameter(f"{prefix} residual sd", kind, draws[f"submodel {j} sigma"]))
     return table
 
 

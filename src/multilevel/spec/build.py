@@ -21,7 +21,7 @@ from .families import Family, FamilyName, make_family
 from .model_spec import (Column, GroupingFactor, ModelData, ModelSpec, RandomBlock, Response, Scaling,
                          VariableInfo)
 from .prior_assignment import apply_user_priors, default_priors
-from .missing_data import build_submodels
+from .missing_data import build_submodels, missingness_submodel
 from .random_effects import choose_parameterization
 from .terms import ExpandedFormula, Factor, expand_formula
 
@@ -369,13 +369,21 @@ def _group_node_names(node: ast.Node) -> tuple[ast.Name, ...]:
 
 def build_model(formula: str, data, *, family: str | Family | None = None, link: str | None = None,
                 priors: dict | None = None, center: dict | None = None, reference: dict | None = None,
-                parameterization: str | dict = "auto", missing: str = "model") -> tuple[ModelSpec, ModelData]:
+                parameterization: str | dict = "auto", missing: str = "model",
+                predictor_models: list[str] | None = None,
+                missingness_models: list[str] | None = None) -> tuple[ModelSpec, ModelData]:
     """Resolve a formula against data. The caller's data frame is only read, never modified.
 
     ``missing="model"``: missing values of numeric predictors and of the outcome are unknowns of
     the model (predictors get factored regressions); rows missing a grouping factor, offset or
     number of trials are excluded and counted. ``missing="listwise"``: every row with a missing
     value in a used column is excluded and counted.
+
+    ``predictor_models``: formulas stating the models of incomplete predictors
+    (``"x1 ~ x2 + x3"``); predictors without one get the automatic factored regression.
+    ``missingness_models``: probit models of missingness indicators (selection models for data
+    missing not at random), ``"y.missing ~ y + x1 + x2"``; the variable itself may appear on the
+    right. Both get a random intercept over the first grouping factor when the data are clustered.
     """
     if missing not in _MISSING_CHOICES:
         raise SpecificationError(f"missing='{missing}' is not available; choose one of: {', '.join(_MISSING_CHOICES)}")
@@ -431,6 +439,9 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
         referenced += _group_node_names(node)
     for name in referenced:
         resolver.check_exists(name)
+    stated = _parse_submodel_formulas(frame, predictor_models, missingness_models, resolver)
+    for item in stated:
+        referenced += item.referenced
     random_factor_names = []
     for node in group_nodes:
         label = ":".join(n.name for n in _group_node_names(node))
@@ -448,6 +459,8 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
 
     # -- missing values: unknowns of the model, or rows excluded and said --------------------
     predictor_names = {name.name for factor in expanded.factors.values() for name in resolver.column_names(factor.node)}
+    for item in stated:
+        predictor_names |= {name.name for name in item.referenced} - {outcome_names[0].name}
     structural = set(used) - predictor_names - {node.name for node in outcome_names[:1]}
     imputable = set()
     if missing == "model":
@@ -636,16 +649,47 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
     prior_assignments = apply_user_priors(prior_defaults, priors, tuple(blocks))
 
     submodels = ()
-    if incomplete:
-        first_factor = blocks[0].factor if blocks else None
-        for name in incomplete:
-            _refuse_level_two(name, raw_values[name], index_list[0] if blocks else None, first_factor)
+    first_factor = blocks[0].factor if blocks else None
+    first_index = index_list[0] if blocks else None
+    for name in incomplete:
+        _refuse_level_two(name, raw_values[name], first_index, first_factor)
+    missing_in_kept = {name: int(kept[name].isna().sum()) for name in incomplete}
+    explicit = []
+    for item in stated:  # resolve the stated models' terms with the same resolver (same variables)
+        item_resolver = _Resolver(item.text, kept, center_choice, reference)
+        item_resolver.variables, item_resolver.categorical_raw = resolver.variables, resolver.categorical_raw
+        item_resolver.group_codes = group_codes
+        columns = _columns_for_terms(item_resolver, item.expanded, item.expanded.terms, True, {})
+        explicit.append((item, [_with_stored_group_means(c, values, group_levels) for c in columns]))
+    for key, info in resolver.variables.items():  # codes of categoricals first met in a stated model
+        if info.kind == "categorical" and key not in values:
+            raw = resolver.categorical_raw[key].map(_level_label)
+            position = {label: code for code, label in enumerate(info.levels)}
+            values[key] = raw.map(position).to_numpy(dtype=np.int64)
+    raw_values = dict(values)
+    outcome_name = outcome_names[0].name
+    outcome_latent = any(outcome_name in {v for c in columns for v in c.expression.variables()}
+                         for item, columns in explicit if item.kind == "missingness")
+    if outcome_latent:
+        if family.name is not FamilyName.GAUSSIAN:
+            raise SpecificationError(f"a missingness model uses the outcome '{outcome_name}', whose missing values "
+                                     f"must then be imputed; that needs a Gaussian outcome for now")
+        raw_values[outcome_name] = kept[outcome_name].to_numpy(dtype=float)
+    if incomplete or explicit:
         numeric_complete = sorted(name for name in predictor_names - structural - incomplete_set
-                                  if name in resolver.variables and resolver.variables[name].kind == "numeric")
+                                  if name in resolver.variables and resolver.variables[name].kind == "numeric"
+                                  and name not in {item.variable for item, _ in explicit if item.kind == "predictor"})
         categorical_complete = [info for info in resolver.variables.values() if info.kind == "categorical"]
-        missing_in_kept = {name: int(kept[name].isna().sum()) for name in incomplete}
-        submodels = build_submodels(incomplete, numeric_complete, categorical_complete, raw_values,
-                                    missing_in_kept, first_factor)
+        stated_predictors = {item.variable: columns for item, columns in explicit if item.kind == "predictor"}
+        modelled = incomplete + sorted(set(stated_predictors) - set(incomplete))  # stated models of complete ones too
+        counts = {name: missing_in_kept.get(name, 0) for name in modelled}
+        submodels = build_submodels(modelled, numeric_complete, categorical_complete, raw_values,
+                                    counts, first_factor, stated_predictors)
+        for item, columns in explicit:
+            if item.kind == "missingness":
+                indicator = np.isnan(kept[item.variable].to_numpy(dtype=float)).astype(float)
+                raw_values[f"{item.variable}.missing"] = indicator
+                submodels += (missingness_submodel(item.variable, tuple(columns), raw_values, first_factor),)
     dynamic_random = tuple(tuple(k for k, column in enumerate(block.columns)
                                  if column.expression.variables() & incomplete_set) for block in blocks)
     response = Response(outcome_names[0].name, response_kind, trials_expression, ast.source(parsed.outcome, text))
@@ -657,6 +701,7 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
         centering=tuple(center_choice.items()),
         options={"missing": missing},
         submodels=submodels, dynamic_fixed=dynamic_fixed, dynamic_random=dynamic_random,
+        outcome_latent=outcome_latent,
     )
     model_data = ModelData(
         y=y, trials=trials, X=X, offset=offset, group_index=tuple(index_list), Z=tuple(Z_list),
@@ -667,12 +712,58 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
     return spec, model_data
 
 
+@dataclass(frozen=True)
+class _StatedModel:
+    kind: str  # "predictor" | "missingness"
+    variable: str  # the modelled variable (for missingness: the variable whose indicator is modelled)
+    text: str
+    expanded: ExpandedFormula
+    referenced: tuple  # ast.Name nodes of the data columns used
+
+
+def _parse_submodel_formulas(frame, predictor_models, missingness_models, focal_resolver) -> list[_StatedModel]:
+    stated = []
+    for kind, formulas in (("predictor", predictor_models or []), ("missingness", missingness_models or [])):
+        if isinstance(formulas, str):
+            formulas = [formulas]
+        for text in formulas:
+            parsed = parse_formula(text)
+            resolver = _Resolver(parsed.text, frame, {}, {})
+            outcome = parsed.outcome
+            if not isinstance(outcome, ast.Name) or parsed.addition is not None:
+                raise FormulaSpecificationError(f"a {kind} model's outcome is one column name", parsed.text,
+                                                (outcome or parsed).start, (outcome or parsed).end)
+            name = outcome.name
+            if kind == "missingness":
+                if not name.endswith(".missing"):
+                    raise resolver.error("a missingness model's outcome is written variable.missing", outcome,
+                                         hint="For example: y.missing ~ y + x1")
+                name = name[: -len(".missing")]
+            expanded = expand_formula(parsed)
+            if expanded.random or expanded.offsets:
+                node = expanded.random[0].node if expanded.random else expanded.offsets[0]
+                raise resolver.error(f"a {kind} model takes fixed terms only; its random intercept over the "
+                                     f"clusters is added automatically", node)
+            names = [ast.Name(name, start=outcome.start, end=outcome.start + len(name))]
+            for factor in expanded.factors.values():
+                names += resolver.column_names(factor.node)
+            for node in names:
+                resolver.check_exists(node)
+            stated.append(_StatedModel(kind, name, parsed.text, expanded, tuple(names)))
+    predicted = [item.variable for item in stated if item.kind == "predictor"]
+    duplicated = sorted({name for name in predicted if predicted.count(name) > 1})
+    if duplicated:
+        raise SpecificationError(f"more than one predictor model for {', '.join(duplicated)}")
+    return stated
+
+
 def _needed_values(values: dict, submodels, fixed_columns, blocks, dynamic_fixed, dynamic_random) -> dict:
     """The raw variables (and group codes) that columns evaluated at sampling time read."""
     expressions = [fixed_columns[k].expression for k in dynamic_fixed]
     expressions += [block.columns[k].expression for block, ks in zip(blocks, dynamic_random) for k in ks]
     expressions += [column.expression for submodel in submodels for column in submodel.columns]
     names = {submodel.outcome for submodel in submodels}
+    names |= {f"{submodel.indicator_of}.missing" for submodel in submodels if submodel.indicator_of}
     for expression in expressions:
         names |= expression.variables()
     keep = {name: np.asarray(values[name]) for name in names}

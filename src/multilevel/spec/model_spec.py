@@ -120,6 +120,7 @@ class ModelSpec:
     submodels: tuple = ()  # missing_data.Submodel per incomplete predictor, in factored order
     dynamic_fixed: tuple[int, ...] = ()  # fixed columns that involve incomplete variables
     dynamic_random: tuple[tuple[int, ...], ...] = ()  # per block, columns that involve incomplete variables
+    outcome_latent: bool = False  # missing outcomes are sampled, because a missingness model uses the outcome
 
     @property
     def incomplete(self) -> tuple[str, ...]:

@@ -1,0 +1,226 @@
+"""Blimp scripts → the same model as the formula front end.
+
+``load_script(path)`` reads a Blimp script (:func:`multilevel.syntax.parse_script`), reads its
+data (DATA relative to the script; CSV, or whitespace ``.dat`` with VARIABLES; MISSING code)
+and translates MODEL lines into an lme4-style focal formula, stated predictor models and
+missingness (selection) models. ``fit_script(path)`` fits it. Sampler settings map as Blimp
+defines them: BURN is per chain (our warmup), ITERATIONS is the total across chains (draws per
+chain = ITERATIONS / chains); the fit records that mapping in ``fit.environment``.
+
+Anything the script asks for that is not available yet is an error naming the script line.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import BlimpScriptError, DataError
+from .syntax import ast
+from .syntax.blimp_script import BlimpScript, ModelLine, parse_script
+
+NOT_YET = ("PARAMETERS", "SIMPLE", "NIMPS", "SAVE", "LATENT", "TRANSFORM", "ORDINAL", "NOMINAL", "COUNT")
+
+
+@dataclass
+class ScriptModel:
+    """A Blimp script translated: the focal formula, data, model options and sampler settings."""
+
+    formula: str
+    data: pd.DataFrame
+    options: dict
+    sampler: dict
+    notes: list[str] = field(default_factory=list)
+    script: BlimpScript | None = None
+
+
+def _line_error(line: ModelLine, node: ast.Node, message: str, hint: str | None = None) -> BlimpScriptError:
+    return BlimpScriptError(message, line.text, node.start, node.end, line_number=line.line, hint=hint)
+
+
+def _term_text(line: ModelLine, node: ast.Node) -> str | None:
+    """lme4 text of one Blimp predictor term (None for the intercept)."""
+    if isinstance(node, ast.Name):
+        if node.name.lower() == "intercept":
+            return None
+        if node.name.endswith(".mean"):
+            raise _line_error(line, node, f"latent group means ('{node.name}') are not available yet")
+        return node.name
+    if isinstance(node, ast.Number) and node.value == 1:
+        return None
+    if isinstance(node, ast.Binary) and node.operator == "*":
+        left, right = _term_text(line, node.left), _term_text(line, node.right)
+        if left is None or right is None:
+            raise _line_error(line, node, "a product term needs two variables")
+        return f"{left}:{right}"
+    if isinstance(node, ast.Binary) and node.operator == "^" and isinstance(node.right, ast.Number):
+        base = _term_text(line, node.left)
+        return f"I({base}^{node.right.text})"
+    raise _line_error(line, node, "this kind of term is not available yet in multilevel's Blimp translation",
+                      hint="Supported: variables, products a*b, powers x^2, and intercept.")
+
+
+def _right_side(line: ModelLine, predictors) -> list[str]:
+    terms = []
+    for node in predictors:
+        text = _term_text(line, node)
+        if text is not None and text not in terms:
+            terms.append(text)
+    return terms
+
+
+def _read_data(script: BlimpScript, folder: Path) -> pd.DataFrame:
+    command = script.command("DATA")
+    if command is None:
+        raise BlimpScriptError("the script has no DATA command", "", 0, 1, line_number=1,
+                               hint="Add a line such as: DATA: mydata.csv;")
+    path = (folder / command.value.strip().strip("'\"")).resolve()
+    if not path.exists():
+        raise BlimpScriptError(f"DATA file '{command.value}' not found (looked for {path})", command.value, 0,
+                               len(command.value), line_number=command.line)
+    missing = script.command("MISSING")
+    na_values = [missing.value.strip()] if missing is not None else None
+    variables = script.command("VARIABLES")
+    names = list(variables.items) if variables is not None else None
+    separator = "," if path.suffix.lower() == ".csv" else r"\s+"
+    header = None if names else "infer"
+    frame = pd.read_csv(path, sep=separator, header=header, names=names, na_values=na_values)
+    return frame
+
+
+def translate(script: BlimpScript, data: pd.DataFrame) -> ScriptModel:
+    for name in NOT_YET:
+        command = script.command(name)
+        if command is not None:
+            raise BlimpScriptError(f"{name} is not available yet in multilevel", command.value or name, 0,
+                                   max(1, len(command.value)), line_number=command.line)
+    if script.parameters:
+        raise BlimpScriptError("PARAMETERS is not available yet", script.parameters[0].text, 0, 1,
+                               line_number=script.parameters[0].line)
+    if script.simple:
+        raise BlimpScriptError("SIMPLE is not available yet", "SIMPLE", 0, 6, line_number=script.simple[0].line)
+    cluster = script.command("CLUSTERID")
+    clusters = list(cluster.items) if cluster is not None else []
+    if len(clusters) > 1:
+        raise BlimpScriptError("three-level models (two CLUSTERID variables) are not available yet", cluster.value,
+                               0, len(cluster.value), line_number=cluster.line)
+    for name in clusters + [item for c in ("FIXED",) if script.command(c) for item in script.command(c).items]:
+        if name not in data.columns:
+            command = cluster if name in clusters else script.command("FIXED")
+            raise BlimpScriptError(f"'{name}' is not a variable of the data", command.value,
+                                   command.value.find(name), command.value.find(name) + len(name),
+                                   line_number=command.line)
+    regressions = [line for line in script.model if line.kind == "regression"]
+    others = [line for line in script.model if line.kind != "regression"]
+    if others:
+        raise BlimpScriptError(f"'{others[0].kind}' model lines are not available yet", others[0].text, 0,
+                               len(others[0].text), line_number=others[0].line)
+    if not regressions:
+        raise BlimpScriptError("MODEL has no regression line", "MODEL", 0, 5, line_number=1)
+    focal = [line for line in regressions if (line.block or "").lower() == "focal"] or [
+        next(line for line in regressions if not line.outcomes[0].name.endswith(".missing"))]
+    if len(focal) > 1 or len(focal[0].outcomes) > 1:
+        line = focal[1] if len(focal) > 1 else focal[0]
+        raise _line_error(line, line.outcomes[-1], "one focal model with one outcome is available for now")
+    focal_line = focal[0]
+    outcome = focal_line.outcomes[0].name
+    for line in regressions:
+        for node in list(line.outcomes) + list(line.predictors) + list(line.random):
+            for name in _names(node):
+                base = name[: -len(".missing")] if name.endswith(".missing") else name
+                if base.lower() != "intercept" and base not in data.columns:
+                    raise _line_error(line, node, f"'{base}' is not a variable of the data")
+        if line.labels:
+            raise _line_error(line, line.predictors[line.labels[0][0]], "@labels are not available yet")
+    terms = _right_side(focal_line, focal_line.predictors)
+    formula = f"{outcome} ~ {' + '.join(terms) if terms else '1'}"
+    slopes = _right_side(focal_line, focal_line.random)
+    if clusters:
+        formula += f" + ({' + '.join(['1'] + slopes)} | {clusters[0]})"
+    elif focal_line.random:
+        raise _line_error(focal_line, focal_line.random[0], "random slopes need CLUSTERID")
+    predictor_models, missingness_models = [], []
+    for line in regressions:
+        if line is focal_line:
+            continue
+        names = [node.name for node in line.outcomes]
+        right = _right_side(line, line.predictors)
+        if names[0].endswith(".missing"):
+            missingness_models.append(f"{names[0]} ~ {' + '.join(right) if right else '1'}")
+            continue
+        for position, name in enumerate(names):  # x1 x2 ~ x3 means x1 ~ x2 + x3 and x2 ~ x3
+            terms_here = names[position + 1:] + right
+            predictor_models.append(f"{name} ~ {' + '.join(terms_here) if terms_here else '1'}")
+    fixed = list(script.command("FIXED").items) if script.command("FIXED") else []
+    incomplete_fixed = [name for name in fixed if data[name].isna().any()]
+    if incomplete_fixed:
+        command = script.command("FIXED")
+        raise DataError(f"line {command.line}: FIXED variables must be complete, but "
+                        f"{', '.join(incomplete_fixed)} has missing values")
+    center = {}
+    for centering in script.centering:
+        for name in centering.variables:
+            center[name] = "group" if centering.kind == "groupmean" else "grand"
+    options = {"predictor_models": predictor_models or None, "missingness_models": missingness_models or None,
+               "center": center or None}
+    sampler, notes = _sampler_settings(script)
+    return ScriptModel(formula, data, options, sampler, notes, script)
+
+
+def _names(node: ast.Node) -> list[str]:
+    if isinstance(node, ast.Name):
+        return [node.name]
+    if isinstance(node, (ast.Binary,)):
+        return _names(node.left) + _names(node.right)
+    if isinstance(node, ast.Unary):
+        return _names(node.operand)
+    return []
+
+
+def _sampler_settings(script: BlimpScript) -> tuple[dict, list[str]]:
+    sampler: dict = {}
+    notes = []
+    chains = script.command("CHAINS")
+    sampler["chains"] = int(chains.items[0]) if chains else 4
+    if script.command("SEED"):
+        sampler["seed"] = int(script.command("SEED").items[0])
+    if script.command("BURN"):
+        sampler["warmup"] = int(script.command("BURN").items[0])
+        notes.append(f"Blimp BURN {sampler['warmup']} is per chain: warmup = {sampler['warmup']} per chain")
+    if script.command("ITERATIONS"):
+        total = int(script.command("ITERATIONS").items[0])
+        sampler["draws"] = max(1, math.ceil(total / sampler["chains"]))
+        notes.append(f"Blimp ITERATIONS {total} is the total across chains: {sampler['draws']} draws per chain x "
+                     f"{sampler['chains']} chains")
+    if script.command("THIN"):
+        sampler["thin"] = int(script.command("THIN").items[0])
+    return sampler, notes
+
+
+def load_script(path) -> ScriptModel:
+    """Read and translate a Blimp script and its data (paths relative to the script)."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"script '{path}' does not exist")
+    script = parse_script(path.read_text())
+    data = _read_data(script, path.parent)
+    return translate(script, data)
+
+
+def fit_script(path, **overrides):
+    """Fit a Blimp script. ``overrides`` replace its sampler settings (e.g. ``draws=500`` for a quick look)."""
+    from .api import Model
+
+    translated = load_script(path)
+    sampler = {**translated.sampler, **overrides}
+    model = Model(translated.formula, translated.data, **translated.options)
+    fit = model.fit(**sampler)
+    fit.environment.extend(note for note in translated.notes
+                           if not any(key in overrides for key in ("warmup", "draws", "chains")))
+    if overrides:
+        fit.environment.append(f"script settings overridden: {', '.join(f'{k}={v}' for k, v in overrides.items())}")
+    fit.environment.append(f"Blimp script {path} translated to: {translated.formula}")
+    return fit

@@ -74,9 +74,20 @@ def test_cli_runs_a_script(script_folder, capsys):
 
 
 def test_unavailable_script_features_name_the_line(script_folder):
-    (script_folder / "nimps.imp").write_text(SEED_SCRIPT + "NIMPS: 20;\n")
-    with pytest.raises(BlimpScriptError, match="line 13: NIMPS is not available yet"):
-        ml.load_script(script_folder / "nimps.imp")
+    (script_folder / "simple.imp").write_text(SEED_SCRIPT + "ORDINAL: x3i;\n")
+    with pytest.raises(BlimpScriptError, match="line 13: ORDINAL is not available yet"):
+        ml.load_script(script_folder / "simple.imp")
     (script_folder / "typo.imp").write_text(SEED_SCRIPT.replace("y ~ x1i x2i x3i", "y ~ x1i x2i x3"))
     with pytest.raises(BlimpScriptError, match="line 6: 'x3' is not a variable"):
         ml.load_script(script_folder / "typo.imp")
+
+
+def test_script_nimps_and_save_write_stacked_imputations(script_folder):
+    (script_folder / "imps.imp").write_text(SEED_SCRIPT + "NIMPS: 4;\nSAVE: stacked = imps.csv;\n")
+    fit = ml.fit_script(script_folder / "imps.imp", chains=2, warmup=150, draws=100, progress=False, warn=False)
+    stacked = pd.read_csv(script_folder / "imps.csv")
+    assert stacked["imputation"].max() == 4 and stacked[["y", "x1i", "x2i"]].notna().all().all()
+    assert any("4 imputations saved" in note for note in fit.environment)
+    (script_folder / "nosave.imp").write_text(SEED_SCRIPT + "NIMPS: 4;\n")
+    with pytest.raises(BlimpScriptError, match="NIMPS needs SAVE"):
+        ml.load_script(script_folder / "nosave.imp")

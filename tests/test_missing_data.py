@@ -65,8 +65,11 @@ def test_missing_outcome_rows_stay_and_leave_the_likelihood():
     data.loc[[2, 40, 77], "Reaction"] = np.nan
     fit = ml.fit("Reaction ~ Days + (Days | Subject)", data, **quick())
     assert fit.data.n == 180 and int((~fit.data.outcome_observed).sum()) == 3
-    assert np.isnan(fit.tree["observed_data"]["Reaction"].values[[2, 40, 77]]).all()
+    assert fit.tree["observed_data"]["Reaction"].shape == (177,)
+    assert 2 not in fit.tree["log_likelihood"]["Reaction"].coords["obs_id"].values
     assert np.isfinite(fit.summary()["mean"]).all()
+    imputed = fit.draws["imputed Reaction"]  # missing Gaussian outcomes are parameters: draws of their values
+    assert imputed.shape[-1] == 3 and np.all(np.isfinite(imputed))
 
 
 def test_factored_order_follows_missing_rates():
@@ -106,3 +109,34 @@ def test_cli_imputes_by_default_and_reports_it(tmp_path, capsys, mar_data):
     import json
 
     assert json.loads((tmp_path / "s.json").read_text())["data"]["imputed"] == {"x": missing}
+
+
+def test_multiple_imputations_from_well_separated_draws(mar_data, tmp_path):
+    from multilevel.results.imputations import well_separated_draws
+
+    frame, x_true = mar_data
+    fit = ml.fit("y ~ x + z + (1 | g)", frame, **quick(chains=2, warmup=300, draws=200))
+    stacked = fit.imputations(5)
+    assert list(stacked["imputation"].unique()) == [1, 2, 3, 4, 5] and len(stacked) == 5 * len(frame)
+    missing = frame["x"].isna().to_numpy()
+    first = stacked[stacked["imputation"] == 1]
+    assert first["x"].notna().all()
+    np.testing.assert_array_equal(first["x"].to_numpy()[~missing], frame["x"].to_numpy()[~missing])
+    second = stacked[stacked["imputation"] == 2]
+    assert not np.allclose(first["x"].to_numpy()[missing], second["x"].to_numpy()[missing])
+    average = fit.average_imputation()
+    draws = fit.draws["imputed x"].reshape(-1, int(missing.sum()))
+    np.testing.assert_allclose(average["x"].to_numpy()[missing], draws.mean(axis=0))
+    assert sorted(well_separated_draws(4, 100, 4) // 100) == [0, 1, 2, 3]  # one draw from each chain
+    fit.save_imputations(tmp_path / "imps.csv", 3, tmp_path / "average.csv")
+    assert pd.read_csv(tmp_path / "imps.csv")["imputation"].max() == 3
+
+
+def test_save_and_load_a_fit_with_imputations(mar_data, tmp_path):
+    frame, _ = mar_data
+    frame = frame.assign(aux=frame["z"] * 0.5 + 1)  # a variable used only by a stated predictor model
+    fit = ml.fit("y ~ x + z + (1 | g)", frame, predictor_models=["x ~ z + aux"], **quick())
+    fit.save(tmp_path / "imputed.zip")
+    loaded = ml.load(tmp_path / "imputed.zip")
+    pd.testing.assert_frame_equal(loaded.summary(), fit.summary())
+    pd.testing.assert_frame_equal(loaded.imputations(3), fit.imputations(3))

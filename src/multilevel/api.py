@@ -118,7 +118,7 @@ class Model:
 def _used_columns(spec, frame: pd.DataFrame) -> list[str]:
     from .spec.design import _needed_columns
 
-    names = _needed_columns(spec) | {spec.response.name}
+    names = _needed_columns(spec, include_submodels=True) | {spec.response.name}
     if spec.response.trials is not None:
         names |= spec.response.trials.variables()
     return [name for name in frame.columns if name in names]

@@ -22,7 +22,7 @@ from .errors import BlimpScriptError, DataError
 from .syntax import ast
 from .syntax.blimp_script import BlimpScript, ModelLine, parse_script
 
-NOT_YET = ("PARAMETERS", "SIMPLE", "NIMPS", "SAVE", "LATENT", "TRANSFORM", "ORDINAL", "NOMINAL", "COUNT")
+NOT_YET = ("PARAMETERS", "SIMPLE", "LATENT", "TRANSFORM", "ORDINAL", "NOMINAL", "COUNT")
 
 
 @dataclass
@@ -35,6 +35,7 @@ class ScriptModel:
     sampler: dict
     notes: list[str] = field(default_factory=list)
     script: BlimpScript | None = None
+    imputations: dict | None = None  # {"count": K, "stacked": file, "average": file} from NIMPS and SAVE
 
 
 def _line_error(line: ModelLine, node: ast.Node, message: str, hint: str | None = None) -> BlimpScriptError:
@@ -167,7 +168,36 @@ def translate(script: BlimpScript, data: pd.DataFrame) -> ScriptModel:
     options = {"predictor_models": predictor_models or None, "missingness_models": missingness_models or None,
                "center": center or None}
     sampler, notes = _sampler_settings(script)
-    return ScriptModel(formula, data, options, sampler, notes, script)
+    model = ScriptModel(formula, data, options, sampler, notes, script)
+    model.imputations = _imputation_settings(script)
+    return model
+
+
+def _imputation_settings(script: BlimpScript) -> dict | None:
+    """NIMPS and SAVE: stacked = file (and average = file) → where to write completed data sets."""
+    nimps = script.command("NIMPS")
+    save = script.command("SAVE")
+    targets = {}
+    if save is not None:
+        for statement in save.statements or (save.value,):
+            what, _, where = statement.partition("=")
+            what = what.strip().lower()
+            if what not in ("stacked", "average", "separate"):
+                raise BlimpScriptError(f"SAVE: '{what}' is not available yet (stacked = file, average = file)",
+                                       save.value, 0, len(save.value), line_number=save.line)
+            if what == "separate":
+                raise BlimpScriptError("SAVE: separate files are not available yet; use stacked = file",
+                                       save.value, 0, len(save.value), line_number=save.line)
+            targets[what] = where.strip().strip("'\"")
+    if nimps is None and not targets:
+        return None
+    if nimps is None:
+        raise BlimpScriptError("SAVE needs NIMPS: how many imputations to save", save.value, 0, len(save.value),
+                               line_number=save.line)
+    if "stacked" not in targets:
+        raise BlimpScriptError("NIMPS needs SAVE: stacked = file; to say where to write them", nimps.value, 0,
+                               len(nimps.value), line_number=nimps.line)
+    return {"count": int(nimps.items[0]), **targets}
 
 
 def _names(node: ast.Node) -> list[str]:
@@ -210,6 +240,19 @@ def load_script(path) -> ScriptModel:
     return translate(script, data)
 
 
+def save_script_imputations(fit, translated: ScriptModel, folder: Path) -> list[Path]:
+    """Write the completed data sets a script asks for (paths relative to the script)."""
+    settings = translated.imputations
+    if not settings:
+        return []
+    stacked = folder / settings["stacked"]
+    average = folder / settings["average"] if "average" in settings else None
+    fit.save_imputations(stacked, settings["count"], average)
+    fit.environment.append(f"{settings['count']} imputations saved to {stacked}"
+                           + (f", their average to {average}" if average else ""))
+    return [stacked] + ([average] if average else [])
+
+
 def fit_script(path, **overrides):
     """Fit a Blimp script. ``overrides`` replace its sampler settings (e.g. ``draws=500`` for a quick look)."""
     from .api import Model
@@ -218,6 +261,7 @@ def fit_script(path, **overrides):
     sampler = {**translated.sampler, **overrides}
     model = Model(translated.formula, translated.data, **translated.options)
     fit = model.fit(**sampler)
+    save_script_imputations(fit, translated, Path(path).parent)
     fit.environment.extend(note for note in translated.notes
                            if not any(key in overrides for key in ("warmup", "draws", "chains")))
     if overrides:

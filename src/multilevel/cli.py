@@ -53,6 +53,9 @@ def _add_sampler_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target-accept", type=float, default=None, help="NUTS target acceptance (default 0.8)")
     parser.add_argument("--json", metavar="FILE", help="write the summary as JSON")
     parser.add_argument("--save", metavar="FILE", help="save the fit (load with multilevel.load)")
+    parser.add_argument("--nimps", type=int, default=20, help="number of imputations to save (default 20)")
+    parser.add_argument("--imputations", metavar="FILE",
+                        help="save the stacked completed data sets (.csv or .parquet) with an imputation column")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -93,7 +96,7 @@ def _sampler_options(args, script_settings: dict | None = None) -> dict:
 
 
 def _run_fit(args, formula: str, data, options: dict, script_settings: dict | None = None,
-             notes: list[str] | None = None) -> int:
+             notes: list[str] | None = None, translated=None) -> int:
     from rich.console import Console
 
     from . import api
@@ -123,6 +126,14 @@ def _run_fit(args, formula: str, data, options: dict, script_settings: dict | No
     if args.save:
         fit.save(args.save)
         console.print(f"fit saved to {args.save}")
+    if args.imputations:
+        fit.save_imputations(args.imputations, args.nimps)
+        console.print(f"{args.nimps} imputations saved to {args.imputations}")
+    if translated is not None:
+        from .blimp import save_script_imputations
+
+        for written in save_script_imputations(fit, translated, Path(args.script).parent):
+            console.print(f"imputations written to {written}")
     return 0
 
 
@@ -145,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             translated = load_script(args.script)
             print(f"Blimp script {args.script}: focal model {translated.formula}")
             return _run_fit(args, translated.formula, translated.data, translated.options, translated.sampler,
-                            translated.notes)
+                            translated.notes, translated)
         if not args.data or not args.model:
             raise MultilevelError("multilevel fit needs --data FILE and --model FORMULA (or a Blimp script)")
         from .spec.prior_text import parse_prior_assignment

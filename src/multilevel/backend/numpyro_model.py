@@ -162,16 +162,17 @@ def _missing_arrays(spec: ModelSpec, data: ModelData) -> dict:
     result = {}
     if data.outcome_observed is not None and not data.outcome_observed.all() and not spec.outcome_latent:
         result["outcome_observed"] = data.outcome_observed.astype(float)
+    if spec.outcome_latent:
+        result["missing"] = {"outcome": np.flatnonzero(~data.outcome_observed).astype(np.int32)}
     if spec.submodels:
         values = {}
         for name, value in data.values.items():
             value = np.asarray(value)
             values[name] = np.nan_to_num(value.astype(float), nan=0.0) if value.dtype.kind == "f" else value
         result["values"] = values
-        result["missing"] = {submodel.outcome: np.flatnonzero(np.isnan(data.values[submodel.outcome])).astype(np.int32)
-                             for submodel in spec.submodels if submodel.family == "gaussian"}
-        if spec.outcome_latent:
-            result["missing"]["outcome"] = np.flatnonzero(~data.outcome_observed).astype(np.int32)
+        result.setdefault("missing", {}).update({
+            submodel.outcome: np.flatnonzero(np.isnan(data.values[submodel.outcome])).astype(np.int32)
+            for submodel in spec.submodels if submodel.family == "gaussian"})
     return result
 
 
@@ -193,10 +194,11 @@ def model_constants(spec: ModelSpec) -> dict:
         constants["residual prior"] = prior_structure([priors.residual])[1]
     for j, submodel in enumerate(spec.submodels):
         constants[f"submodel {j}"] = _submodel_constants(submodel)
-    if spec.submodels:
+    if spec.submodels or spec.outcome_latent:
         gaussian = spec.family.name is FamilyName.GAUSSIAN
         constants["outcome location"] = np.asarray(scaling.outcome_location if gaussian else 0.0)
         constants["outcome scale"] = np.asarray(scaling.outcome_scale if gaussian else 1.0)
+    if spec.submodels:
         internal_means = internal_column_means(spec)
         constants["dynamic means"] = np.asarray([internal_means[k] for k in spec.dynamic_fixed], dtype=float)
         constants["dynamic sds"] = np.asarray([scaling.column_sds[k] for k in spec.dynamic_fixed], dtype=float)
@@ -317,9 +319,10 @@ def make_model(plan: Blueprint, outcome_name: str = "y"):
     def model(arrays: ModelArrays):
         constants = arrays.constants
         X, Z, y = arrays.X, arrays.Z, arrays.y
-        if plan.submodels:
+        if plan.submodels or plan.outcome_latent:
             values, y = _impute(plan, arrays, outcome_name)
-            X, Z = _dynamic_columns(plan, arrays, values)
+            if plan.submodels:
+                X, Z = _dynamic_columns(plan, arrays, values)
         eta = 0.0 if arrays.offset is None else arrays.offset
         intercept = None
         coefficients = None
@@ -380,7 +383,7 @@ def _impute(plan: Blueprint, arrays: ModelArrays, outcome_name: str):
     (observed + imputed) values. Returns the values and the focal outcome in internal units
     (with its missing entries filled when they are parameters).
     """
-    values = dict(arrays.values)
+    values = dict(arrays.values or {})
     y = arrays.y
     if plan.outcome_latent:
         latent = _free("missing_outcome", constraints.real, (plan.outcome_latent,))

@@ -140,15 +140,40 @@ class Fit:
         return pd.DataFrame({"mean": values.mean(axis=0), "sd": values.std(axis=0, ddof=1),
                              "q2.5": quantiles[0], "q97.5": quantiles[1]}, index=index)
 
+    # -- imputations --------------------------------------------------------------------
+    def imputations(self, count: int = 20) -> pd.DataFrame:
+        """``count`` completed data sets from well-separated posterior draws, stacked, with an
+        ``imputation`` column (1..count): the rows used, every missing value filled."""
+        from .imputations import completed_datasets
+
+        return completed_datasets(self, count)
+
+    def average_imputation(self) -> pd.DataFrame:
+        """The rows used with each missing value replaced by its posterior mean."""
+        from .imputations import average_imputation
+
+        return average_imputation(self)
+
+    def save_imputations(self, path, count: int = 20, average_path=None) -> None:
+        """Write the stacked completed data sets (``.csv`` or ``.parquet``), and the average if asked."""
+        from .imputations import write
+
+        write(self.imputations(count), path)
+        if average_path is not None:
+            write(self.average_imputation(), average_path)
+
     # -- ArviZ ------------------------------------------------------------------------
     def pointwise_log_likelihood(self) -> np.ndarray:
-        """log p(y_i | parameters) for every draw and row: shape (chain, draw, rows)."""
+        """log p(y_i | parameters) for every draw and row with an observed outcome: (chain, draw, rows)."""
         chains, samples = self.raw.stats["diverging"].shape
         eta = linear_predictor(self.spec, self.draws, self._design(None), np.random.default_rng(0))
         sigma = self.draws["sigma"].reshape(-1)[:, None] if "sigma" in self.draws else None
         values = log_likelihood(self.spec.family, self.data.y[None, :], eta, sigma=sigma,
                                 trials=None if self.data.trials is None else self.data.trials[None, :])
-        return values.reshape(chains, samples, -1)
+        values = values.reshape(chains, samples, -1)
+        if self.data.outcome_observed is not None:  # the likelihood of the observed outcomes only
+            values = values[..., self.data.outcome_observed]
+        return values
 
     @cached_property
     def tree(self):

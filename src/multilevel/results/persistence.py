@@ -71,7 +71,7 @@ def _frame_from_json(item: dict) -> pd.DataFrame:
         elif column["kind"] == "bool":
             data[name] = pd.Series(column["values"])
         else:
-            data[name] = pd.Series(column["values"], dtype=object)
+            data[name] = pd.Series(column["values"])  # pandas infers its text dtype, as when the data were read
     return pd.DataFrame(data, index=item["index"])
 
 

@@ -46,11 +46,11 @@ def build_tree(spec: ModelSpec, data: ModelData, draws: dict, stats: dict, log_l
     base = {"chain": np.arange(chains), "draw": np.arange(samples)}
     sample_stats = _dataset({name: (("chain", "draw"), np.asarray(value)) for name, value in stats.items()}, base)
     groups = {"posterior": posterior, "sample_stats": sample_stats}
-    observation = {"obs_id": np.arange(data.n)}
+    observed_rows = np.arange(data.n) if data.outcome_observed is None else np.flatnonzero(data.outcome_observed)
+    observation = {"obs_id": observed_rows}  # rows of the data used, where the outcome is observed
     outcome = spec.response.name
     if log_likelihood is not None:
         groups["log_likelihood"] = _dataset({outcome: (("chain", "draw", "obs_id"), log_likelihood)},
                                             {**base, **observation})
-    observed = data.y if data.outcome_observed is None else np.where(data.outcome_observed, data.y, np.nan)
-    groups["observed_data"] = _dataset({outcome: (("obs_id",), observed)}, observation)
+    groups["observed_data"] = _dataset({outcome: (("obs_id",), data.y[observed_rows])}, observation)
     return xr.DataTree.from_dict(groups)

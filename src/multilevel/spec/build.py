@@ -668,14 +668,17 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
             values[key] = raw.map(position).to_numpy(dtype=np.int64)
     raw_values = dict(values)
     outcome_name = outcome_names[0].name
-    outcome_latent = any(outcome_name in {v for c in columns for v in c.expression.variables()}
-                         for item, columns in explicit if item.kind == "missingness")
+    selection_uses_outcome = any(outcome_name in {v for c in columns for v in c.expression.variables()}
+                                 for item, columns in explicit if item.kind == "missingness")
+    # missing Gaussian outcomes are parameters (as in Blimp), so completed data sets include them
+    outcome_latent = bool((~outcome_observed).any()) and (
+        selection_uses_outcome or (missing == "model" and family.name is FamilyName.GAUSSIAN))
     if outcome_latent:
         if family.name is not FamilyName.GAUSSIAN:
             raise SpecificationError(f"a missingness model uses the outcome '{outcome_name}', whose missing values "
                                      f"must then be imputed; that needs a Gaussian outcome for now")
         raw_values[outcome_name] = kept[outcome_name].to_numpy(dtype=float)
-    if incomplete or explicit:
+    if incomplete or explicit or outcome_latent:
         numeric_complete = sorted(name for name in predictor_names - structural - incomplete_set
                                   if name in resolver.variables and resolver.variables[name].kind == "numeric"
                                   and name not in {item.variable for item, _ in explicit if item.kind == "predictor"})

@@ -28,7 +28,7 @@ class Design:
     trials: np.ndarray | None
 
 
-def _needed_columns(spec: ModelSpec) -> set[str]:
+def _needed_columns(spec: ModelSpec, include_submodels: bool = False) -> set[str]:
     names = set()
     for column in spec.fixed + tuple(c for block in spec.random for c in block.columns):
         names |= column.expression.variables()
@@ -39,6 +39,11 @@ def _needed_columns(spec: ModelSpec) -> set[str]:
         resolved.add(name[2:-1] if name.startswith("C(") and name.endswith(")") else name)
     for block in spec.random:
         resolved |= set(block.factor.variables)
+    for submodel in spec.submodels if include_submodels else ():  # columns only predictor/missingness models use
+        for column in submodel.columns:
+            resolved |= {name[2:-1] if name.startswith("C(") and name.endswith(")") else name
+                         for name in column.expression.variables()}
+        resolved.add(submodel.indicator_of or submodel.outcome)
     for _, how in spec.centering:
         if how.startswith("group:"):
             resolved |= set(factor_columns(how.split(":", 1)[1]))

@@ -1,0 +1,83 @@
+"""Completed data sets from the posterior draws of the missing values (multiple imputation)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import MultilevelError
+
+
+def imputed_cells(fit) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """variable → (row positions among the rows used, draws of shape (samples, cells))."""
+    cells = {}
+    for submodel in fit.spec.submodels:
+        if submodel.family == "gaussian" and submodel.missing_count:
+            rows = np.flatnonzero(np.isnan(np.asarray(fit.data.values[submodel.outcome], dtype=float)))
+            draws = fit.draws[f"imputed {submodel.outcome}"]
+            cells[submodel.outcome] = (rows, draws.reshape(-1, draws.shape[-1]))
+    if fit.spec.outcome_latent:
+        name = fit.spec.response.name
+        draws = fit.draws[f"imputed {name}"]
+        cells[name] = (np.flatnonzero(~fit.data.outcome_observed), draws.reshape(-1, draws.shape[-1]))
+    return cells
+
+
+def _base(fit) -> pd.DataFrame:
+    return fit.frame.loc[fit.data.row_labels].copy()
+
+
+def well_separated_draws(chains: int, per_chain: int, count: int) -> np.ndarray:
+    """Flat indices (chain-major) of ``count`` draws spread evenly over chains and over each chain."""
+    if count < 1:
+        raise MultilevelError("the number of imputations must be at least 1")
+    if count > chains * per_chain:
+        raise MultilevelError(f"{count} imputations requested but only {chains * per_chain} draws were kept")
+    positions = np.floor(np.linspace(0, chains * per_chain, count, endpoint=False)).astype(int)
+    chain_of = np.arange(count) % chains  # alternate chains
+    within = (positions // chains) % per_chain
+    return chain_of * per_chain + within
+
+
+def completed_datasets(fit, count: int = 20) -> pd.DataFrame:
+    """``count`` completed data sets stacked, with an ``imputation`` column (1..count) first."""
+    cells = imputed_cells(fit)
+    if not cells:
+        raise MultilevelError("this fit imputed nothing: the data used have no missing values")
+    chains, per_chain = fit.raw.stats["diverging"].shape
+    chosen = well_separated_draws(chains, per_chain, count)
+    base = _base(fit)
+    frames = []
+    for number, draw in enumerate(chosen, start=1):
+        completed = base.copy()
+        for name, (rows, draws) in cells.items():
+            column = completed[name].to_numpy(dtype=float).copy()
+            column[rows] = draws[draw]
+            completed[name] = column
+        completed.insert(0, "imputation", number)
+        frames.append(completed)
+    return pd.concat(frames, ignore_index=True)
+
+
+def average_imputation(fit) -> pd.DataFrame:
+    """The data used with each missing value replaced by its posterior mean."""
+    base = _base(fit)
+    for name, (rows, draws) in imputed_cells(fit).items():
+        column = base[name].to_numpy(dtype=float).copy()
+        column[rows] = draws.mean(axis=0)
+        base[name] = column
+    return base
+
+
+def write(frame: pd.DataFrame, path) -> Path:
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        try:
+            frame.to_parquet(path, index=False)
+        except ImportError:
+            raise MultilevelError("writing Parquet needs pyarrow: pip install pyarrow (or write .csv)") from None
+    else:
+        frame.to_csv(path, index=False)
+    return path

@@ -11,19 +11,7 @@ import multilevel as ml
 from multilevel.errors import BlimpScriptError
 
 DATA = Path(__file__).parent / "data"
-SEED_SCRIPT = """DATA: 04_multilevel.csv;
-CLUSTERID: j;
-FIXED: x3i;
-MODEL: 
-focal:
-y ~ x1i x2i x3i x2i*x3i | x1i;
-auxiliary:
-x1i x2i ~ x3i;
-y.missing ~ y x1i x2i x3i x2i*x3i;
-SEED: 123;
-BURN: 20000;
-ITERATIONS: 20000;
-"""
+SEED_SCRIPT = (Path(__file__).resolve().parents[0] / "data" / "04_multilevel.imp").read_text()
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """The Blimp command-language front end: scripts → BlimpScript, errors with line and caret."""
 
+from pathlib import Path
+
 import pytest
 
 from multilevel.errors import BlimpScriptError, SpecificationError, TextError
@@ -43,19 +45,7 @@ def caret_column(error):
 
 
 # The script of the tutorial in seed 001 (7.2 Blimp Input), with its line breaks.
-SEED_SCRIPT = """DATA: 04_multilevel.csv;
-CLUSTERID: j;
-FIXED: x3i;
-MODEL: 
-focal:
-y ~ x1i x2i x3i x2i*x3i | x1i;
-auxiliary:
-x1i x2i ~ x3i;
-y.missing ~ y x1i x2i x3i x2i*x3i;
-SEED: 123;
-BURN: 20000;
-ITERATIONS: 20000;
-"""
+SEED_SCRIPT = (Path(__file__).resolve().parents[1] / "data" / "04_multilevel.imp").read_text()
 
 
 def test_seed_script_commands():

@@ -118,13 +118,13 @@ def print_report(fit, console: Console | None = None) -> None:
     if len(icc):
         console.print(_estimates_table("Intraclass correlation", icc))
 
-    console.print("\n[bold]Diagnostics[/bold]")
     predictor_rows = fit.summary(["predictor model"])
     if len(predictor_rows):
         console.print(_estimates_table("Predictor models (incomplete predictors)", predictor_rows))
     selection_rows = fit.summary(["missingness model"])
     if len(selection_rows):
         console.print(_estimates_table("Missingness models (probit)", selection_rows))
+    console.print("\n[bold]Diagnostics[/bold]")
     main = fit.summary(["Intercept", "fixed", "sd", "cor", "residual sd", "predictor model", "missingness model"])
     divergent = int(np.sum(fit.raw.stats["diverging"]))
     console.print(f"  max R-hat {_number(float(main['rhat'].max()))}, min bulk ESS {main['ess_bulk'].min():.0f}, "

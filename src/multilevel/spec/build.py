@@ -267,6 +267,14 @@ def _columns_for_terms(resolver: _Resolver, expanded: ExpandedFormula, terms, in
     return columns
 
 
+def _add_categorical_codes(resolver: _Resolver, values: dict) -> None:
+    """Integer codes (in level order) of every categorical variable resolved so far and not yet coded."""
+    for key, info in resolver.variables.items():
+        if info.kind == "categorical" and key not in values:
+            position = {label: code for code, label in enumerate(info.levels)}
+            values[key] = resolver.categorical_raw[key].map(_level_label).map(position).to_numpy(dtype=np.int64)
+
+
 def _with_stored_group_means(column: Column, values: dict, group_levels: dict) -> Column:
     """Record the fitting data's cluster means in every group-mean-centred node of a column."""
     def store(expression: E.Expression) -> E.Expression:
@@ -523,11 +531,7 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
     random_columns = [_columns_for_terms(resolver, expanded, part.terms, () in part.terms, factor_cache)
                       for part in expanded.random]
     values = resolver.numeric_values()
-    for key, info in resolver.variables.items():
-        if info.kind == "categorical":
-            raw = resolver.categorical_raw[key].map(_level_label)
-            position = {label: code for code, label in enumerate(info.levels)}
-            values[key] = raw.map(position).to_numpy(dtype=np.int64)
+    _add_categorical_codes(resolver, values)
     fixed_columns = [_with_stored_group_means(column, values, group_levels) for column in fixed_columns]
     random_columns = [[_with_stored_group_means(column, values, group_levels) for column in columns]
                       for columns in random_columns]
@@ -661,11 +665,7 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
         item_resolver.group_codes = group_codes
         columns = _columns_for_terms(item_resolver, item.expanded, item.expanded.terms, True, {})
         explicit.append((item, [_with_stored_group_means(c, values, group_levels) for c in columns]))
-    for key, info in resolver.variables.items():  # codes of categoricals first met in a stated model
-        if info.kind == "categorical" and key not in values:
-            raw = resolver.categorical_raw[key].map(_level_label)
-            position = {label: code for code, label in enumerate(info.levels)}
-            values[key] = raw.map(position).to_numpy(dtype=np.int64)
+    _add_categorical_codes(resolver, values)  # categoricals first met in a stated model
     raw_values = dict(values)
     outcome_name = outcome_names[0].name
     selection_uses_outcome = any(outcome_name in {v for c in columns for v in c.expression.variables()}

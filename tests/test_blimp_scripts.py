@@ -62,9 +62,12 @@ def test_cli_runs_a_script(script_folder, capsys):
 
 
 def test_unavailable_script_features_name_the_line(script_folder):
-    (script_folder / "simple.imp").write_text(SEED_SCRIPT + "ORDINAL: x3i;\n")
-    with pytest.raises(BlimpScriptError, match="line 13: ORDINAL is not available yet"):
+    (script_folder / "simple.imp").write_text(SEED_SCRIPT + "NOMINAL: x3i;\n")
+    with pytest.raises(BlimpScriptError, match="line 13: NOMINAL is not available yet"):
         ml.load_script(script_folder / "simple.imp")
+    (script_folder / "ordinal.imp").write_text(SEED_SCRIPT + "ORDINAL: x4;\n")
+    with pytest.raises(BlimpScriptError, match="line 13: 'x4' is not a variable"):
+        ml.load_script(script_folder / "ordinal.imp")
     (script_folder / "typo.imp").write_text(SEED_SCRIPT.replace("y ~ x1i x2i x3i", "y ~ x1i x2i x3"))
     with pytest.raises(BlimpScriptError, match="line 6: 'x3' is not a variable"):
         ml.load_script(script_folder / "typo.imp")

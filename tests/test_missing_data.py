@@ -88,10 +88,13 @@ def test_unsupported_missing_types_say_what_to_do():
     with pytest.raises(SpecificationError, match="categorical.*missing='listwise'"):
         ml.Model("y ~ x + level + (1 | g)", frame)
     frame = frame.drop(columns="level")
-    frame["w"] = frame.groupby("g")["z"].transform("mean")
+    frame["w"] = frame.groupby("g")["z"].transform("mean").round(1)
+    frame["x2"] = frame["x"]
     frame.loc[frame.index[:15], "w"] = np.nan
-    with pytest.raises(SpecificationError, match="level-2"):
-        ml.Model("y ~ x + w + (1 | g)", frame)
+    with pytest.raises(SpecificationError, match="level-2 variable 'w' uses 'x2', which varies within clusters"):
+        ml.Model("y ~ x + w + (1 | g)", frame, predictor_models=["w ~ x2"])
+    with pytest.raises(SpecificationError, match="level-2 ordinal"):
+        ml.Model("y ~ x + w + (1 | g)", frame, ordinal=["w"])
 
 
 def test_cli_imputes_by_default_and_reports_it(tmp_path, capsys, mar_data):
@@ -140,3 +143,102 @@ def test_save_and_load_a_fit_with_imputations(mar_data, tmp_path):
     loaded = ml.load(tmp_path / "imputed.zip")
     pd.testing.assert_frame_equal(loaded.summary(), fit.summary())
     pd.testing.assert_frame_equal(loaded.imputations(3), fit.imputations(3))
+
+
+def simulate_incomplete_ordinal(seed: int, clusters: int = 40, per_cluster: int = 15):
+    """A 3-category ordinal predictor w (values 1, 2, 3) from a probit model on x, missing more often
+    when x is high (MAR); y = 1 + 0.8 x + 0.6 w + u + e."""
+    rng = np.random.default_rng(seed)
+    n = clusters * per_cluster
+    g = np.repeat(np.arange(clusters), per_cluster)
+    x = rng.normal(size=n)
+    latent = 0.7 * x + rng.normal(size=n)
+    w = 1.0 + (latent > 0.0) + (latent > 1.0)  # thresholds 0 and 1: the second is 1 above the first
+    y = 1 + 0.8 * x + 0.6 * w + rng.normal(scale=0.6, size=clusters)[g] + rng.normal(size=n)
+    missing = rng.random(n) < norm.cdf(-0.5 + 0.8 * x)
+    return pd.DataFrame({"y": y, "x": x, "w": np.where(missing, np.nan, w), "g": g}), w
+
+
+def test_incomplete_ordinal_predictor_is_summed_out_and_imputed():
+    frame, w_true = simulate_incomplete_ordinal(5)
+    fit = ml.fit("y ~ x + w + (1 | g)", frame, ordinal=["w"], **quick(chains=4, warmup=400, draws=300))
+    summary = fit.summary()
+    assert summary["ess_bulk"].min() > 150 and summary["rhat"].max() < 1.02
+    for name, truth in {"x": 0.8, "w": 0.6, "w ~ x": 0.7, "w ~ threshold 2": 1.0}.items():
+        assert abs(summary.loc[name, "median"] - truth) < 3 * summary.loc[name, "sd"], name
+    missing = frame["w"].isna().to_numpy()
+    stacked = fit.imputations(4)
+    assert set(np.unique(stacked["w"])) == {1.0, 2.0, 3.0}  # imputed values are categories
+    assert (fit.average_imputation()["w"].to_numpy()[missing].round() == w_true[missing]).mean() > 0.5
+    assert "w ~ threshold 2" in summary.index and fit.spec.submodels[0].family == "ordinal"
+
+
+def test_ordinal_log_probabilities_sum_to_one():
+    import jax
+    import jax.numpy as jnp
+
+    from multilevel.backend.numpyro_model import _ordinal_log_probability
+
+    for mean in (-30.0, -1.0, 0.3, 4.0, 30.0):
+        with jax.enable_x64(True):
+            thresholds = jnp.array([0.0, 0.7, 2.5])
+            logs = [_ordinal_log_probability(jnp.array([code]), jnp.array([mean]), thresholds)[0]
+                    for code in range(4)]
+        np.testing.assert_allclose(np.exp(np.array(logs, dtype=float)).sum(), 1.0, rtol=1e-10)
+        expected = np.diff(norm.cdf(np.concatenate([[-np.inf], np.asarray(thresholds), [np.inf]]) - mean))
+        np.testing.assert_allclose(np.exp(np.array(logs)), expected, atol=1e-12)
+
+
+def test_ordinal_declarations_are_checked():
+    frame, _ = simulate_incomplete_ordinal(6)
+    with pytest.raises(SpecificationError, match="ordinal variable 'v' is not a column"):
+        ml.Model("y ~ x + w + (1 | g)", frame, ordinal=["v"])
+    frame["label"] = "a"
+    with pytest.raises(SpecificationError, match="must be numeric"):
+        ml.Model("y ~ x + w + (1 | g)", frame, ordinal=["label"])
+
+
+def test_cli_fits_an_incomplete_ordinal_predictor_and_saves_imputations(tmp_path, capsys):
+    from multilevel.cli import main
+
+    frame, _ = simulate_incomplete_ordinal(7, clusters=20, per_cluster=10)
+    frame.to_csv(tmp_path / "ordinal.csv", index=False)
+    assert main(["fit", "--data", str(tmp_path / "ordinal.csv"), "--model", "y ~ x + w + (1 | g)", "--ordinal", "w",
+                 "--chains", "2", "--warmup", "150", "--draws", "100", "--seed", "3", "--no-progress",
+                 "--imputations", str(tmp_path / "imps.csv"), "--nimps", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "predictor model (ordinal probit, 3 categories): w ~ 1 + x + (1 | g)" in printed
+    saved = pd.read_csv(tmp_path / "imps.csv")
+    assert saved["imputation"].max() == 3 and set(saved["w"].unique()) <= {1.0, 2.0, 3.0}
+
+
+def simulate_incomplete_level_two(seed: int, clusters: int = 60, per_cluster: int = 10):
+    """A school-level w missing for whole clusters, more often when the complete level-2 z2 is high."""
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(clusters), per_cluster)
+    z2 = rng.normal(size=clusters)
+    w = 0.6 * z2 + rng.normal(scale=0.8, size=clusters)
+    x = rng.normal(size=g.size)
+    y = 1 + 0.5 * x + 0.8 * w[g] + 0.4 * z2[g] + rng.normal(0, 0.5, clusters)[g] + rng.normal(size=g.size)
+    missing = rng.random(clusters) < norm.cdf(-0.7 + z2)
+    frame = pd.DataFrame({"y": y, "x": x, "w": np.where(missing[g], np.nan, w[g]), "z2": z2[g], "g": g})
+    return frame, w, missing
+
+
+def test_level_two_variables_are_imputed_once_per_cluster():
+    frame, w, missing = simulate_incomplete_level_two(8)
+    known_cluster_row = int(np.flatnonzero(~missing)[0]) * 10 + 1
+    frame.loc[known_cluster_row, "w"] = np.nan  # known from the cluster's other rows: not imputed
+    original = frame.copy()
+    fit = ml.fit("y ~ x + w + z2 + (1 | g)", frame, **quick(chains=4, warmup=300, draws=250))
+    pd.testing.assert_frame_equal(frame, original)  # the caller's data are untouched
+    submodel = fit.spec.submodels[0]
+    assert submodel.level == 2 and submodel.missing_count == missing.sum() and submodel.predictor_names == ("z2",)
+    summary = fit.summary()
+    for name, truth in {"w": 0.8, "x": 0.5, "w ~ z2": 0.6, "w ~ residual sd": 0.8}.items():
+        assert abs(summary.loc[name, "median"] - truth) < 3 * summary.loc[name, "sd"], name
+    completed = fit.imputations(3)
+    assert (completed.groupby(["imputation", "g"])["w"].nunique() == 1).all()  # one value per cluster
+    assert completed.loc[completed["imputation"] == 1, "w"].iloc[known_cluster_row] == w[known_cluster_row // 10]
+    imputed = fit.average_imputation().groupby("g")["w"].first().to_numpy()[missing]
+    assert np.corrcoef(imputed, w[missing])[0, 1] > 0.5

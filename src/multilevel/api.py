@@ -14,7 +14,8 @@ import warnings
 
 import pandas as pd
 
-from .backend.numpyro_model import blueprint, internal_arrays, make_model
+from .backend.numpyro_model import (blueprint, discrete_configurations, draw_discrete, draw_marginalized,
+                                     internal_arrays, make_model)
 from .results.fit_result import Fit
 from .sampling.config import SamplerConfig
 from .sampling.nuts import compiled_sampler
@@ -62,15 +63,21 @@ class Model:
     missingness_models : list of str
         Probit models of missingness indicators, e.g. ``["y.missing ~ y + x1 + x2"]``: a selection
         model for an outcome missing not at random (the outcome itself may be a predictor).
+    ordinal : list of str
+        Numeric variables that are ordinal or binary (Blimp's ORDINAL). An incomplete one gets an
+        ordinal probit model; its missing values are summed out of the likelihood (exactly, per row)
+        and drawn afterwards for the imputations.
     """
 
     def __init__(self, formula: str, data, *, family=None, link=None, priors=None, center=None, reference=None,
                  parameterization="auto", missing="model", predictor_models=None, missingness_models=None,
+                 ordinal=None,
                  _quiet: bool = False):
         frame = as_data_frame(data)
         self.options = {"family": family, "link": link, "priors": priors, "center": center,
                         "reference": reference, "parameterization": parameterization, "missing": missing,
-                        "predictor_models": predictor_models, "missingness_models": missingness_models}
+                        "predictor_models": predictor_models, "missingness_models": missingness_models,
+                        "ordinal": ordinal}
         self.spec, self.data = build_model(formula, frame, **self.options)
         used = _used_columns(self.spec, frame)
         self.frame = frame[used].copy()
@@ -100,6 +107,15 @@ class Model:
             raw = sampler.run(arrays, seed, reporter)
         finally:
             reporter.close()
+        if discrete_configurations(plan)[0]:  # missing categories were summed out: draw them now
+            drawn = time.perf_counter()
+            raw.constrained = draw_discrete(plan, make_model(plan, self.spec.response.name), arrays,
+                                            raw.constrained, seed)
+            raw.timings["discrete values"] = time.perf_counter() - drawn
+        if arrays.sufficient is not None:  # random effects were integrated out: draw them now
+            drawn = time.perf_counter()
+            raw.constrained = draw_marginalized(self.spec, arrays, raw.constrained, seed)
+            raw.timings["group effects"] = time.perf_counter() - drawn
         timings = dict(raw.timings)
         timings["prepare"] = prepared - started
         result = Fit(spec=self.spec, data=self.data, config=config, seed=seed, raw=raw, frame=self.frame,
@@ -125,7 +141,7 @@ def _used_columns(spec, frame: pd.DataFrame) -> list[str]:
 
 
 _MODEL_OPTIONS = ("family", "link", "priors", "center", "reference", "parameterization", "missing",
-                  "predictor_models", "missingness_models")
+                  "predictor_models", "missingness_models", "ordinal")
 
 
 def fit(formula: str, data, **options) -> Fit:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +23,7 @@ from .errors import BlimpScriptError, DataError
 from .syntax import ast
 from .syntax.blimp_script import BlimpScript, ModelLine, parse_script
 
-NOT_YET = ("PARAMETERS", "SIMPLE", "LATENT", "TRANSFORM", "ORDINAL", "NOMINAL", "COUNT")
+NOT_YET = ("PARAMETERS", "SIMPLE", "LATENT", "TRANSFORM", "NOMINAL", "COUNT")
 
 
 @dataclass
@@ -87,9 +88,30 @@ def _read_data(script: BlimpScript, folder: Path) -> pd.DataFrame:
     variables = script.command("VARIABLES")
     names = list(variables.items) if variables is not None else None
     separator = "," if path.suffix.lower() == ".csv" else r"\s+"
-    header = None if names else "infer"
-    frame = pd.read_csv(path, sep=separator, header=header, names=names, na_values=na_values)
-    return frame
+    has_header = _first_line_is_header(path, separator, na_values or [])
+    if names and has_header:  # a header row in the file: VARIABLES renames its columns
+        frame = pd.read_csv(path, sep=separator, na_values=na_values)
+        if frame.shape[1] != len(names):
+            raise BlimpScriptError(f"VARIABLES names {len(names)} variables but the header of '{path.name}' has "
+                                   f"{frame.shape[1]} columns", variables.value, 0, max(1, len(variables.value)),
+                                   line_number=variables.line)
+        frame.columns = names
+        return frame
+    return pd.read_csv(path, sep=separator, header=None if names else "infer", names=names, na_values=na_values)
+
+
+def _first_line_is_header(path: Path, separator: str, missing_codes: list[str]) -> bool:
+    """True when no field of the first line is a number or a missing-value code."""
+    with open(path) as file:
+        first = file.readline().strip()
+    fields = [field.strip().strip('"\'') for field in re.split(separator, first) if field.strip()]
+    def numeric(text):
+        try:
+            float(text)
+            return True
+        except ValueError:
+            return text in missing_codes or text in ("NA", "NaN", "")
+    return bool(fields) and not any(numeric(field) for field in fields)
 
 
 def translate(script: BlimpScript, data: pd.DataFrame) -> ScriptModel:
@@ -108,9 +130,10 @@ def translate(script: BlimpScript, data: pd.DataFrame) -> ScriptModel:
     if len(clusters) > 1:
         raise BlimpScriptError("three-level models (two CLUSTERID variables) are not available yet", cluster.value,
                                0, len(cluster.value), line_number=cluster.line)
-    for name in clusters + [item for c in ("FIXED",) if script.command(c) for item in script.command(c).items]:
+    listed = [(item, script.command(c)) for c in ("FIXED", "ORDINAL") if script.command(c)
+              for item in script.command(c).items]
+    for name, command in [(name, cluster) for name in clusters] + listed:
         if name not in data.columns:
-            command = cluster if name in clusters else script.command("FIXED")
             raise BlimpScriptError(f"'{name}' is not a variable of the data", command.value,
                                    command.value.find(name), command.value.find(name) + len(name),
                                    line_number=command.line)
@@ -165,8 +188,9 @@ def translate(script: BlimpScript, data: pd.DataFrame) -> ScriptModel:
     for centering in script.centering:
         for name in centering.variables:
             center[name] = "group" if centering.kind == "groupmean" else "grand"
+    ordinal = list(script.command("ORDINAL").items) if script.command("ORDINAL") else []
     options = {"predictor_models": predictor_models or None, "missingness_models": missingness_models or None,
-               "center": center or None}
+               "center": center or None, "ordinal": ordinal or None}
     sampler, notes = _sampler_settings(script)
     model = ScriptModel(formula, data, options, sampler, notes, script)
     model.imputations = _imputation_settings(script)
@@ -253,13 +277,16 @@ def save_script_imputations(fit, translated: ScriptModel, folder: Path) -> list[
     return [stacked] + ([average] if average else [])
 
 
-def fit_script(path, **overrides):
-    """Fit a Blimp script. ``overrides`` replace its sampler settings (e.g. ``draws=500`` for a quick look)."""
+def fit_script(path, *, priors=None, **overrides):
+    """Fit a Blimp script. ``overrides`` replace its sampler settings (e.g. ``draws=500`` for a quick look).
+
+    ``priors="blimp"`` uses Blimp's default priors, to compare with Blimp's output like for like.
+    """
     from .api import Model
 
     translated = load_script(path)
     sampler = {**translated.sampler, **overrides}
-    model = Model(translated.formula, translated.data, **translated.options)
+    model = Model(translated.formula, translated.data, **{**translated.options, "priors": priors})
     fit = model.fit(**sampler)
     save_script_imputations(fit, translated, Path(path).parent)
     fit.environment.extend(note for note in translated.notes

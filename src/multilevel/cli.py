@@ -74,7 +74,18 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--reference", action="append", metavar="VAR=LEVEL", help="reference level (repeatable)")
     fit.add_argument("--prior", action="append", metavar="KEY=PRIOR",
                      help="prior override, e.g. 'x1=Normal(0, 1)', 'sd=HalfStudentT(3, 10)' (repeatable)")
-    fit.add_argument("--parameterization", default="auto", help="auto, centered or noncentered")
+    fit.add_argument("--prior-defaults", default="default", choices=["default", "blimp"],
+                     help="default: weakly informative priors scaled to the data; blimp: Blimp's defaults "
+                          "(flat coefficients, uniform over covariance matrices) to compare like for like")
+    fit.add_argument("--predictor-model", action="append", metavar="FORMULA",
+                     help="state the model of an incomplete predictor, e.g. 'x1 ~ x2 + x3' (repeatable)")
+    fit.add_argument("--missingness-model", action="append", metavar="FORMULA",
+                     help="probit model of a missingness indicator (MNAR selection model), "
+                          "e.g. 'y.missing ~ y + x1' (repeatable)")
+    fit.add_argument("--ordinal", action="append", metavar="VAR",
+                     help="a numeric variable that is ordinal or binary: imputed with an ordinal probit model "
+                          "(repeatable)")
+    fit.add_argument("--parameterization", default="auto", help="auto, centered, noncentered or marginalized")
     fit.add_argument("--missing-code", default=None, help="value that marks missing data in the file")
     fit.add_argument("--missing", default="model", choices=["model", "listwise"],
                      help="model: impute missing predictors and outcomes within the model (default); "
@@ -83,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="fit a bundled example (sleepstudy, random slopes)")
     _add_sampler_arguments(demo)
     return parser
+
+
+def _with_style(priors: dict | None, args):
+    if args.prior_defaults == "default":
+        return priors
+    return {"defaults": args.prior_defaults, **(priors or {})}
 
 
 def _sampler_options(args, script_settings: dict | None = None) -> dict:
@@ -155,7 +172,12 @@ def main(argv: list[str] | None = None) -> int:
                 raise MultilevelError("give either a Blimp script or --data and --model, not both")
             translated = load_script(args.script)
             print(f"Blimp script {args.script}: focal model {translated.formula}")
-            return _run_fit(args, translated.formula, translated.data, translated.options, translated.sampler,
+            if args.predictor_model or args.missingness_model or args.ordinal:
+                raise MultilevelError("state predictor and missingness models in the script's MODEL section and "
+                                      "ordinal variables with ORDINAL, not with --predictor-model / "
+                                      "--missingness-model / --ordinal")
+            options = {**translated.options, "priors": _with_style(translated.options.get("priors"), args)}
+            return _run_fit(args, translated.formula, translated.data, options, translated.sampler,
                             translated.notes, translated)
         if not args.data or not args.model:
             raise MultilevelError("multilevel fit needs --data FILE and --model FORMULA (or a Blimp script)")
@@ -163,10 +185,12 @@ def main(argv: list[str] | None = None) -> int:
 
         priors = dict(parse_prior_assignment(text) for text in (args.prior or []))
         options = {
-            "family": args.family, "link": args.link, "priors": priors or None,
+            "family": args.family, "link": args.link, "priors": _with_style(priors or None, args),
             "center": _pairs(args.center, "--center") or None,
             "reference": _pairs(args.reference, "--reference") or None,
             "parameterization": args.parameterization, "missing": args.missing,
+            "predictor_models": args.predictor_model, "missingness_models": args.missingness_model,
+            "ordinal": args.ordinal,
         }
         data = read_data(args.data, args.missing_code)
         return _run_fit(args, args.model, data, options)

@@ -136,12 +136,23 @@ def test_binomial_forms_agree():
 
 
 def test_parameterization_choice_follows_information():
-    spec, _ = build_model("Reaction ~ Days + (Days | Subject)", ml.datasets.load("sleepstudy"))
-    assert spec.random[0].parameterization == "centered"
-    spec, _ = build_model("MathAch ~ SES + (1 + SES | School)", ml.datasets.load("mathach"))
+    spec, _ = build_model("r2 ~ Anger + (1 | id)", ml.datasets.load("verbagg"), family="bernoulli")
+    assert spec.random[0].parameterization == "centered"  # 24 binary answers per person
+    mathach = ml.datasets.load("mathach").assign(high=lambda d: (d["MathAch"] > 12).astype(int))
+    spec, _ = build_model("high ~ SES + (1 + SES | School)", mathach, family="bernoulli")
     assert spec.random[0].parameterization == "noncentered"  # the SES slope is weakly informed
     spec, _ = build_model("weight ~ time + (1 | girl)", ml.datasets.load("anorexia"), parameterization="centered")
     assert spec.random[0].parameterization == "centered"
+
+
+def test_gaussian_models_with_one_random_term_integrate_the_effects_out():
+    spec, _ = build_model("Reaction ~ Days + (Days | Subject)", ml.datasets.load("sleepstudy"))
+    assert spec.random[0].parameterization == "marginalized"
+    spec, _ = build_model("MathAch ~ SES + (1 + SES | School) + (1 | Sector)", ml.datasets.load("mathach"))
+    assert {block.parameterization for block in spec.random} <= {"centered", "noncentered"}  # two terms
+    with pytest.raises(ml.SpecificationError, match="marginalized"):
+        build_model("r2 ~ Anger + (1 | id)", ml.datasets.load("verbagg"), family="bernoulli",
+                    parameterization="marginalized")
 
 
 def _two_factor_frame():

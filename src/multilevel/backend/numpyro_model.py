@@ -13,14 +13,18 @@ compilation cache sees the same program.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
+import jax.scipy.linalg as jax_linalg
 import jax.scipy.special as jax_special
 import numpy as np
 import numpyro
 import numpyro.distributions as dist
+from numpyro import handlers
 from numpyro.distributions import constraints
 
 from ..spec import priors as P
@@ -29,6 +33,8 @@ from ..spec.model_spec import ModelData, ModelSpec
 from ..spec.prior_assignment import block_cor_key, sd_name
 from .likelihood import log_likelihood
 from .prior_densities import log_prior_function, prior_structure
+
+LOG_2PI = float(np.log(2.0 * np.pi))
 
 
 class ModelArrays(NamedTuple):
@@ -42,6 +48,7 @@ class ModelArrays(NamedTuple):
     values: dict | None = None  # raw variables (0 where missing) for columns evaluated at sampling time
     missing: dict | None = None  # variable -> row positions of its missing values
     outcome_observed: jnp.ndarray | None = None  # 1.0 where the outcome is observed
+    sufficient: dict | None = None  # per-group cross products for a marginalized random-effect block
 
 
 @dataclass(frozen=True)
@@ -152,10 +159,97 @@ def internal_arrays(spec: ModelSpec, data: ModelData) -> ModelArrays:
     X = (data.X - internal_column_means(spec)) / np.asarray(scaling.column_sds) if data.X.shape[1] else data.X
     Z = tuple(Z / np.asarray(sds) for Z, sds in zip(data.Z, scaling.random_column_sds))
     offset = None if data.offset is None else data.offset / scale
-    return ModelArrays(y=np.asarray(y, float), trials=None if data.trials is None else np.asarray(data.trials, float),
-                       X=np.asarray(X, float), offset=offset, Z=Z,
-                       group_index=tuple(np.asarray(index, np.int32) for index in data.group_index),
-                       constants=model_constants(spec), **_missing_arrays(spec, data))
+    arrays = ModelArrays(y=np.asarray(y, float), trials=None if data.trials is None else np.asarray(data.trials, float),
+                         X=np.asarray(X, float), offset=offset, Z=Z,
+                         group_index=tuple(np.asarray(index, np.int32) for index in data.group_index),
+                         constants=model_constants(spec), **_missing_arrays(spec, data))
+    if marginalized(spec):
+        arrays = arrays._replace(sufficient=sufficient_statistics(spec, data, arrays))
+    return arrays
+
+
+def marginalized(spec: ModelSpec) -> bool:
+    return len(spec.random) == 1 and spec.random[0].parameterization == "marginalized"
+
+
+def sufficient_statistics(spec: ModelSpec, data: ModelData, arrays: ModelArrays) -> dict:
+    """Cross products, per group, of the observed rows (internal units) for the marginal likelihood.
+
+    With ``A = [1, X]`` (the intercept first when there is one), ``r = y - offset``:
+    per group ``Z'Z``, ``Z'A``, ``Z'r`` and row counts; overall ``A'A``, ``A'r``, ``r'r``.
+    """
+    observed = np.ones(data.n, bool) if data.outcome_observed is None else data.outcome_observed
+    X = np.asarray(arrays.X)[observed]
+    A = np.concatenate([np.ones((X.shape[0], 1)), X], axis=1) if spec.intercept else X
+    r = np.asarray(arrays.y)[observed] - (0.0 if arrays.offset is None else np.asarray(arrays.offset)[observed])
+    Z = np.asarray(arrays.Z[0])[observed]
+    index = np.asarray(arrays.group_index[0])[observed]
+    groups = len(spec.random[0].factor.levels)
+    q = Z.shape[1]
+    ZZ = np.zeros((groups, q, q))
+    np.add.at(ZZ, index, Z[:, :, None] * Z[:, None, :])
+    ZA = np.zeros((groups, q, A.shape[1]))
+    np.add.at(ZA, index, Z[:, :, None] * A[:, None, :])
+    Zr = np.zeros((groups, q))
+    np.add.at(Zr, index, Z * r[:, None])
+    counts = np.bincount(index, minlength=groups).astype(float)
+    return {"ZZ": ZZ, "ZA": ZA, "Zr": Zr, "counts": counts, "AA": A.T @ A, "Ar": A.T @ r, "rr": np.asarray(r @ r),
+            "rows": np.asarray(float(r.shape[0]))}
+
+
+def _group_algebra(ZZ, Zres, scale_tril, variance):
+    """Per group: w = L' Z'res and the Cholesky factor C of B = sigma^2 I + L' Z'Z L, written out element by
+    element (lists of arrays over the groups and any leading draw dims): batched tiny matrix routines are
+    slow on a CPU. ``ZZ[k][l]``, ``Zres[k]`` and ``scale_tril[k][m]`` are arrays or numbers."""
+    q = len(scale_tril)
+    w = [sum(Zres[k] * scale_tril[k][m] for k in range(q)) for m in range(q)]
+    ZZL = [[sum(ZZ[k][l] * scale_tril[l][m] for l in range(q)) for m in range(q)] for k in range(q)]
+    B = [[sum(scale_tril[k][a] * ZZL[k][m] for k in range(q)) + (variance if a == m else 0.0) for m in range(q)]
+         for a in range(q)]
+    cholesky = [[None] * q for _ in range(q)]
+    for i in range(q):  # Cholesky–Banachiewicz
+        for j in range(i + 1):
+            total = B[i][j] - sum(cholesky[i][k] * cholesky[j][k] for k in range(j))
+            cholesky[i][j] = total ** 0.5 if i == j else total / cholesky[j][j]
+    return w, cholesky
+
+
+def _forward(cholesky, vector):
+    """Solve C x = vector (C lower triangular, as lists)."""
+    solved = []
+    for i in range(len(cholesky)):
+        solved.append((vector[i] - sum(cholesky[i][k] * solved[k] for k in range(i))) / cholesky[i][i])
+    return solved
+
+
+def _backward(cholesky, vector):
+    """Solve C' x = vector."""
+    q = len(cholesky)
+    solved = [None] * q
+    for i in reversed(range(q)):
+        solved[i] = (vector[i] - sum(cholesky[k][i] * solved[k] for k in range(i + 1, q))) / cholesky[i][i]
+    return solved
+
+
+def marginal_log_likelihood(sufficient: dict, coefficients, scale_tril, sigma):
+    """log N(r | A beta, Z T Z' + sigma^2 I) summed over groups, with T = L L' (Woodbury identities).
+
+    Per group, with w = L' Z'(r - A beta) and B = sigma^2 I + L' Z'Z L = C C':
+    r'V^-1 r = (|r - A beta|^2 - |C^-1 w|^2) / sigma^2 and log|V| = (n - q) log sigma^2 + log|B|.
+    Stable as the random-effect SDs go to zero (no inverse of T).
+    """
+    q = scale_tril.shape[0]
+    variance = sigma ** 2
+    residual_ss = (sufficient["rr"] - 2.0 * jnp.dot(coefficients, sufficient["Ar"])
+                   + coefficients @ sufficient["AA"] @ coefficients)
+    Zres = sufficient["Zr"] - jnp.sum(sufficient["ZA"] * coefficients, axis=-1)  # (groups, q)
+    ZZ = [[sufficient["ZZ"][:, k, l] for l in range(q)] for k in range(q)]
+    tril = [[scale_tril[k, m] for m in range(q)] for k in range(q)]
+    w, cholesky = _group_algebra(ZZ, [Zres[:, k] for k in range(q)], tril, variance)
+    quadratic = sum(jnp.sum(value ** 2) for value in _forward(cholesky, w))
+    log_det_B = 2.0 * sum(jnp.sum(jnp.log(cholesky[i][i])) for i in range(q))
+    log_det = jnp.sum((sufficient["counts"] - q) * jnp.log(variance)) + log_det_B
+    return -0.5 * (sufficient["rows"] * LOG_2PI + log_det + (residual_ss - quadratic) / variance)
 
 
 def _missing_arrays(spec: ModelSpec, data: ModelData) -> dict:
@@ -172,7 +266,25 @@ def _missing_arrays(spec: ModelSpec, data: ModelData) -> dict:
         result["values"] = values
         result.setdefault("missing", {}).update({
             submodel.outcome: np.flatnonzero(np.isnan(data.values[submodel.outcome])).astype(np.int32)
-            for submodel in spec.submodels if submodel.family == "gaussian"})
+            for submodel in spec.submodels if submodel.family in ("gaussian", "ordinal") and submodel.level == 1})
+        if any(submodel.level == 2 for submodel in spec.submodels):
+            cluster_rows = np.unique(np.asarray(data.group_index[0]), return_index=True)[1].astype(np.int32)
+            result["missing"]["cluster rows"] = cluster_rows
+            for submodel in spec.submodels:
+                if submodel.level == 2:
+                    at_clusters = np.asarray(data.values[submodel.outcome], dtype=float)[cluster_rows]
+                    result["missing"][submodel.outcome] = np.flatnonzero(np.isnan(at_clusters)).astype(np.int32)
+        any_discrete = np.zeros(data.n, bool)
+        for submodel in spec.submodels:
+            if submodel.family == "ordinal":
+                raw = np.asarray(data.values[submodel.outcome], dtype=float)
+                codes = np.full(raw.shape, -1, dtype=np.int32)
+                seen = ~np.isnan(raw)
+                codes[seen] = np.searchsorted(np.asarray(submodel.categories), raw[seen])
+                values[f"{submodel.outcome} code"] = codes
+                any_discrete |= ~seen
+        if any_discrete.any():
+            result["missing"]["discrete rows"] = np.flatnonzero(any_discrete).astype(np.int32)
     return result
 
 
@@ -236,17 +348,20 @@ def _submodel_constants(submodel) -> dict:
         constants["fixed prior"] = prior_structure(priors["fixed"])[1]
     if "sd" in priors:
         constants["sd prior"] = prior_structure([priors["sd"]])[1]
+    if submodel.categories:
+        constants["categories"] = np.asarray(submodel.categories, dtype=float)
     return constants
 
 
-def _submodel_blueprint(submodel) -> tuple:
+def _submodel_blueprint(submodel) -> SubmodelPlan:
     priors = _submodel_internal_priors(submodel)
-    return (submodel.outcome, submodel.missing_count, tuple(column.expression for column in submodel.columns),
-            len(submodel.factor.levels) if submodel.factor is not None else 0,
-            prior_structure([priors["Intercept"]])[0],
-            prior_structure([priors["residual sd"]])[0] if "residual sd" in priors else None,
-            prior_structure(priors["fixed"])[0] if priors["fixed"] else None,
-            prior_structure([priors["sd"]])[0] if "sd" in priors else None, submodel.family)
+    return SubmodelPlan(submodel.outcome, submodel.missing_count, tuple(column.expression for column in submodel.columns),
+                        len(submodel.factor.levels) if submodel.factor is not None else 0,
+                        prior_structure([priors["Intercept"]])[0],
+                        prior_structure([priors["residual sd"]])[0] if "residual sd" in priors else None,
+                        prior_structure(priors["fixed"])[0] if priors["fixed"] else None,
+                        prior_structure([priors["sd"]])[0] if "sd" in priors else None, submodel.family,
+                        len(submodel.categories), submodel.level)
 
 
 def _support_key(prior: P.Prior) -> tuple:
@@ -287,7 +402,7 @@ def blueprint(spec: ModelSpec, data_outcome_observed: np.ndarray | None = None) 
         dynamic_random=tuple(tuple((k, block.columns[k].expression) for k in ks)
                              for block, ks in zip(spec.random, spec.dynamic_random)) if spec.dynamic_random else (),
         submodels=tuple(_submodel_blueprint(submodel) for submodel in spec.submodels),
-        outcome_latent=int((~data_outcome_observed).sum()) if spec.outcome_latent else 0)
+        outcome_latent=int((~data_outcome_observed).sum()) if spec.outcome_latent and not marginalized(spec) else 0)
 
 
 def _support(prior: P.Prior):
@@ -306,6 +421,33 @@ def _free(name: str, support, shape=()):
     return numpyro.sample(name, dist.ImproperUniform(support, (), shape))
 
 
+class SubmodelPlan(NamedTuple):
+    """The compiled shape of one submodel (part of the :class:`Blueprint`)."""
+
+    name: str
+    missing: int  # missing values of its outcome
+    expressions: tuple
+    groups: int  # random-intercept groups, 0 for none
+    intercept_prior: tuple
+    residual_prior: tuple | None
+    fixed_prior: tuple | None
+    sd_prior: tuple | None
+    family: str  # gaussian | probit (missingness indicator) | ordinal
+    categories: int = 0  # ordinal: number of categories
+    level: int = 1  # 2: one value per cluster of the first grouping factor
+
+
+MAX_CONFIGURATIONS = 64
+MASKED = -1e10  # log weight of a combination of categories that contradicts an observed value
+
+
+def discrete_configurations(plan: Blueprint) -> tuple[list, list]:
+    """The incomplete discrete variables ((submodel index, plan) pairs) and every combination of their
+    categories: missing discrete values are summed out of the likelihood, row by row."""
+    discrete = [(j, sub) for j, sub in enumerate(plan.submodels) if sub.family == "ordinal" and sub.missing]
+    return discrete, list(itertools.product(*[range(sub.categories) for _, sub in discrete]))
+
+
 def make_model(plan: Blueprint, outcome_name: str = "y"):
     """The NumPyro model function ``model(arrays: ModelArrays)`` for a blueprint."""
     family = plan.family
@@ -315,31 +457,25 @@ def make_model(plan: Blueprint, outcome_name: str = "y"):
     residual_log_prior = log_prior_function(plan.residual_prior) if plan.residual_prior is not None else None
     free = np.asarray(plan.free, dtype=np.int32)
     all_free = len(free) == p
+    discrete, configurations = discrete_configurations(plan)
 
     def model(arrays: ModelArrays):
         constants = arrays.constants
-        X, Z, y = arrays.X, arrays.Z, arrays.y
+        values, y = arrays.values, arrays.y
         if plan.submodels or plan.outcome_latent:
-            values, y = _impute(plan, arrays, outcome_name)
-            if plan.submodels:
-                X, Z = _dynamic_columns(plan, arrays, values)
-        eta = 0.0 if arrays.offset is None else arrays.offset
+            values, y = _latent_values(plan, arrays, outcome_name)
+        submodel_parameters = _submodel_parameters(plan, arrays)
         intercept = None
         coefficients = None
         if p:
             coefficients = _free("b", constraints.real, (p,))
             numpyro.factor("b prior", fixed_log_prior(coefficients, constants["fixed prior"]))
-            if all_free:
-                eta = eta + X @ coefficients
-            elif len(free):
-                eta = eta + X[:, free] @ coefficients[free]
         if intercept_log_prior is not None:
             intercept = _free("Intercept", constraints.real)
             # the prior is stated for the intercept with every predictor centred at its mean
             centred = intercept + (jnp.dot(constants["shift"], coefficients) if p else 0.0)
             numpyro.factor("Intercept prior", intercept_log_prior(centred[None], constants["intercept prior"]))
-            if not plan.intercept_absorbed:
-                eta = eta + intercept
+        block_effects = []
         for i, (count, size, correlated, parameterization, intercept_flags, sources, supports, sd_prior,
                 eta_lkj) in enumerate(plan.blocks):
             sd = jnp.stack([_free(f"sd_{i}_{k}", _constraint(support)) for k, support in enumerate(supports)])
@@ -347,6 +483,9 @@ def make_model(plan: Blueprint, outcome_name: str = "y"):
             if correlated:
                 cholesky = numpyro.sample(f"L_{i}", dist.LKJCholesky(size, eta_lkj))
                 scale_tril = sd[:, None] * cholesky
+            if parameterization == "marginalized":
+                marginal_scale_tril = scale_tril if correlated else jnp.diag(sd)
+                continue
             if parameterization == "noncentered":
                 z = numpyro.sample(f"z_{i}", dist.Normal(0.0, 1.0).expand((count, size)).to_event(2))
                 effects = z @ scale_tril.T if correlated else z * sd
@@ -361,27 +500,71 @@ def make_model(plan: Blueprint, outcome_name: str = "y"):
                                              .expand((count,)).to_event(1))
                 else:
                     effects = numpyro.sample(f"r_{i}", dist.Normal(mean, sd).expand((count, size)).to_event(2))
-            rows = effects[arrays.group_index[i]]
-            for k, is_intercept in enumerate(intercept_flags):
-                eta = eta + (rows[:, k] if is_intercept else Z[i][:, k] * rows[:, k])
+            block_effects.append((i, intercept_flags, effects[arrays.group_index[i]]))
         sigma = None
         if residual_log_prior is not None:
             sigma = _free("sigma", _constraint(plan.residual_support))
             numpyro.factor("sigma prior", residual_log_prior(sigma[None], constants["residual prior"]))
-        pointwise = log_likelihood(family, y, eta, sigma=sigma, trials=arrays.trials, xp=jnp)
-        if arrays.outcome_observed is not None:  # missing outcomes carry no likelihood (they are predicted)
-            pointwise = pointwise * arrays.outcome_observed
-        numpyro.factor("log likelihood", jnp.sum(pointwise))
+        if arrays.sufficient is not None:
+            if intercept is None:
+                full = coefficients if p else jnp.zeros((0,))
+            else:
+                full = jnp.concatenate([intercept[None], coefficients]) if p else intercept[None]
+            numpyro.factor("log likelihood", marginal_log_likelihood(arrays.sufficient, full, marginal_scale_tril,
+                                                                     sigma))
+            return
+
+        def row_log_density(current: dict | None):
+            """Per row: the focal model's log-likelihood plus every submodel's, at these values."""
+            X, Z = arrays.X, arrays.Z
+            if plan.submodels:
+                X, Z = _dynamic_columns(plan, arrays, current)
+            eta = 0.0 if arrays.offset is None else arrays.offset
+            if p and all_free:
+                eta = eta + X @ coefficients
+            elif len(free):
+                eta = eta + X[:, free] @ coefficients[free]
+            if intercept is not None and not plan.intercept_absorbed:
+                eta = eta + intercept
+            for i, intercept_flags, rows in block_effects:
+                for k, is_intercept in enumerate(intercept_flags):
+                    eta = eta + (rows[:, k] if is_intercept else Z[i][:, k] * rows[:, k])
+            pointwise = log_likelihood(family, y, eta, sigma=sigma, trials=arrays.trials, xp=jnp)
+            if arrays.outcome_observed is not None:  # missing outcomes carry no likelihood (they are predicted)
+                pointwise = pointwise * arrays.outcome_observed
+            if plan.submodels:
+                pointwise = pointwise + _submodel_rows(plan, arrays, current, submodel_parameters)
+            return pointwise
+
+        if any(sub.level == 2 for sub in plan.submodels):  # cluster-level models (of level-2 variables only)
+            numpyro.factor("level-2 models", jnp.sum(_submodel_rows(plan, arrays, values, submodel_parameters, 2)))
+        if not discrete:
+            numpyro.factor("log likelihood", jnp.sum(row_log_density(values)))
+            return
+        terms = []
+        for configuration in configurations:  # every combination of the missing categories
+            current, mask = dict(values), 0.0
+            for (j, sub), category in zip(discrete, configuration):
+                observed = values[f"{sub.name} code"]
+                unknown = observed < 0
+                code = jnp.where(unknown, category, observed)
+                current[f"{sub.name} code"] = code
+                current[sub.name] = jnp.asarray(constants[f"submodel {j}"]["categories"])[code]
+                mask = mask + jnp.where(unknown | (observed == category), 0.0, MASKED)
+            terms.append(row_log_density(current) + mask)
+        stacked = jnp.stack(terms)
+        numpyro.factor("log likelihood", jnp.sum(jax_special.logsumexp(stacked, axis=0)))
+        rows = arrays.missing["discrete rows"]
+        numpyro.deterministic("discrete log weights", stacked[:, rows])
 
     return model
 
 
-def _impute(plan: Blueprint, arrays: ModelArrays, outcome_name: str):
-    """Missing values become parameters; each submodel supplies their density.
+def _latent_values(plan: Blueprint, arrays: ModelArrays, outcome_name: str):
+    """Missing continuous values become parameters (sampled in standardized units).
 
-    Values are sampled in standardized units. Submodels are evaluated on the current
-    (observed + imputed) values. Returns the values and the focal outcome in internal units
-    (with its missing entries filled when they are parameters).
+    Returns the variables with their missing entries filled, and the focal outcome in internal
+    units (with its missing entries filled when they are parameters).
     """
     values = dict(arrays.values or {})
     y = arrays.y
@@ -389,43 +572,93 @@ def _impute(plan: Blueprint, arrays: ModelArrays, outcome_name: str):
         latent = _free("missing_outcome", constraints.real, (plan.outcome_latent,))
         y = jnp.asarray(y).at[arrays.missing["outcome"]].set(latent)
         values[outcome_name] = arrays.constants["outcome location"] + arrays.constants["outcome scale"] * y
-    for j, (name, count, *_rest) in enumerate(plan.submodels):
-        if count:
+    for j, sub in enumerate(plan.submodels):
+        if sub.missing and sub.family == "gaussian":
             constants = arrays.constants[f"submodel {j}"]
-            latent = _free(f"missing_{name}", constraints.real, (count,))
-            values[name] = jnp.asarray(values[name]).at[arrays.missing[name]].set(
-                constants["location"] + constants["scale"] * latent)
-    for j, (name, _, expressions, groups, intercept_prior, residual_prior, fixed_prior, sd_prior,
-            submodel_family) in enumerate(plan.submodels):
-        constants = arrays.constants[f"submodel {j}"]
-        intercept = _free(f"{name} ~ Intercept", constraints.real)
-        numpyro.factor(f"{name} ~ Intercept prior", log_prior_function(intercept_prior)(
-            intercept[None], constants["intercept prior"]))
-        mean = intercept
-        if expressions:
-            rows = arrays.y.shape[0]
-            design = jnp.stack([jnp.broadcast_to(expression.evaluate(values, jnp), (rows,))
-                                for expression in expressions], axis=1)
-            design = (design - constants["means"]) / constants["sds"]
-            coefficients = _free(f"{name} ~ b", constraints.real, (len(expressions),))
-            numpyro.factor(f"{name} ~ b prior", log_prior_function(fixed_prior)(coefficients, constants["fixed prior"]))
-            mean = mean + design @ coefficients
-        if groups:
-            sd = _free(f"{name} ~ sd", constraints.positive)
-            numpyro.factor(f"{name} ~ sd prior", log_prior_function(sd_prior)(sd[None], constants["sd prior"]))
-            z = numpyro.sample(f"{name} ~ z", dist.Normal(0.0, 1.0).expand((groups,)).to_event(1))
-            mean = mean + (sd * z)[arrays.group_index[0]]
-        if submodel_family == "probit":
-            indicator = values[name]
-            log_density = indicator * jax_special.log_ndtr(mean) + (1 - indicator) * jax_special.log_ndtr(-mean)
-        else:
-            outcome = (values[name] - constants["location"]) / constants["scale"]
-            sigma = _free(f"{name} ~ sigma", constraints.positive)
-            numpyro.factor(f"{name} ~ sigma prior", log_prior_function(residual_prior)(
-                sigma[None], constants["residual prior"]))
-            log_density = dist.Normal(mean, sigma).log_prob(outcome)
-        numpyro.factor(f"{name} ~ log likelihood", jnp.sum(log_density))
+            latent = constants["location"] + constants["scale"] * _free(f"missing_{sub.name}", constraints.real,
+                                                                        (sub.missing,))
+            if sub.level == 2:  # one value per cluster, shared by the cluster's rows
+                clusters = jnp.asarray(values[sub.name])[arrays.missing["cluster rows"]]
+                values[sub.name] = clusters.at[arrays.missing[sub.name]].set(latent)[arrays.group_index[0]]
+            else:
+                values[sub.name] = jnp.asarray(values[sub.name]).at[arrays.missing[sub.name]].set(latent)
     return values, y
+
+
+def _submodel_parameters(plan: Blueprint, arrays: ModelArrays) -> list[dict]:
+    """Sample every submodel's parameters (with their priors); returns them per submodel."""
+    result = []
+    for j, sub in enumerate(plan.submodels):
+        constants = arrays.constants[f"submodel {j}"]
+        name = sub.name
+        parameters = {"Intercept": _free(f"{name} ~ Intercept", constraints.real)}
+        numpyro.factor(f"{name} ~ Intercept prior", log_prior_function(sub.intercept_prior)(
+            parameters["Intercept"][None], constants["intercept prior"]))
+        if sub.expressions:
+            parameters["b"] = _free(f"{name} ~ b", constraints.real, (len(sub.expressions),))
+            numpyro.factor(f"{name} ~ b prior", log_prior_function(sub.fixed_prior)(parameters["b"],
+                                                                                   constants["fixed prior"]))
+        if sub.groups:
+            sd = _free(f"{name} ~ sd", constraints.positive)
+            numpyro.factor(f"{name} ~ sd prior", log_prior_function(sub.sd_prior)(sd[None], constants["sd prior"]))
+            z = numpyro.sample(f"{name} ~ z", dist.Normal(0.0, 1.0).expand((sub.groups,)).to_event(1))
+            parameters["group effects"] = (sd * z)[arrays.group_index[0]]
+        if sub.family == "gaussian":
+            parameters["sigma"] = _free(f"{name} ~ sigma", constraints.positive)
+            numpyro.factor(f"{name} ~ sigma prior", log_prior_function(sub.residual_prior)(
+                parameters["sigma"][None], constants["residual prior"]))
+        if sub.family == "ordinal" and sub.categories > 2:
+            # thresholds: the first is 0 (the intercept is free), the others follow by positive steps
+            parameters["steps"] = _free(f"{name} ~ threshold steps", constraints.positive, (sub.categories - 2,))
+        result.append(parameters)
+    return result
+
+
+def _submodel_rows(plan: Blueprint, arrays: ModelArrays, values: dict, parameters: list[dict], level: int = 1):
+    """The summed log density of every submodel of this level at these values: per row (level 1) or
+    per cluster (level 2)."""
+    total = 0.0
+    rows = arrays.y.shape[0]
+    for j, sub in enumerate(plan.submodels):
+        if sub.level != level:
+            continue
+        constants = arrays.constants[f"submodel {j}"]
+        chosen = parameters[j]
+        mean = chosen["Intercept"]
+        if sub.expressions:
+            design = jnp.stack([jnp.broadcast_to(expression.evaluate(values, jnp), (rows,))
+                                for expression in sub.expressions], axis=1)
+            if level == 2:
+                design = design[arrays.missing["cluster rows"]]
+            mean = mean + ((design - constants["means"]) / constants["sds"]) @ chosen["b"]
+        if sub.groups:
+            mean = mean + chosen["group effects"]
+        if sub.family == "probit":
+            indicator = values[sub.name]
+            total = total + indicator * jax_special.log_ndtr(mean) + (1 - indicator) * jax_special.log_ndtr(-mean)
+        elif sub.family == "ordinal":
+            thresholds = jnp.zeros((1,)) if sub.categories == 2 else jnp.concatenate(
+                [jnp.zeros((1,)), jnp.cumsum(chosen["steps"])])
+            total = total + _ordinal_log_probability(values[f"{sub.name} code"], mean, thresholds)
+        else:
+            value = values[sub.name] if level == 1 else jnp.asarray(values[sub.name])[arrays.missing["cluster rows"]]
+            outcome = (value - constants["location"]) / constants["scale"]
+            total = total + dist.Normal(mean, chosen["sigma"]).log_prob(outcome)
+    return total
+
+
+def _ordinal_log_probability(code, mean, thresholds):
+    """log P(category = code) under the ordinal probit model: Phi(t_k - mean) - Phi(t_{k-1} - mean), with
+    t_{-1} = -inf and t_{K-1} = +inf; computed on the side of the smaller tail for accuracy."""
+    categories = thresholds.shape[0] + 1
+    upper = jnp.concatenate([thresholds, jnp.full((1,), 40.0)])[jnp.clip(code, 0, categories - 1)] - mean
+    lower = jnp.concatenate([jnp.full((1,), -40.0), thresholds])[jnp.clip(code, 0, categories - 1)] - mean
+    # log(Phi(u) - Phi(l)); for l > 0 use the mirror image Phi(-l) - Phi(-u)
+    mirror = lower > 0
+    high = jnp.where(mirror, -lower, upper)
+    low = jnp.where(mirror, -upper, lower)
+    log_high, log_low = jax_special.log_ndtr(high), jax_special.log_ndtr(low)
+    return log_high + jnp.log1p(-jnp.exp(jnp.minimum(log_low - log_high, -1e-12)))
 
 
 def _dynamic_columns(plan: Blueprint, arrays: ModelArrays, values: dict):
@@ -441,6 +674,93 @@ def _dynamic_columns(plan: Blueprint, arrays: ModelArrays, values: dict):
             column = jnp.broadcast_to(expression.evaluate(values, jnp), Z[i].shape[:1])
             Z[i] = Z[i].at[:, k].set(column / arrays.constants[f"random sds {i}"][k])
     return X, tuple(Z)
+
+
+def draw_marginalized(spec: ModelSpec, arrays: ModelArrays, constrained: dict, seed: int,
+                      chunk: int = 256) -> dict:
+    """Add the group effects (``r_0``) — and the missing outcomes — of a marginalized model, drawn from
+    their exact conditional distribution given each posterior draw of the other parameters.
+
+    Per group, with v = L^-1 u: v | rest ~ N(B^-1 w, sigma^2 B^-1) (see :func:`marginal_log_likelihood`).
+    Internal units, as the sampler's draws; the leading (chain, draw) dims are kept.
+    """
+    block = spec.random[0]
+    sufficient = arrays.sufficient
+    lead = np.shape(constrained["sigma"])
+    samples = int(np.prod(lead))
+    flat = lambda name: np.asarray(constrained[name]).reshape((samples,) + np.shape(constrained[name])[len(lead):])
+    q = block.size
+    parts = []
+    if spec.intercept:
+        parts.append(flat("Intercept")[:, None])
+    if spec.fixed:
+        parts.append(flat("b"))
+    coefficients = np.concatenate(parts, axis=1) if parts else np.zeros((samples, 0))
+    sd = np.stack([flat(f"sd_0_{k}") for k in range(q)], axis=-1)
+    scale_tril = sd[:, :, None] * flat("L_0") if block.has_correlations else sd[:, :, None] * np.eye(q)
+    sigma = flat("sigma")
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 7411]))
+    effects = np.empty((samples,) + sufficient["Zr"].shape)
+    ZZ = [[sufficient["ZZ"][None, :, k, l] for l in range(q)] for k in range(q)]
+    for start in range(0, samples, chunk):
+        part = slice(start, min(start + chunk, samples))
+        L, variance = scale_tril[part], sigma[part, None] ** 2
+        Zres = sufficient["Zr"][None] - np.einsum("gqa,sa->sgq", sufficient["ZA"], coefficients[part])
+        tril = [[L[:, k, m, None] for m in range(q)] for k in range(q)]
+        w, cholesky = _group_algebra(ZZ, [Zres[..., k] for k in range(q)], tril, variance)
+        # v = C'^-1 (C^-1 w + sigma z) has mean B^-1 w and covariance sigma^2 B^-1
+        z = rng.standard_normal((q,) + Zres.shape[:2])
+        v = _backward(cholesky, [value + np.sqrt(variance) * z[k] for k, value in enumerate(_forward(cholesky, w))])
+        effects[part] = np.stack([sum(tril[k][m] * v[m] for m in range(q)) for k in range(q)], axis=-1)
+    result = dict(constrained)
+    result["r_0"] = effects.reshape(lead + effects.shape[1:])
+    if spec.outcome_latent:
+        rows = np.asarray(arrays.missing["outcome"])
+        X = np.asarray(arrays.X)[rows]
+        A = np.concatenate([np.ones((rows.size, 1)), X], axis=1) if spec.intercept else X
+        mean = coefficients @ A.T + (0.0 if arrays.offset is None else np.asarray(arrays.offset)[rows])
+        groups = np.asarray(arrays.group_index[0])[rows]
+        mean = mean + np.einsum("srq,rq->sr", effects[:, groups, :], np.asarray(arrays.Z[0])[rows])
+        latent = mean + sigma[:, None] * rng.standard_normal(mean.shape)
+        result["missing_outcome"] = latent.reshape(lead + latent.shape[1:])
+    return result
+
+
+def draw_discrete(plan: Blueprint, model, arrays: ModelArrays, constrained: dict, seed: int,
+                  chunk: int = 250) -> dict:
+    """Draw the missing values of discrete variables, which the sampler summed out.
+
+    For each posterior draw, the model gives every row's log weight of each combination of
+    categories (``discrete log weights``); a combination is drawn with those probabilities
+    (Gumbel-max). Adds ``missing_<name>`` (the category values) to the draws.
+    """
+    discrete, configurations = discrete_configurations(plan)
+    if not discrete:
+        return constrained
+    lead = np.shape(constrained[next(iter(constrained))])[:2]
+    samples = int(np.prod(lead))
+    sites = {name: np.asarray(value).reshape((samples,) + np.shape(value)[2:]) for name, value in constrained.items()}
+
+    def weights(values):
+        traced = handlers.trace(handlers.substitute(handlers.seed(model, 0), data=values)).get_trace(arrays)
+        return traced["discrete log weights"]["value"]
+
+    with jax.enable_x64(True):
+        compute = jax.jit(jax.vmap(weights))
+        log_weights = np.concatenate([
+            np.asarray(compute({name: value[start:start + chunk] for name, value in sites.items()}))
+            for start in range(0, samples, chunk)])  # (samples, combinations, rows)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 2207]))
+    chosen = np.argmax(log_weights + rng.gumbel(size=log_weights.shape), axis=1)  # (samples, rows)
+    table = np.asarray(configurations)
+    rows = np.asarray(arrays.missing["discrete rows"])
+    result = dict(constrained)
+    for position, (j, sub) in enumerate(discrete):
+        missing_rows = np.asarray(arrays.missing[sub.name])
+        categories = np.asarray(arrays.constants[f"submodel {j}"]["categories"])
+        codes = table[chosen[:, np.searchsorted(rows, missing_rows)], position]
+        result[f"missing_{sub.name}"] = categories[codes].reshape(lead + (missing_rows.size,))
+    return result
 
 
 def to_user_units(spec: ModelSpec, constrained: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -499,6 +819,9 @@ def to_user_units(spec: ModelSpec, constrained: dict[str, np.ndarray]) -> dict[s
         out[f"submodel {j} Intercept"] = intercept
         if submodel.family == "gaussian":
             out[f"submodel {j} sigma"] = np.asarray(constrained[f"{name} ~ sigma"]) * unit
+        if submodel.family == "ordinal" and len(submodel.categories) > 2:
+            out[f"submodel {j} thresholds"] = np.cumsum(np.asarray(constrained[f"{name} ~ threshold steps"]),
+                                                        axis=-1)
         if submodel.factor is not None:
             out[f"submodel {j} sd"] = np.asarray(constrained[f"{name} ~ sd"]) * unit
         if submodel.missing_count:

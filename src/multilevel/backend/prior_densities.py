@@ -27,6 +27,8 @@ def _log_density(kind: type, params: dict, x):
         return stats.cauchy.logpdf(x, params["mu"], params["sigma"])
     if kind is P.Flat:
         return jnp.zeros_like(x)
+    if kind is P.FlatCovariance:
+        return params["dimension"] * jnp.log(x)
     if kind is P.HalfNormal:
         return LOG_2 + stats.norm.logpdf(x, 0.0, params["sigma"])
     if kind is P.HalfStudentT:

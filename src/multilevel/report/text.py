@@ -38,6 +38,24 @@ def _estimates_table(title: str, frame) -> Table:
     return table
 
 
+def _patterns_table(fit) -> Table:
+    """Blimp's layout: a column per pattern, M where a variable is missing, the rate per variable."""
+    from ..results.data_summary import missing_rates
+
+    patterns = fit.missing_data_patterns()
+    variables = [name for name in patterns.columns if name not in ("rows", "percent")]
+    rates = missing_rates(fit.frame.loc[fit.data.row_labels], variables)
+    table = Table(title="missing-data patterns (M = missing)", title_justify="left")
+    table.add_column("variable", style="cyan")
+    table.add_column("% missing", justify="right")
+    for number in patterns.index:
+        table.add_column(str(number), justify="center")
+    for name in rates.index:
+        table.add_row(name, f"{rates[name]:.1f}", *["M" if patterns.loc[k, name] else "-" for k in patterns.index])
+    table.add_row("% of rows", "", *[f"{patterns.loc[k, 'percent']:.1f}" for k in patterns.index])
+    return table
+
+
 def print_report(fit, console: Console | None = None) -> None:
     console = console or Console()
     spec = fit.spec
@@ -52,11 +70,12 @@ def print_report(fit, console: Console | None = None) -> None:
         reasons = ", ".join(f"{name}: {count}" for name, count in info["missing_by_column"].items())
         console.print(f"  [yellow]rows excluded: {info['rows_excluded']} (missing values; per column: {reasons})[/yellow]")
     if fit.spec.submodels or info.get("outcome_missing"):
-        parts = [f"{submodel.outcome}: {submodel.missing_count}" for submodel in fit.spec.submodels
-                 if submodel.missing_count]
+        parts = [f"{submodel.outcome}: {submodel.missing_count}{' clusters' if submodel.level == 2 else ''}"
+                 for submodel in fit.spec.submodels if submodel.missing_count]
         if info.get("outcome_missing"):
             parts.append(f"{info['outcome']['name']}: {info['outcome_missing']} (outcome)")
         console.print(f"  missing values imputed within the model: {', '.join(parts)}")
+        console.print(_patterns_table(fit))
     outcome = info["outcome"]
     console.print(f"  outcome {outcome['name']}: mean {_number(outcome['mean'])}, sd {_number(outcome['sd'])}, "
                   f"range {_number(outcome['min'])} to {_number(outcome['max'])}")
@@ -73,13 +92,22 @@ def print_report(fit, console: Console | None = None) -> None:
     console.print(f"  fixed effects: {', '.join((['Intercept'] if spec.intercept else []) + list(spec.fixed_names)) or 'none'}")
     for block in spec.random:
         kind = "correlated" if block.has_correlations else ("uncorrelated" if block.size > 1 else "")
+        how = ("integrated out of the likelihood (exact), group effects drawn afterwards"
+               if block.parameterization == "marginalized" else f"{block.parameterization} parameterization")
         console.print(f"  random over {block.factor.name}: {', '.join(block.column_names)}"
-                      f"{' (' + kind + ')' if kind else ''}; {block.parameterization} parameterization")
+                      f"{' (' + kind + ')' if kind else ''}; {how}")
     for submodel in spec.submodels:
         right = " + ".join(("1",) + submodel.predictor_names)
         random = f" + (1 | {submodel.factor.name})" if submodel.factor is not None else ""
         if submodel.family == "probit":
             console.print(f"  missingness model (probit): {submodel.outcome} ~ {right}{random}")
+        elif submodel.family == "ordinal":
+            kind = "binary" if len(submodel.categories) == 2 else f"{len(submodel.categories)} categories"
+            console.print(f"  predictor model (ordinal probit, {kind}): {submodel.outcome} ~ {right}{random} "
+                          f"({submodel.missing_count} missing values, summed out of the likelihood)")
+        elif submodel.level == 2:
+            console.print(f"  predictor model (level 2, one value per {spec.random[0].factor.name}): "
+                          f"{submodel.outcome} ~ {right} ({submodel.missing_count} clusters with missing values)")
         else:
             console.print(f"  predictor model: {submodel.outcome} ~ {right}{random} "
                           f"({submodel.missing_count} missing values)")
@@ -118,6 +146,9 @@ def print_report(fit, console: Console | None = None) -> None:
     if len(icc):
         console.print(_estimates_table("Intraclass correlation", icc))
 
+    for title, table in effect_size_tables(fit).items():
+        console.print(_estimates_table(title, table))
+
     predictor_rows = fit.summary(["predictor model"])
     if len(predictor_rows):
         console.print(_estimates_table("Predictor models (incomplete predictors)", predictor_rows))
@@ -137,13 +168,29 @@ def print_report(fit, console: Console | None = None) -> None:
                       f"no divergent transitions)[/green]")
 
 
-def summary_json(fit) -> dict:
-    """The report as plain data (written by ``--json``)."""
-    summary = fit._summary.reset_index()
+def effect_size_tables(fit) -> dict:
+    """Standardized coefficients and the variance decomposition, where the family defines them."""
+    from ..errors import SpecificationError
+
+    try:
+        tables = {"Standardized coefficients": fit.standardized_coefficients(),
+                  "Proportion of variance explained (Rights & Sterba)": fit.variance_explained()}
+    except SpecificationError:
+        return {}
+    return {title: table for title, table in tables.items() if len(table)}
+
+
+def _records(frame) -> list[dict]:
     records = []
-    for row in summary.to_dict(orient="records"):
+    for row in frame.reset_index().to_dict(orient="records"):
         records.append({key: (None if isinstance(value, float) and not math.isfinite(value) else value)
                         for key, value in row.items()})
+    return records
+
+
+def summary_json(fit) -> dict:
+    """The report as plain data (written by ``--json``)."""
+    effect_sizes = effect_size_tables(fit)
     return {
         "formula": fit.spec.formula,
         "family": str(fit.spec.family),
@@ -152,7 +199,10 @@ def summary_json(fit) -> dict:
         "sampler": {"chains": fit.config.chains, "warmup": fit.config.warmup, "draws": fit.config.draws,
                     "thin": fit.config.thin, "seed": fit.seed, "target_accept": fit.config.target_accept},
         "parameterization": {block.factor.name: block.parameterization for block in fit.spec.random},
-        "summary": records,
+        "summary": _records(fit._summary),
+        "standardized": _records(effect_sizes.get("Standardized coefficients", fit.summary([]).iloc[:0])),
+        "variance_explained": _records(effect_sizes.get("Proportion of variance explained (Rights & Sterba)",
+                                                        fit.summary([]).iloc[:0])),
         "diagnostics": fit.diagnostics,
         "environment": fit.environment,
         "timings": fit.timings,

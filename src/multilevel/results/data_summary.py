@@ -33,3 +33,21 @@ def data_summary(spec: ModelSpec, data: ModelData) -> dict:
 
 def factor_table(summary: dict) -> pd.DataFrame:
     return pd.DataFrame.from_dict(summary["factors"], orient="index")
+
+
+def missing_patterns(frame: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
+    """Blimp's missing-data pattern table for the rows used: one row per pattern (most frequent
+    first), ``True`` where the variable is missing, with the pattern's row count and percentage."""
+    missing = frame[variables].isna()
+    counts = missing.value_counts(sort=False).rename("rows").reset_index()
+    counts["missing variables"] = counts[variables].sum(axis=1)
+    counts = counts.sort_values(["missing variables", "rows"], ascending=[True, False]).drop(
+        columns="missing variables").reset_index(drop=True)
+    counts["percent"] = 100.0 * counts["rows"] / len(frame)
+    counts.index = pd.RangeIndex(1, len(counts) + 1, name="pattern")
+    return counts
+
+
+def missing_rates(frame: pd.DataFrame, variables: list[str]) -> pd.Series:
+    """Percent missing per variable, highest first."""
+    return (100.0 * frame[variables].isna().mean()).sort_values(ascending=False)

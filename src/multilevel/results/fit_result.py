@@ -81,6 +81,43 @@ class Fit:
         """Intraclass correlation per grouping factor with a random intercept (see docs for the definition)."""
         return self.summary(["ICC"])
 
+    def missing_data_patterns(self) -> pd.DataFrame:
+        """Blimp's missing-data pattern table over the model's variables in the rows used: one row per
+        pattern, True where missing, with the number and percentage of rows."""
+        from .data_summary import missing_patterns
+
+        return missing_patterns(self.frame.loc[self.data.row_labels], self._modelled_variables())
+
+    def _modelled_variables(self) -> list[str]:
+        grouping = {name for block in self.spec.random for name in block.factor.variables}
+        return [name for name in self.frame.columns if name not in grouping]
+
+    @cached_property
+    def _design_moments(self):
+        from .effect_sizes import design_moments
+
+        return design_moments(self)
+
+    def _summarize_draws(self, values: dict[str, np.ndarray]) -> pd.DataFrame:
+        chains, samples = self.raw.stats["diverging"].shape
+        if not values:
+            return pd.DataFrame(columns=COLUMNS)
+        return summarize(list(values), np.stack([v.reshape(chains, samples) for v in values.values()]))[COLUMNS]
+
+    def variance_explained(self) -> pd.DataFrame:
+        """Proportion of the model-implied outcome variance due to the coefficients, each factor's random
+        intercepts and random slopes, and the level-1 residual (Rights & Sterba 2019; Blimp's
+        "Proportion Variance Explained"). Rows sum to 1 in every draw."""
+        from .effect_sizes import variance_explained_draws
+
+        return self._summarize_draws(variance_explained_draws(self, self._design_moments))
+
+    def standardized_coefficients(self) -> pd.DataFrame:
+        """Each coefficient times its predictor's SD, divided by the model-implied outcome SD (per draw)."""
+        from .effect_sizes import standardized_draws
+
+        return self._summarize_draws(standardized_draws(self, self._design_moments))
+
     def random_effects(self, factor: str | None = None) -> pd.DataFrame:
         """Per-group effects (deviations from the fixed effects): factor, level, term and their summary."""
         frames = []

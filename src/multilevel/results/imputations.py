@@ -14,10 +14,16 @@ def imputed_cells(fit) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """variable → (row positions among the rows used, draws of shape (samples, cells))."""
     cells = {}
     for submodel in fit.spec.submodels:
-        if submodel.family == "gaussian" and submodel.missing_count:
-            rows = np.flatnonzero(np.isnan(np.asarray(fit.data.values[submodel.outcome], dtype=float)))
+        if submodel.family in ("gaussian", "ordinal") and submodel.missing_count:
+            value = np.asarray(fit.data.values[submodel.outcome], dtype=float)
+            rows = np.flatnonzero(np.isnan(value))
             draws = fit.draws[f"imputed {submodel.outcome}"]
-            cells[submodel.outcome] = (rows, draws.reshape(-1, draws.shape[-1]))
+            draws = draws.reshape(-1, draws.shape[-1])
+            if submodel.level == 2:  # one draw per cluster, given to each of its rows
+                clusters = np.asarray(fit.data.group_index[0])
+                missing_clusters = np.unique(clusters[rows])  # in code order, as the model's latent values
+                draws = draws[:, np.searchsorted(missing_clusters, clusters[rows])]
+            cells[submodel.outcome] = (rows, draws)
     if fit.spec.outcome_latent:
         name = fit.spec.response.name
         draws = fit.draws[f"imputed {name}"]
@@ -26,7 +32,11 @@ def imputed_cells(fit) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def _base(fit) -> pd.DataFrame:
-    return fit.frame.loc[fit.data.row_labels].copy()
+    base = fit.frame.loc[fit.data.row_labels].copy()
+    for submodel in fit.spec.submodels:  # level 2: a value missing in a row but seen in its cluster is known
+        if submodel.level == 2:
+            base[submodel.outcome] = np.asarray(fit.data.values[submodel.outcome], dtype=float)
+    return base
 
 
 def well_separated_draws(chains: int, per_chain: int, count: int) -> np.ndarray:

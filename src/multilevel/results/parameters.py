@@ -69,7 +69,7 @@ def predictor_model_parameters(spec: ModelSpec, draws) -> list[Parameter]:
     table = []
     for j, submodel in enumerate(spec.submodels):
         prefix = f"{submodel.outcome} ~"
-        kind = "predictor model" if submodel.family == "gaussian" else "missingness model"
+        kind = "missingness model" if submodel.family == "probit" else "predictor model"
         table.append(Parameter(f"{prefix} Intercept", kind, draws[f"submodel {j} Intercept"]))
         for k, name in enumerate(submodel.predictor_names):
             table.append(Parameter(f"{prefix} {name}", kind, draws[f"submodel {j} b"][..., k]))
@@ -78,6 +78,10 @@ def predictor_model_parameters(spec: ModelSpec, draws) -> list[Parameter]:
                                    draws[f"submodel {j} sd"], submodel.factor.name))
         if submodel.family == "gaussian":
             table.append(Parameter(f"{prefix} residual sd", kind, draws[f"submodel {j} sigma"]))
+        if f"submodel {j} thresholds" in draws:  # ordinal: threshold 1 is fixed at 0
+            thresholds = draws[f"submodel {j} thresholds"]
+            for k in range(thresholds.shape[-1]):
+                table.append(Parameter(f"{prefix} threshold {k + 2}", kind, thresholds[..., k]))
     return table
 
 

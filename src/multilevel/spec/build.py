@@ -20,7 +20,7 @@ from .checks import (as_data_frame, check_design, check_finite, check_outcome, c
 from .families import Family, FamilyName, make_family
 from .model_spec import (Column, GroupingFactor, ModelData, ModelSpec, RandomBlock, Response, Scaling,
                          VariableInfo)
-from .prior_assignment import apply_user_priors, default_priors
+from .prior_assignment import apply_user_priors, default_priors, prior_style
 from .missing_data import build_submodels, missingness_submodel
 from .random_effects import choose_parameterization
 from .terms import ExpandedFormula, Factor, expand_formula
@@ -379,7 +379,8 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
                 priors: dict | None = None, center: dict | None = None, reference: dict | None = None,
                 parameterization: str | dict = "auto", missing: str = "model",
                 predictor_models: list[str] | None = None,
-                missingness_models: list[str] | None = None) -> tuple[ModelSpec, ModelData]:
+                missingness_models: list[str] | None = None,
+                ordinal: list[str] | None = None) -> tuple[ModelSpec, ModelData]:
     """Resolve a formula against data. The caller's data frame is only read, never modified.
 
     ``missing="model"``: missing values of numeric predictors and of the outcome are unknowns of
@@ -392,6 +393,9 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
     ``missingness_models``: probit models of missingness indicators (selection models for data
     missing not at random), ``"y.missing ~ y + x1 + x2"``; the variable itself may appear on the
     right. Both get a random intercept over the first grouping factor when the data are clustered.
+    ``ordinal``: numeric variables that are ordinal or binary (Blimp's ORDINAL): when incomplete
+    they get an ordinal probit model, and their missing values are summed out of the likelihood
+    (every combination of categories, per row) instead of being sampled.
     """
     if missing not in _MISSING_CHOICES:
         raise SpecificationError(f"missing='{missing}' is not available; choose one of: {', '.join(_MISSING_CHOICES)}")
@@ -531,6 +535,10 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
     random_columns = [_columns_for_terms(resolver, expanded, part.terms, () in part.terms, factor_cache)
                       for part in expanded.random]
     values = resolver.numeric_values()
+    first_codes = (group_codes[":".join(node.name for node in _group_node_names(expanded.random[0].group_nodes[0]))][0]
+                   if expanded.random else None)
+    level_two = _level_two_variables(incomplete, values, first_codes)
+    incomplete = [name for name in incomplete if np.isnan(values[name]).any()]  # some were known in the cluster
     _add_categorical_codes(resolver, values)
     fixed_columns = [_with_stored_group_means(column, values, group_levels) for column in fixed_columns]
     random_columns = [[_with_stored_group_means(column, values, group_levels) for column in columns]
@@ -648,16 +656,16 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
                               codes[outcome_observed], len(block.factor.levels), Z[outcome_observed],
                               tuple(column.is_intercept for column in block.columns)))
               for position, (block, codes, Z) in enumerate(zip(blocks, index_list, Z_list))]
+    style, overrides = prior_style(priors)
     prior_defaults = default_priors(family, expanded.intercept, names, column_sds, blocks, random_sds,
-                                    location, scale if family.name is FamilyName.GAUSSIAN else 1.0)
-    prior_assignments = apply_user_priors(prior_defaults, priors, tuple(blocks))
+                                    location, scale if family.name is FamilyName.GAUSSIAN else 1.0, style)
+    prior_assignments = apply_user_priors(prior_defaults, overrides, tuple(blocks))
 
     submodels = ()
     first_factor = blocks[0].factor if blocks else None
     first_index = index_list[0] if blocks else None
-    for name in incomplete:
-        _refuse_level_two(name, raw_values[name], first_index, first_factor)
-    missing_in_kept = {name: int(kept[name].isna().sum()) for name in incomplete}
+    missing_in_kept = {name: int(np.isnan(values[name]).sum()) if name not in level_two else
+                       int(np.isnan(values[name][_first_rows(first_index)]).sum()) for name in incomplete}
     explicit = []
     for item in stated:  # resolve the stated models' terms with the same resolver (same variables)
         item_resolver = _Resolver(item.text, kept, center_choice, reference)
@@ -686,15 +694,22 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
         stated_predictors = {item.variable: columns for item, columns in explicit if item.kind == "predictor"}
         modelled = incomplete + sorted(set(stated_predictors) - set(incomplete))  # stated models of complete ones too
         counts = {name: missing_in_kept.get(name, 0) for name in modelled}
+        ordinal_set = _check_ordinal(ordinal, frame, modelled, counts)
+        for name in sorted(ordinal_set & set(level_two) & set(incomplete)):
+            raise SpecificationError(f"'{name}' is an incomplete level-2 ordinal variable; imputing those is not "
+                                     f"available yet (treat it as continuous, or use missing='listwise')")
         submodels = build_submodels(modelled, numeric_complete, categorical_complete, raw_values,
-                                    counts, first_factor, stated_predictors)
+                                    counts, first_factor, stated_predictors, style, ordinal_set,
+                                    level_two=frozenset(level_two), clusters=first_index)
         for item, columns in explicit:
             if item.kind == "missingness":
                 indicator = np.isnan(kept[item.variable].to_numpy(dtype=float)).astype(float)
                 raw_values[f"{item.variable}.missing"] = indicator
-                submodels += (missingness_submodel(item.variable, tuple(columns), raw_values, first_factor),)
+                submodels += (missingness_submodel(item.variable, tuple(columns), raw_values, first_factor,
+                                                          style),)
     dynamic_random = tuple(tuple(k for k, column in enumerate(block.columns)
                                  if column.expression.variables() & incomplete_set) for block in blocks)
+    blocks = _marginalize_when_exact(blocks, choices, family, submodels, outcome_latent and bool(explicit))
     response = Response(outcome_names[0].name, response_kind, trials_expression, ast.source(parsed.outcome, text))
     spec = ModelSpec(
         formula=text, family=family, response=response, intercept=expanded.intercept,
@@ -702,7 +717,7 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
         variables=tuple(resolver.variables.values()), priors=prior_assignments,
         scaling=Scaling(location, scale, column_means, column_sds, random_sds),
         centering=tuple(center_choice.items()),
-        options={"missing": missing},
+        options={"missing": missing, "priors": style},
         submodels=submodels, dynamic_fixed=dynamic_fixed, dynamic_random=dynamic_random,
         outcome_latent=outcome_latent,
     )
@@ -776,34 +791,95 @@ def _needed_values(values: dict, submodels, fixed_columns, blocks, dynamic_fixed
     return keep
 
 
-def _refuse_level_two(name: str, values: np.ndarray, index, factor) -> None:
-    """Level-2 variables (constant within every cluster) need a cluster-level model: not available yet."""
+def _first_rows(index: np.ndarray) -> np.ndarray:
+    """The first row of each cluster (codes 0..J-1, each present)."""
+    return np.unique(index, return_index=True)[1]
+
+
+def _level_two_variables(incomplete: list[str], values: dict, index) -> list[str]:
+    """Incomplete variables constant within every cluster (of the first grouping factor): level 2.
+
+    Their missing values are imputed once per cluster. A missing value in a cluster where the
+    variable is observed in another row is known: it is filled with that value (in our copy).
+    A variable that varies within some cluster is level 1.
+    """
     if index is None:
-        return
-    seen = ~np.isnan(values)
-    frame = pd.DataFrame({"value": values[seen], "cluster": index[seen]})
-    spread = frame.groupby("cluster")["value"].agg(lambda v: v.max() - v.min())
-    sizes = frame.groupby("cluster").size()
-    if (spread == 0).all() and (sizes > 1).any():
-        raise SpecificationError(f"'{name}' is constant within each {factor.name} (a level-2 variable) and has "
-                                 f"missing values; imputing level-2 variables is not available yet. Use "
-                                 f"missing='listwise' to exclude those rows")
+        return []
+    result = []
+    for name in incomplete:
+        value = values[name]
+        seen = ~np.isnan(value)
+        frame = pd.DataFrame({"value": value[seen], "cluster": index[seen]})
+        spread = frame.groupby("cluster")["value"].agg(lambda v: v.max() - v.min())
+        if not ((spread == 0).all() and (frame.groupby("cluster").size() > 1).any()):
+            continue
+        known = frame.groupby("cluster")["value"].first()
+        filled = value.copy()
+        fill = ~seen & np.isin(index, known.index.to_numpy())
+        filled[fill] = known.reindex(index[fill]).to_numpy()
+        values[name] = filled
+        result.append(name)
+    return result
+
+
+def _check_ordinal(ordinal, frame: pd.DataFrame, modelled: list[str], counts: dict) -> frozenset:
+    from .missing_data import MAX_CATEGORIES
+
+    names = frozenset(ordinal or ())
+    for name in sorted(names):
+        if name not in frame.columns:
+            raise SpecificationError(f"ordinal variable '{name}' is not a column of the data{suggest(name, frame.columns)}")
+        if not is_numeric_column(frame[name]):
+            raise SpecificationError(f"ordinal variable '{name}' must be numeric (its values order the categories)")
+    combinations = 1
+    for name in names & set(modelled):
+        if counts.get(name):
+            combinations *= min(MAX_CATEGORIES, frame[name].nunique())
+    if combinations > 64:
+        raise SpecificationError(f"the incomplete ordinal variables {', '.join(sorted(names & set(modelled)))} have "
+                                 f"{combinations} combinations of categories to sum over in each row (at most 64); "
+                                 f"treat some of them as continuous")
+    return names
+
+
+def _marginalize_when_exact(blocks: list, choices: dict, family: Family, submodels, selection: bool) -> list:
+    """Integrate the random effects out of the likelihood where that is exact and cheap.
+
+    A Gaussian model with one random-effect block and no imputed predictors has a closed-form
+    marginal likelihood (per group, y_j ~ N(X_j b, Z_j T Z_j' + sigma^2 I)); the sampler then
+    explores only the fixed effects and variance parameters, and the group effects are drawn
+    afterwards from their exact conditional distribution. Chosen automatically; a stated
+    ``parameterization="marginalized"`` that cannot apply is an error.
+    """
+    exact = family.name is FamilyName.GAUSSIAN and len(blocks) == 1 and not submodels and not selection
+    stated = [block for position, block in enumerate(blocks)
+              if (choices.get(position) or choices.get(block.factor.name)) == "marginalized"]
+    if stated and not exact:
+        raise SpecificationError("parameterization='marginalized' needs a Gaussian model with one random-effect "
+                                 "term and no imputed predictors; use 'centered' or 'noncentered' here")
+    if not exact:
+        return blocks
+    block = blocks[0]
+    if choices.get(0) or choices.get(block.factor.name):
+        return blocks if not stated else [RandomBlock(block.factor, block.columns, block.correlated, "marginalized")]
+    return [RandomBlock(block.factor, block.columns, block.correlated, "marginalized")]
 
 
 def _parameterization_choices(parameterization, blocks) -> dict:
     """Choices keyed by factor name, or by block position when given as a list (one per block)."""
-    valid = ("centered", "noncentered")
+    valid = ("centered", "noncentered", "marginalized")
     if parameterization in (None, "auto"):
         return {}
     if isinstance(parameterization, (list, tuple)):
         if len(parameterization) != len(blocks) or any(choice not in valid + ("auto",) for choice in parameterization):
-            raise SpecificationError(f"parameterization as a list needs one of 'auto', 'centered', 'noncentered' "
+            raise SpecificationError(f"parameterization as a list needs one of 'auto', 'centered', 'noncentered', "
+                                     f"'marginalized' "
                                      f"per random-effect block ({len(blocks)})")
         return {position: choice for position, choice in enumerate(parameterization) if choice != "auto"}
     if isinstance(parameterization, str):
         if parameterization not in valid:
-            raise SpecificationError(f"parameterization must be 'auto', 'centered' or 'noncentered', "
-                                     f"got '{parameterization}'")
+            raise SpecificationError(f"parameterization must be 'auto', 'centered', 'noncentered' or "
+                                     f"'marginalized', got '{parameterization}'")
         return {block.factor.name: parameterization for block in blocks}
     if isinstance(parameterization, dict):
         names = {block.factor.name for block in blocks}
@@ -812,7 +888,7 @@ def _parameterization_choices(parameterization, blocks) -> dict:
                 raise SpecificationError(f"parameterization: '{factor}' is not a grouping factor of this model"
                                          f"{suggest(factor, names)}")
             if choice not in valid + ("auto",):
-                raise SpecificationError(f"parameterization for '{factor}' must be 'auto', 'centered' or "
-                                         f"'noncentered', got '{choice}'")
+                raise SpecificationError(f"parameterization for '{factor}' must be 'auto', 'centered', "
+                                         f"'noncentered' or 'marginalized', got '{choice}'")
         return {factor: choice for factor, choice in parameterization.items() if choice != "auto"}
     raise SpecificationError("parameterization must be 'auto', 'centered', 'noncentered' or a dict per factor")

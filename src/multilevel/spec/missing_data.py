@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from ..errors import SpecificationError
 from . import expressions as E
@@ -24,7 +25,9 @@ class Submodel:
     """A regression in the joint model besides the focal one.
 
     ``family="gaussian"``: the model of an incomplete continuous variable (its missing values are
-    imputed from it). ``family="probit"``: a missingness model, the probit regression of the
+    imputed from it). ``family="ordinal"``: an ordinal probit model (binary with two categories) of
+    an incomplete discrete variable; the first threshold is 0 and the residual variance 1, as in
+    Blimp; its missing values are summed out of the likelihood and drawn afterwards. ``family="probit"``: a missingness model, the probit regression of the
     indicator ``<indicator_of>.missing`` (a selection model when the variable itself is a predictor).
     """
 
@@ -39,6 +42,8 @@ class Submodel:
     priors: tuple[tuple[str, P.Prior], ...]  # (parameter name without the prefix, prior)
     family: str = "gaussian"
     indicator_of: str | None = None
+    categories: tuple[float, ...] = ()  # ordinal: the observed values, in order
+    level: int = 1  # 2: a variable constant within clusters, modelled (and imputed) once per cluster
 
     @property
     def predictor_names(self) -> tuple[str, ...]:
@@ -68,12 +73,36 @@ def _column_scales(columns, values) -> tuple[list[float], list[float]]:
 
 def build_submodels(incomplete: list[str], complete_numeric: list[str], complete_categorical: list,
                     values: dict, missing_counts: dict[str, int], factor: GroupingFactor | None,
-                    stated: dict | None = None) -> tuple[Submodel, ...]:
-    """Predictor models for the incomplete variables; ``stated`` maps a variable to its stated columns."""
+                    stated: dict | None = None, style: str = "default",
+                    ordinal: frozenset = frozenset(), level_two: frozenset = frozenset(),
+                    clusters: np.ndarray | None = None) -> tuple[Submodel, ...]:
+    """Predictor models for the incomplete variables; ``stated`` maps a variable to its stated columns.
+    Variables in ``ordinal`` get an ordinal probit model (binary when they have two values).
+
+    Level-2 variables (``level_two``, constant within the ``clusters`` codes) come last in the
+    factorization, so level-1 models condition on them: each is a cluster-level regression (one
+    row per cluster, no random intercept) on the level-2 variables after it and the complete
+    level-2 variables.
+
+    Default priors scale with the data (as for the focal model). ``style="blimp"``: Blimp's —
+    flat coefficients, an inverse-Wishart "unit sum of squares, df = 2" on the residual variance
+    (InverseGamma(1, 0.5)) and a flat prior on the random-intercept variance.
+    """
     stated = stated or {}
-    ordered = order_incomplete({name: missing_counts[name] for name in incomplete})
+    ordered = (order_incomplete({name: missing_counts[name] for name in incomplete if name not in level_two})
+               + order_incomplete({name: missing_counts[name] for name in incomplete if name in level_two}))
+    cluster_rows = np.unique(clusters, return_index=True)[1] if clusters is not None else None
+    complete_level_two = [name for name in complete_numeric
+                          if cluster_rows is not None and _constant_within(values[name], clusters)]
     submodels = []
     for position, outcome in enumerate(ordered):
+        if outcome in level_two:
+            names = stated.get(outcome)
+            columns = list(names) if names is not None else [
+                Column(name, name, E.Product((E.Variable(name),))) for name in ordered[position + 1:] + complete_level_two]
+            submodels.append(_level_two_submodel(outcome, columns, missing_counts[outcome], values, clusters,
+                                                 style))
+            continue
         if outcome in stated:
             columns = list(stated[outcome])
         else:
@@ -84,26 +113,96 @@ def build_submodels(incomplete: list[str], complete_numeric: list[str], complete
                     name = f"{info.name}{info.levels[code]}"
                     columns.append(Column(name, info.name, E.Product((E.LevelIndicator(info.name, code),))))
         observed = values[outcome][~np.isnan(values[outcome])]
+        means, sds = _column_scales(columns, values)
+        if outcome in ordinal:
+            submodels.append(_ordinal_submodel(outcome, columns, factor, missing_counts[outcome], observed,
+                                               means, sds, style))
+            continue
         if observed.size < 3 or np.std(observed) == 0:
             raise SpecificationError(f"'{outcome}' has too few distinct observed values to model its missing ones")
         location, scale = float(np.mean(observed)), float(np.std(observed, ddof=1))
-        means, sds = _column_scales(columns, values)
-        priors = [("Intercept", P.StudentT(3, location, 2.5 * scale)), ("residual sd", P.HalfStudentT(3, scale))]
-        priors += [(column.name, P.Normal(0.0, 2.5 * scale / sd)) for column, sd in zip(columns, sds)]
+        if style == "blimp":
+            priors = [("Intercept", P.Flat()), ("residual sd", P.InverseGamma(1.0, 0.5))]
+            priors += [(column.name, P.Flat()) for column in columns]
+        else:
+            priors = [("Intercept", P.StudentT(3, location, 2.5 * scale)), ("residual sd", P.HalfStudentT(3, scale))]
+            priors += [(column.name, P.Normal(0.0, 2.5 * scale / sd)) for column, sd in zip(columns, sds)]
         if factor is not None:
-            priors.append((f"sd(Intercept | {factor.name})", P.HalfStudentT(3, 2.5 * scale)))
+            priors.append((f"sd(Intercept | {factor.name})",
+                           P.FlatCovariance(1) if style == "blimp" else P.HalfStudentT(3, 2.5 * scale)))
         submodels.append(Submodel(outcome, tuple(columns), factor, missing_counts[outcome], location, scale,
                                   tuple(means), tuple(sds), tuple(priors)))
     return tuple(submodels)
 
 
+MAX_CATEGORIES = 12
+
+
+def _constant_within(value: np.ndarray, clusters: np.ndarray) -> bool:
+    value = np.asarray(value, dtype=float)
+    seen = ~np.isnan(value)
+    frame = pd.DataFrame({"value": value[seen], "cluster": clusters[seen]})
+    return bool((frame.groupby("cluster")["value"].agg(lambda v: v.max() - v.min()) == 0).all())
+
+
+def _level_two_submodel(outcome, columns, missing_count, values, clusters, style) -> Submodel:
+    cluster_rows = np.unique(clusters, return_index=True)[1]
+    cluster_values = {name: np.asarray(value)[cluster_rows] for name, value in values.items()
+                      if np.ndim(value) == 1 and len(value) == len(clusters)}
+    for column in columns:
+        for name in column.expression.variables():
+            if name in values and not _constant_within(values[name], clusters):
+                raise SpecificationError(f"the model of level-2 variable '{outcome}' uses '{name}', which varies "
+                                         f"within clusters; a level-2 variable can only be predicted by level-2 "
+                                         f"variables")
+    observed = cluster_values[outcome][~np.isnan(cluster_values[outcome])]
+    if observed.size < 3 or np.std(observed) == 0:
+        raise SpecificationError(f"level-2 variable '{outcome}' has too few distinct observed values to model "
+                                 f"its missing ones")
+    location, scale = float(np.mean(observed)), float(np.std(observed, ddof=1))
+    means, sds = _column_scales(columns, cluster_values)
+    if style == "blimp":
+        priors = [("Intercept", P.Flat()), ("residual sd", P.InverseGamma(1.0, 0.5))]
+        priors += [(column.name, P.Flat()) for column in columns]
+    else:
+        priors = [("Intercept", P.StudentT(3, location, 2.5 * scale)), ("residual sd", P.HalfStudentT(3, scale))]
+        priors += [(column.name, P.Normal(0.0, 2.5 * scale / sd)) for column, sd in zip(columns, sds)]
+    return Submodel(outcome, tuple(columns), None, missing_count, location, scale, tuple(means), tuple(sds),
+                    tuple(priors), level=2)
+
+
+def _ordinal_submodel(outcome, columns, factor, missing_count, observed, means, sds, style) -> Submodel:
+    categories = tuple(float(value) for value in np.unique(observed))
+    if len(categories) < 2:
+        raise SpecificationError(f"ordinal variable '{outcome}' has fewer than two observed values")
+    if len(categories) > MAX_CATEGORIES:
+        raise SpecificationError(f"ordinal variable '{outcome}' has {len(categories)} distinct values; ordinal "
+                                 f"models take at most {MAX_CATEGORIES}. Treat it as continuous instead")
+    if style == "blimp":  # Blimp: normal(0, 5) (variance 5) on the coefficients of categorical models
+        priors = [("Intercept", P.Normal(0.0, 5.0 ** 0.5))] + [(column.name, P.Normal(0.0, 5.0 ** 0.5))
+                                                               for column in columns]
+    else:
+        priors = [("Intercept", P.StudentT(3, 0.0, 2.5))]
+        priors += [(column.name, P.Normal(0.0, 2.5 / sd)) for column, sd in zip(columns, sds)]
+    if factor is not None:
+        priors.append((f"sd(Intercept | {factor.name})",
+                       P.FlatCovariance(1) if style == "blimp" else P.HalfStudentT(3, 1.0)))
+    return Submodel(outcome, tuple(columns), factor, missing_count, 0.0, 1.0, tuple(means), tuple(sds),
+                    tuple(priors), family="ordinal", categories=categories)
+
+
 def missingness_submodel(variable: str, columns: tuple[Column, ...], values: dict,
-                         factor: GroupingFactor | None) -> Submodel:
+                         factor: GroupingFactor | None, style: str = "default") -> Submodel:
     """Probit regression of the missingness indicator of ``variable`` (1 = missing)."""
     means, sds = _column_scales(columns, values)
-    priors = [("Intercept", P.StudentT(3, 0.0, 2.5))]
-    priors += [(column.name, P.Normal(0.0, 2.5 / sd)) for column, sd in zip(columns, sds)]
+    if style == "blimp":  # Blimp: normal(0, 5) (variance 5) on the coefficients of categorical models
+        priors = [("Intercept", P.Normal(0.0, 5.0 ** 0.5))] + [(column.name, P.Normal(0.0, 5.0 ** 0.5))
+                                                               for column in columns]
+    else:
+        priors = [("Intercept", P.StudentT(3, 0.0, 2.5))]
+        priors += [(column.name, P.Normal(0.0, 2.5 / sd)) for column, sd in zip(columns, sds)]
     if factor is not None:
-        priors.append((f"sd(Intercept | {factor.name})", P.HalfStudentT(3, 1.0)))
+        priors.append((f"sd(Intercept | {factor.name})",
+                       P.FlatCovariance(1) if style == "blimp" else P.HalfStudentT(3, 1.0)))
     return Submodel(f"{variable}.missing", columns, factor, 0, 0.0, 1.0, tuple(means), tuple(sds), tuple(priors),
                     family="probit", indicator_of=variable)

@@ -11,6 +11,12 @@ column's SD in the data used):
 * correlations within a block: LKJ(1), uniform over correlation matrices.
 * residual SD (Gaussian): HalfStudentT(3, s).
 
+``priors="blimp"`` (or a dict with ``"defaults": "blimp"`` plus overrides) uses Blimp's
+defaults instead, so results compare like for like with Blimp: flat priors on the
+intercept and coefficients of continuous outcomes, Normal with variance 5 on those of
+categorical ones, and priors uniform over every covariance matrix (inverse-Wishart with a
+zero matrix and df = -(p + 1)): random-effect covariance matrices and residual variances.
+
 Override keys: a class (``"Intercept"``, ``"fixed"``, ``"sd"``, ``"cor"``,
 ``"residual sd"``; brms's ``"b"`` and ``"sigma"`` are accepted), a coefficient name
 (``"x1"``, ``"x2:x3"``), an SD or correlation name as in the summary
@@ -44,8 +50,27 @@ def block_cor_key(block: RandomBlock) -> str:
     return f"cor({block.factor.name})"
 
 
+PRIOR_STYLES = ("default", "blimp")
+# Blimp's default for coefficients of categorical models, "normal(0.0, 5.0)": mean 0, variance 5
+BLIMP_CATEGORICAL = P.Normal(0.0, math.sqrt(5.0))
+
+
+def prior_style(priors) -> tuple[str, dict | None]:
+    """Split the ``priors`` argument into the style of the defaults and the user's overrides."""
+    if isinstance(priors, str):
+        if priors not in PRIOR_STYLES:
+            raise SpecificationError(f"priors='{priors}' is not a set of defaults; use 'blimp', or a dict of priors")
+        return priors, None
+    if isinstance(priors, dict) and "defaults" in priors:
+        rest = {key: value for key, value in priors.items() if key != "defaults"}
+        return prior_style(priors["defaults"])[0], rest or None
+    return "default", priors
+
+
 def default_priors(family: Family, intercept: bool, fixed_names, column_sds, random, random_column_sds,
-                   outcome_mean: float, outcome_sd: float):
+                   outcome_mean: float, outcome_sd: float, style: str = "default"):
+    if style == "blimp":
+        return blimp_priors(family, intercept, fixed_names, random)
     s = outcome_sd if family.name is FamilyName.GAUSSIAN else 1.0
     result: list[ParameterPrior] = []
     if intercept:
@@ -66,6 +91,23 @@ def default_priors(family: Family, intercept: bool, fixed_names, column_sds, ran
             result.append(ParameterPrior(block_cor_key(block), "cor", P.LKJ(1.0), "default"))
     if family.has_residual_sd:
         result.append(ParameterPrior("residual sd", "residual sd", P.HalfStudentT(3, s), "default"))
+    return result
+
+
+def blimp_priors(family: Family, intercept: bool, fixed_names, random) -> list[ParameterPrior]:
+    coefficient = P.Flat() if family.name is FamilyName.GAUSSIAN else BLIMP_CATEGORICAL
+    result: list[ParameterPrior] = []
+    if intercept:
+        result.append(ParameterPrior("Intercept", "Intercept", coefficient, "Blimp default"))
+    result += [ParameterPrior(name, "fixed", coefficient, "Blimp default") for name in fixed_names]
+    for block in random:
+        dimension = block.size if block.has_correlations else 1
+        result += [ParameterPrior(sd_name(name, block.factor.name), "sd", P.FlatCovariance(dimension), "Blimp default")
+                   for name in block.column_names]
+        if block.has_correlations:
+            result.append(ParameterPrior(block_cor_key(block), "cor", P.LKJ(1.0), "Blimp default"))
+    if family.has_residual_sd:
+        result.append(ParameterPrior("residual sd", "residual sd", P.FlatCovariance(1), "Blimp default"))
     return result
 
 

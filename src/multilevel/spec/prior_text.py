@@ -8,7 +8,7 @@ from ..syntax.formula import parse_expression
 from . import priors as P
 
 PRIOR_TYPES = {name: getattr(P, name) for name in (
-    "Normal", "StudentT", "Cauchy", "Flat", "HalfNormal", "HalfStudentT", "HalfCauchy", "Exponential", "Gamma",
+    "Normal", "StudentT", "Cauchy", "Flat", "FlatCovariance", "HalfNormal", "HalfStudentT", "HalfCauchy", "Exponential", "Gamma",
     "InverseGamma", "LogNormal", "Uniform", "LKJ")}
 
 

@@ -131,6 +131,32 @@ class Flat(Prior):
 
 
 @dataclass(frozen=True)
+class FlatCovariance(Prior):
+    """Improper prior uniform over covariance matrices: Blimp's default inverse-Wishart with a
+    zero scale matrix and df = -(p + 1).
+
+    Stated on each SD of a p-column block whose correlations have LKJ(1), the density is
+    proportional to sd^p (the Jacobian from the covariance matrix to SDs and correlations);
+    with ``dimension=1`` it is a flat prior on a variance.
+    """
+
+    dimension: int = 1
+    support = "positive"
+
+    def __post_init__(self):
+        if int(self.dimension) != self.dimension or self.dimension < 1:
+            raise SpecificationError(f"FlatCovariance: dimension must be a positive whole number, got {self.dimension}")
+
+    def scaled(self, factor):
+        return self
+
+    def __str__(self):
+        return ("flat on the variance (inverse-Wishart, zero matrix, df = -2)" if self.dimension == 1 else
+                f"flat on the {self.dimension}x{self.dimension} covariance matrix "
+                f"(inverse-Wishart, zero matrix, df = -{self.dimension + 1})")
+
+
+@dataclass(frozen=True)
 class HalfNormal(Prior):
     sigma: float = 1.0
     on: str = "sd"

@@ -82,3 +82,59 @@ def test_script_nimps_and_save_write_stacked_imputations(script_folder):
     (script_folder / "nosave.imp").write_text(SEED_SCRIPT + "NIMPS: 4;\n")
     with pytest.raises(BlimpScriptError, match="NIMPS needs SAVE"):
         ml.load_script(script_folder / "nosave.imp")
+
+
+def test_labels_parameters_and_simple_effects(script_folder, capsys):
+    script = SEED_SCRIPT.replace("y ~ x1i x2i x3i x2i*x3i | x1i;", "y ~ x1i@b1 x2i@b2 x3i x2i*x3i@b23 | x1i;")
+    script += "PARAMETERS:\n  diff = b1 - b2;\n  scaled = 2 * sqrt(abs(diff));\nSIMPLE: x2i | x3i;\n  x2i | x3i = 0 1;\n"
+    (script_folder / "labelled.imp").write_text(script)
+    translated = ml.load_script(script_folder / "labelled.imp")
+    assert translated.quantities["labels"] == {"b1": "x1i", "b2": "x2i", "b23": "x2i:x3i"}
+    fit = ml.fit_script(script_folder / "labelled.imp", chains=2, warmup=150, draws=100, progress=False, warn=False)
+    draws = {p.name: p.draws for p in fit.parameters}
+    derived = fit.derived_quantities()
+    np.testing.assert_allclose(derived.loc["diff", "median"], np.median(draws["x1i"] - draws["x2i"]))
+    np.testing.assert_allclose(derived.loc["scaled", "mean"], np.mean(2 * np.sqrt(np.abs(draws["x1i"] - draws["x2i"]))))
+    effects = fit.conditional_effects("x2i", "x3i", [1])
+    np.testing.assert_allclose(effects["mean"].iloc[0], np.mean(draws["x2i"] + draws["x2i:x3i"]))
+    assert len(fit.conditional_effects("x2i", "x3i")) == 3  # mean and mean ± 1 SD
+    from multilevel.cli import main
+
+    assert main(["fit", str(script_folder / "labelled.imp"), "--chains", "2", "--warmup", "150", "--draws", "100",
+                 "--no-progress", "--save", str(script_folder / "fit.zip")]) == 0
+    printed = capsys.readouterr().out
+    assert "Derived quantities (PARAMETERS)" in printed and "Conditional effect of x2i (SIMPLE)" in printed
+    assert "diff = b1 - b2" in printed
+    restored = ml.load(script_folder / "fit.zip")
+    assert list(restored.derived_quantities().index) == ["diff", "scaled"]
+
+
+def test_derived_quantities_from_python_name_the_bad_token(sleepstudy):
+    fit = ml.fit("Reaction ~ Days + (Days | Subject)", sleepstudy, chains=2, warmup=150, draws=100, seed=1,
+                 progress=False, warn=False)
+    table = fit.derive({"per_week": "7 * Days"})
+    np.testing.assert_allclose(table.loc["per_week", "mean"], 7 * fit.summary().loc["Days", "mean"])
+    with pytest.raises(ml.SpecificationError, match="'Dayz' is not a label or parameter") as caught:
+        fit.derive({"bad": "2 * Dayz"})
+    assert "^^^^" in str(caught.value)
+
+
+def test_three_level_script(tmp_path):
+    rng = np.random.default_rng(4)
+    school = np.repeat(np.arange(10), 30)
+    classroom = np.tile(np.repeat(np.arange(3), 10), 10)  # classroom IDs 0-2 reused in every school
+    x = rng.normal(size=300)
+    y = (1 + 0.5 * x + rng.normal(scale=0.6, size=10)[school] + rng.normal(scale=0.4, size=30)[school * 3 + classroom]
+         + rng.normal(size=300))
+    pd.DataFrame({"school": school, "classroom": classroom, "x": x, "y": y}).to_csv(tmp_path / "three.csv",
+                                                                                    index=False)
+    (tmp_path / "three.imp").write_text("DATA: three.csv;\nCLUSTERID: classroom school;\nMODEL: y ~ x | x;\n"
+                                        "SEED: 2;\nBURN: 300;\nITERATIONS: 800;\n")
+    translated = ml.load_script(tmp_path / "three.imp")
+    assert translated.formula == "y ~ x + (1 + x | school:classroom) + (1 | school)"
+    fit = ml.fit_script(tmp_path / "three.imp", chains=2, progress=False, warn=False)
+    assert {"sd(Intercept | school:classroom)", "sd(x | school:classroom)", "sd(Intercept | school)"} <= set(
+        fit.summary().index)
+    (tmp_path / "four.imp").write_text("DATA: three.csv;\nCLUSTERID: classroom school x;\nMODEL: y ~ x;\n")
+    with pytest.raises(BlimpScriptError, match="at most 2 names"):
+        ml.load_script(tmp_path / "four.imp")

@@ -1,6 +1,7 @@
 """Standardized coefficients and the variance decomposition (Rights & Sterba), recomputed by hand."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import multilevel as ml
@@ -37,3 +38,33 @@ def test_latent_scale_for_binary_outcomes_and_a_clear_error_for_counts():
     fit = ml.fit("incidence ~ period + (1 | herd)", data, family="poisson", **quick())
     with pytest.raises(SpecificationError, match="latent scale"):
         fit.variance_explained()
+
+
+def test_conditional_effects_and_johnson_neyman_regions():
+    """Effect of x = 1 + 0.8 w: positive for w above -1.25, negative below (w spans about -4 to 4)."""
+    rng = np.random.default_rng(3)
+    g = np.repeat(np.arange(40), 20)
+    w = rng.normal(scale=1.5, size=40)[g]
+    x = rng.normal(size=g.size)
+    y = 1 + x + 0.3 * w + 0.8 * x * w + rng.normal(scale=0.5, size=40)[g] + rng.normal(size=g.size)
+    frame = pd.DataFrame({"y": y, "x": x, "w": w, "g": g})
+    fit = ml.fit("y ~ x * w + (1 | g)", frame, **quick(chains=2, warmup=300, draws=300))
+    effects = fit.conditional_effects("x", "w", at=[-1.25, 2])
+    assert abs(effects["median"].iloc[0]) < 3 * effects["sd"].iloc[0]
+    assert abs(effects["median"].iloc[1] - 2.6) < 3 * effects["sd"].iloc[1]
+    regions = fit.johnson_neyman("x", "w")
+    assert list(regions["effect"]) == ["negative", "positive"]
+    assert regions["from"].iloc[0] == pytest.approx(w.min()) and regions["to"].iloc[1] == pytest.approx(w.max())
+    assert -1.6 < regions["to"].iloc[0] < regions["from"].iloc[1] < -0.9  # the boundaries bracket -1.25
+
+
+def test_burn_in_psr_table_over_expanding_warmup_windows(sleepstudy, tmp_path):
+    fit = ml.fit("Reaction ~ Days + (Days | Subject)", sleepstudy, **quick(warmup=400))
+    table = fit.burn_in_psr()
+    assert len(table) == 20 and list(table["to"])[-1] == 400 and list(table["from"])[-1] == 201
+    assert np.isfinite(table["highest R-hat"]).all() and (table["highest R-hat"] >= 0.99).all()
+    assert set(table["parameter"]) <= {"Intercept", "Days", "sd(Intercept | Subject)", "sd(Days | Subject)",
+                                       "cor(Subject) [1]", "residual sd"}
+    assert table["highest R-hat"].iloc[-1] < table["highest R-hat"].iloc[0]  # the chains came to agree
+    fit.save(tmp_path / "fit.zip")
+    pd.testing.assert_frame_equal(ml.load(tmp_path / "fit.zip").burn_in_psr(), table)

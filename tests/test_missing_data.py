@@ -242,3 +242,67 @@ def test_level_two_variables_are_imputed_once_per_cluster():
     assert completed.loc[completed["imputation"] == 1, "w"].iloc[known_cluster_row] == w[known_cluster_row // 10]
     imputed = fit.average_imputation().groupby("g")["w"].first().to_numpy()[missing]
     assert np.corrcoef(imputed, w[missing])[0, 1] > 0.5
+
+
+def simulate_contextual(seed: int, clusters: int = 50, per_cluster: int = 8):
+    """x = mu_j + w_ij with latent cluster means mu_j; y = 2 + 0.5 (x - mu_j) + 1.5 mu_j + u_j + e;
+    20% of x missing completely at random."""
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(clusters), per_cluster)
+    mu = rng.normal(size=clusters)
+    x = mu[g] + rng.normal(size=g.size)
+    y = 2 + 0.5 * (x - mu[g]) + 1.5 * mu[g] + rng.normal(0, 0.3, clusters)[g] + rng.normal(size=g.size)
+    frame = pd.DataFrame({"y": y, "x": np.where(rng.random(g.size) < 0.2, np.nan, x), "g": g})
+    return frame, mu
+
+
+def test_latent_group_means_give_within_and_between_effects():
+    frame, mu = simulate_contextual(11)
+    fit = ml.fit("y ~ x + latent_mean(x) + (1 | g)", frame, center={"x": "latent"},
+                 **quick(chains=4, warmup=400, draws=300))
+    summary = fit.summary()
+    for name, truth in {"x": 0.5, "latent_mean(x)": 1.5}.items():
+        assert summary.loc[name, "ess_bulk"] > 300
+        assert abs(summary.loc[name, "median"] - truth) < 3 * summary.loc[name, "sd"], name
+    means = fit.latent_means("x")
+    assert len(means) == 50 and np.corrcoef(means["mean"], mu)[0, 1] > 0.9
+    completed = fit.imputations(2)
+    assert (completed.groupby(["imputation", "g"])["x.mean"].nunique() == 1).all()
+    with pytest.raises(SpecificationError, match=r"no value for\s+new data"):
+        fit.predict(frame.head())
+    with pytest.raises(SpecificationError, match="clustered data"):
+        ml.Model("y ~ latent_mean(x)", frame)
+
+
+def test_blimp_script_latent_means_and_groupmean_centering(tmp_path):
+    frame, _ = simulate_contextual(12, clusters=20, per_cluster=6)
+    frame.to_csv(tmp_path / "contextual.csv", index=False)
+    (tmp_path / "contextual.imp").write_text("DATA: contextual.csv;\nCLUSTERID: g;\nMODEL: y ~ x x.mean;\n"
+                                             "CENTER: groupmean = x;\nSEED: 5;\nBURN: 200;\nITERATIONS: 400;\n")
+    translated = ml.load_script(tmp_path / "contextual.imp")
+    assert translated.formula == "y ~ x + latent_mean(x) + (1 | g)"
+    assert translated.options["center"] == {"x": "latent"}
+    fit = ml.fit_script(tmp_path / "contextual.imp", chains=2, progress=False, warn=False)
+    assert "latent_mean(x)" in fit.summary().index and "x.mean" in fit.imputations(2).columns
+
+
+def test_auxiliary_variable_in_the_predictor_model_removes_bias():
+    """x is missing when an auxiliary variable a (correlated 0.8 with x, not in the focal model) is high:
+    MAR given a only. Stating x's model with a recovers the slope that the model without a biases."""
+    rng = np.random.default_rng(21)
+    clusters, per_cluster = 40, 15
+    g = np.repeat(np.arange(clusters), per_cluster)
+    x = rng.normal(size=g.size)
+    a = 0.8 * x + 0.6 * rng.normal(size=g.size)
+    y = 1 + 0.6 * x + rng.normal(scale=0.4, size=clusters)[g] + rng.normal(scale=0.8, size=g.size)
+    missing = rng.random(g.size) < norm.cdf(-0.4 + 1.5 * a)
+    frame = pd.DataFrame({"y": y, "x": np.where(missing, np.nan, x), "a": a, "g": g})
+    settings = quick(chains=4, warmup=300, draws=250)
+    with_aux = ml.fit("y ~ x + (1 | g)", frame, predictor_models=["x ~ a"], **settings)
+    assert "a" not in with_aux.spec.fixed_names and with_aux.spec.submodels[0].predictor_names == ("a",)
+    estimate = with_aux.summary().loc["x"]
+    assert abs(estimate["median"] - 0.6) < 2.5 * estimate["sd"]
+    imputed = with_aux.average_imputation()["x"].to_numpy()[missing]
+    without = ml.fit("y ~ x + (1 | g)", frame, **settings).average_imputation()["x"].to_numpy()[missing]
+    # the auxiliary variable carries the information about the missing values
+    assert np.mean((imputed - x[missing]) ** 2) < 0.7 * np.mean((without - x[missing]) ** 2)

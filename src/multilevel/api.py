@@ -14,8 +14,8 @@ import warnings
 
 import pandas as pd
 
-from .backend.numpyro_model import (blueprint, discrete_configurations, draw_discrete, draw_marginalized,
-                                     internal_arrays, make_model)
+from .backend.numpyro_model import (blueprint, discrete_configurations, draw_discrete, draw_latent_means,
+                                     draw_marginalized, internal_arrays, make_model)
 from .results.fit_result import Fit
 from .sampling.config import SamplerConfig
 from .sampling.nuts import compiled_sampler
@@ -107,6 +107,9 @@ class Model:
             raw = sampler.run(arrays, seed, reporter)
         finally:
             reporter.close()
+        if any(sub.latent_mean for sub in plan.submodels):
+            raw.constrained = draw_latent_means(plan, make_model(plan, self.spec.response.name), arrays,
+                                                raw.constrained)
         if discrete_configurations(plan)[0]:  # missing categories were summed out: draw them now
             drawn = time.perf_counter()
             raw.constrained = draw_discrete(plan, make_model(plan, self.spec.response.name), arrays,

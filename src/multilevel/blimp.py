@@ -23,7 +23,7 @@ from .errors import BlimpScriptError, DataError
 from .syntax import ast
 from .syntax.blimp_script import BlimpScript, ModelLine, parse_script
 
-NOT_YET = ("PARAMETERS", "SIMPLE", "LATENT", "TRANSFORM", "NOMINAL", "COUNT")
+NOT_YET = ("LATENT", "TRANSFORM", "NOMINAL", "COUNT")
 
 
 @dataclass
@@ -37,6 +37,7 @@ class ScriptModel:
     notes: list[str] = field(default_factory=list)
     script: BlimpScript | None = None
     imputations: dict | None = None  # {"count": K, "stacked": file, "average": file} from NIMPS and SAVE
+    quantities: dict | None = None  # labels, PARAMETERS definitions and SIMPLE effects, computed after fitting
 
 
 def _line_error(line: ModelLine, node: ast.Node, message: str, hint: str | None = None) -> BlimpScriptError:
@@ -48,8 +49,8 @@ def _term_text(line: ModelLine, node: ast.Node) -> str | None:
     if isinstance(node, ast.Name):
         if node.name.lower() == "intercept":
             return None
-        if node.name.endswith(".mean"):
-            raise _line_error(line, node, f"latent group means ('{node.name}') are not available yet")
+        if node.name.endswith(".mean"):  # Blimp's latent group mean of a level-1 variable
+            return f"latent_mean({node.name[:-len('.mean')]})"
         return node.name
     if isinstance(node, ast.Number) and node.value == 1:
         return None
@@ -120,16 +121,8 @@ def translate(script: BlimpScript, data: pd.DataFrame) -> ScriptModel:
         if command is not None:
             raise BlimpScriptError(f"{name} is not available yet in multilevel", command.value or name, 0,
                                    max(1, len(command.value)), line_number=command.line)
-    if script.parameters:
-        raise BlimpScriptError("PARAMETERS is not available yet", script.parameters[0].text, 0, 1,
-                               line_number=script.parameters[0].line)
-    if script.simple:
-        raise BlimpScriptError("SIMPLE is not available yet", "SIMPLE", 0, 6, line_number=script.simple[0].line)
     cluster = script.command("CLUSTERID")
     clusters = list(cluster.items) if cluster is not None else []
-    if len(clusters) > 1:
-        raise BlimpScriptError("three-level models (two CLUSTERID variables) are not available yet", cluster.value,
-                               0, len(cluster.value), line_number=cluster.line)
     listed = [(item, script.command(c)) for c in ("FIXED", "ORDINAL") if script.command(c)
               for item in script.command(c).items]
     for name, command in [(name, cluster) for name in clusters] + listed:
@@ -155,15 +148,19 @@ def translate(script: BlimpScript, data: pd.DataFrame) -> ScriptModel:
         for node in list(line.outcomes) + list(line.predictors) + list(line.random):
             for name in _names(node):
                 base = name[: -len(".missing")] if name.endswith(".missing") else name
+                base = base[: -len(".mean")] if base.endswith(".mean") else base
                 if base.lower() != "intercept" and base not in data.columns:
                     raise _line_error(line, node, f"'{base}' is not a variable of the data")
-        if line.labels:
-            raise _line_error(line, line.predictors[line.labels[0][0]], "@labels are not available yet")
     terms = _right_side(focal_line, focal_line.predictors)
     formula = f"{outcome} ~ {' + '.join(terms) if terms else '1'}"
     slopes = _right_side(focal_line, focal_line.random)
     if clusters:
-        formula += f" + ({' + '.join(['1'] + slopes)} | {clusters[0]})"
+        used = {base for line in regressions for node in list(line.outcomes) + list(line.predictors)
+                for name in _names(node) for base in [name.split(".")[0]]}
+        level_two = _level_two_factor(clusters, data, cluster, used)
+        formula += f" + ({' + '.join(['1'] + slopes)} | {level_two})"
+        if len(clusters) == 2:
+            formula += f" + (1 | {clusters[1]})"
     elif focal_line.random:
         raise _line_error(focal_line, focal_line.random[0], "random slopes need CLUSTERID")
     predictor_models, missingness_models = [], []
@@ -187,14 +184,66 @@ def translate(script: BlimpScript, data: pd.DataFrame) -> ScriptModel:
     center = {}
     for centering in script.centering:
         for name in centering.variables:
-            center[name] = "group" if centering.kind == "groupmean" else "grand"
+            # Blimp centres at the latent group mean (a parameter), not at the observed cluster mean
+            center[name] = "latent" if centering.kind == "groupmean" else "grand"
     ordinal = list(script.command("ORDINAL").items) if script.command("ORDINAL") else []
+    labels = _labels(regressions, focal_line)
+    definitions = [(item.name, item.text[item.expression.start:item.expression.end]) for item in script.parameters]
+    conditional = [(item.focal, item.moderator, list(item.values) or None) for item in script.simple]
     options = {"predictor_models": predictor_models or None, "missingness_models": missingness_models or None,
                "center": center or None, "ordinal": ordinal or None}
     sampler, notes = _sampler_settings(script)
     model = ScriptModel(formula, data, options, sampler, notes, script)
     model.imputations = _imputation_settings(script)
+    model.quantities = {"labels": labels, "definitions": definitions, "conditional": conditional}
     return model
+
+
+def _level_two_factor(clusters: list[str], data: pd.DataFrame, command, used: set[str]) -> str:
+    """The level-2 grouping of a two- or three-level script: with a level-3 ID, level-2 units must be nested
+    in it; level-2 IDs reused across level-3 units are told apart by the pair (``l3:l2``)."""
+    if len(clusters) == 1:
+        return clusters[0]
+    level_two, level_three = clusters
+    for name in clusters:
+        if data[name].isna().any():
+            raise BlimpScriptError(f"the cluster ID '{name}' has missing values", command.value,
+                                   command.value.find(name), command.value.find(name) + len(name),
+                                   line_number=command.line)
+    # a level-3 variable would be imputed once per level-2 unit: refuse rather than impute it at the wrong level
+    for name in sorted(used & set(data.columns)):
+        if name in clusters or not data[name].isna().any() or not pd.api.types.is_numeric_dtype(data[name]):
+            continue
+        spread = data.groupby(level_three)[name].agg(lambda v: v.max() - v.min())
+        if (spread.fillna(0) == 0).all() and data.groupby(level_three).size().gt(1).any():
+            raise BlimpScriptError(f"'{name}' is constant within {level_three} (a level-3 variable) and has missing "
+                                   f"values; imputing level-3 variables is not available yet", command.value, 0,
+                                   len(command.value), line_number=command.line)
+    unique = data.groupby(level_two)[level_three].nunique().le(1).all()
+    return level_two if unique else f"{level_three}:{level_two}"
+
+
+def _labels(regressions: list[ModelLine], focal_line: ModelLine) -> dict[str, str]:
+    """label → the parameter it names: ``y ~ x1@b1`` → b1 = "x1"; in other models "x1 ~ x3"."""
+    labels = {}
+    for line in regressions:
+        outcome = line.outcomes[0].name
+        for position, label in line.labels:
+            term = _term_text(line, line.predictors[position]) or "Intercept"
+            name = term if line is focal_line else f"{outcome} ~ {term}"
+            if label in labels:
+                raise _line_error(line, line.predictors[position], f"the label '{label}' is used twice")
+            labels[label] = name
+    return labels
+
+
+def apply_quantities(fit, translated: "ScriptModel") -> None:
+    """Attach a script's labels, PARAMETERS and SIMPLE effects to its fit (they appear in the report)."""
+    quantities = translated.quantities or {}
+    if quantities.get("definitions") or quantities.get("labels"):
+        fit.derive(dict(quantities.get("definitions", [])), labels=quantities.get("labels"))
+    for focal, moderator, values in quantities.get("conditional", []):
+        fit.conditional_effects(focal, moderator, values)
 
 
 def _imputation_settings(script: BlimpScript) -> dict | None:
@@ -288,6 +337,7 @@ def fit_script(path, *, priors=None, **overrides):
     sampler = {**translated.sampler, **overrides}
     model = Model(translated.formula, translated.data, **{**translated.options, "priors": priors})
     fit = model.fit(**sampler)
+    apply_quantities(fit, translated)
     save_script_imputations(fit, translated, Path(path).parent)
     fit.environment.extend(note for note in translated.notes
                            if not any(key in overrides for key in ("warmup", "draws", "chains")))

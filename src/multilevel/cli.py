@@ -136,6 +136,10 @@ def _run_fit(args, formula: str, data, options: dict, script_settings: dict | No
     for warning in caught:
         if issubclass(warning.category, api.ExcludedRowsWarning):
             console.print(f"[yellow]note: {warning.message}[/yellow]")
+    if translated is not None:
+        from .blimp import apply_quantities
+
+        apply_quantities(fit, translated)
     print_report(fit, console)
     if args.json:
         Path(args.json).write_text(json.dumps(summary_json(fit), indent=2, default=float))

@@ -361,7 +361,7 @@ def _submodel_blueprint(submodel) -> SubmodelPlan:
                         prior_structure([priors["residual sd"]])[0] if "residual sd" in priors else None,
                         prior_structure(priors["fixed"])[0] if priors["fixed"] else None,
                         prior_structure([priors["sd"]])[0] if "sd" in priors else None, submodel.family,
-                        len(submodel.categories), submodel.level)
+                        len(submodel.categories), submodel.level, submodel.latent_mean)
 
 
 def _support_key(prior: P.Prior) -> tuple:
@@ -435,6 +435,7 @@ class SubmodelPlan(NamedTuple):
     family: str  # gaussian | probit (missingness indicator) | ordinal
     categories: int = 0  # ordinal: number of categories
     level: int = 1  # 2: one value per cluster of the first grouping factor
+    latent_mean: bool = False  # the model's random intercept defines the variable's latent cluster means
 
 
 MAX_CONFIGURATIONS = 64
@@ -465,6 +466,8 @@ def make_model(plan: Blueprint, outcome_name: str = "y"):
         if plan.submodels or plan.outcome_latent:
             values, y = _latent_values(plan, arrays, outcome_name)
         submodel_parameters = _submodel_parameters(plan, arrays)
+        if any(sub.latent_mean for sub in plan.submodels):
+            values = _with_latent_means(plan, arrays, values, submodel_parameters)
         intercept = None
         coefficients = None
         if p:
@@ -602,6 +605,7 @@ def _submodel_parameters(plan: Blueprint, arrays: ModelArrays) -> list[dict]:
             sd = _free(f"{name} ~ sd", constraints.positive)
             numpyro.factor(f"{name} ~ sd prior", log_prior_function(sub.sd_prior)(sd[None], constants["sd prior"]))
             z = numpyro.sample(f"{name} ~ z", dist.Normal(0.0, 1.0).expand((sub.groups,)).to_event(1))
+            parameters["cluster effects"] = sd * z
             parameters["group effects"] = (sd * z)[arrays.group_index[0]]
         if sub.family == "gaussian":
             parameters["sigma"] = _free(f"{name} ~ sigma", constraints.positive)
@@ -626,11 +630,10 @@ def _submodel_rows(plan: Blueprint, arrays: ModelArrays, values: dict, parameter
         chosen = parameters[j]
         mean = chosen["Intercept"]
         if sub.expressions:
-            design = jnp.stack([jnp.broadcast_to(expression.evaluate(values, jnp), (rows,))
-                                for expression in sub.expressions], axis=1)
+            design = _submodel_design(sub, constants, values, rows)
             if level == 2:
                 design = design[arrays.missing["cluster rows"]]
-            mean = mean + ((design - constants["means"]) / constants["sds"]) @ chosen["b"]
+            mean = mean + design @ chosen["b"]
         if sub.groups:
             mean = mean + chosen["group effects"]
         if sub.family == "probit":
@@ -645,6 +648,35 @@ def _submodel_rows(plan: Blueprint, arrays: ModelArrays, values: dict, parameter
             outcome = (value - constants["location"]) / constants["scale"]
             total = total + dist.Normal(mean, chosen["sigma"]).log_prob(outcome)
     return total
+
+
+def _submodel_design(sub: SubmodelPlan, constants: dict, values: dict, rows: int):
+    """A submodel's predictors at these values, standardized as its coefficients expect."""
+    design = jnp.stack([jnp.broadcast_to(expression.evaluate(values, jnp), (rows,))
+                        for expression in sub.expressions], axis=1)
+    return (design - constants["means"]) / constants["sds"]
+
+
+def _with_latent_means(plan: Blueprint, arrays: ModelArrays, values: dict, parameters: list[dict]) -> dict:
+    """Fill ``<x>.mean`` (per row) with the latent cluster means of x read off x's model: intercept + the
+    cluster's average of its standardized predictors times their coefficients + the random intercept."""
+    values = dict(values)
+    index = arrays.group_index[0]
+    rows = arrays.y.shape[0]
+    for j, sub in enumerate(plan.submodels):
+        if not sub.latent_mean:
+            continue
+        constants = arrays.constants[f"submodel {j}"]
+        chosen = parameters[j]
+        mean = chosen["Intercept"] + chosen["cluster effects"]
+        if sub.expressions:
+            sizes = jax.ops.segment_sum(jnp.ones(rows), index, num_segments=sub.groups)
+            sums = jax.ops.segment_sum(_submodel_design(sub, constants, values, rows), index, num_segments=sub.groups)
+            mean = mean + (sums / jnp.maximum(sizes, 1.0)[:, None]) @ chosen["b"]
+        cluster_means = numpyro.deterministic(f"latent mean {sub.name}",
+                                              constants["location"] + constants["scale"] * mean)
+        values[f"{sub.name}.mean"] = cluster_means[index]
+    return values
 
 
 def _ordinal_log_probability(code, mean, thresholds):
@@ -726,8 +758,36 @@ def draw_marginalized(spec: ModelSpec, arrays: ModelArrays, constrained: dict, s
     return result
 
 
-def draw_discrete(plan: Blueprint, model, arrays: ModelArrays, constrained: dict, seed: int,
-                  chunk: int = 250) -> dict:
+def traced_sites(model, arrays: ModelArrays, constrained: dict, names: list[str], chunk: int = 250) -> dict:
+    """Deterministic sites of the model recomputed at every posterior draw: name → (samples, ...)."""
+    lead = np.shape(constrained[next(iter(constrained))])[:2]
+    samples = int(np.prod(lead))
+    sites = {name: np.asarray(value).reshape((samples,) + np.shape(value)[2:]) for name, value in constrained.items()}
+
+    def values_at(draw):
+        traced = handlers.trace(handlers.substitute(handlers.seed(model, 0), data=draw)).get_trace(arrays)
+        return {name: traced[name]["value"] for name in names}
+
+    with jax.enable_x64(True):
+        compute = jax.jit(jax.vmap(values_at))
+        parts = [compute({name: value[start:start + chunk] for name, value in sites.items()})
+                 for start in range(0, samples, chunk)]
+    return {name: np.concatenate([np.asarray(part[name]) for part in parts]) for name in names}
+
+
+def draw_latent_means(plan: Blueprint, model, arrays: ModelArrays, constrained: dict) -> dict:
+    """Add ``latent mean <x>`` (chain, draw, clusters), in the data's units, to the draws."""
+    names = [f"latent mean {sub.name}" for sub in plan.submodels if sub.latent_mean]
+    if not names:
+        return constrained
+    lead = np.shape(constrained[next(iter(constrained))])[:2]
+    result = dict(constrained)
+    for name, value in traced_sites(model, arrays, constrained, names).items():
+        result[name] = value.reshape(lead + value.shape[1:])
+    return result
+
+
+def draw_discrete(plan: Blueprint, model, arrays: ModelArrays, constrained: dict, seed: int) -> dict:
     """Draw the missing values of discrete variables, which the sampler summed out.
 
     For each posterior draw, the model gives every row's log weight of each combination of
@@ -738,18 +798,7 @@ def draw_discrete(plan: Blueprint, model, arrays: ModelArrays, constrained: dict
     if not discrete:
         return constrained
     lead = np.shape(constrained[next(iter(constrained))])[:2]
-    samples = int(np.prod(lead))
-    sites = {name: np.asarray(value).reshape((samples,) + np.shape(value)[2:]) for name, value in constrained.items()}
-
-    def weights(values):
-        traced = handlers.trace(handlers.substitute(handlers.seed(model, 0), data=values)).get_trace(arrays)
-        return traced["discrete log weights"]["value"]
-
-    with jax.enable_x64(True):
-        compute = jax.jit(jax.vmap(weights))
-        log_weights = np.concatenate([
-            np.asarray(compute({name: value[start:start + chunk] for name, value in sites.items()}))
-            for start in range(0, samples, chunk)])  # (samples, combinations, rows)
+    log_weights = traced_sites(model, arrays, constrained, ["discrete log weights"])["discrete log weights"]
     rng = np.random.default_rng(np.random.SeedSequence([seed, 2207]))
     chosen = np.argmax(log_weights + rng.gumbel(size=log_weights.shape), axis=1)  # (samples, rows)
     table = np.asarray(configurations)
@@ -828,4 +877,7 @@ def to_user_units(spec: ModelSpec, constrained: dict[str, np.ndarray]) -> dict[s
             out[f"imputed {name}"] = location + unit * np.asarray(constrained[f"missing_{name}"])
     if spec.outcome_latent:
         out[f"imputed {spec.response.name}"] = location + scale * np.asarray(constrained["missing_outcome"])
+    for name, value in constrained.items():  # already in the data's units
+        if name.startswith("latent mean "):
+            out[name] = np.asarray(value)
     return out

@@ -109,10 +109,14 @@ def print_report(fit, console: Console | None = None) -> None:
             console.print(f"  predictor model (level 2, one value per {spec.random[0].factor.name}): "
                           f"{submodel.outcome} ~ {right} ({submodel.missing_count} clusters with missing values)")
         else:
-            console.print(f"  predictor model: {submodel.outcome} ~ {right}{random} "
-                          f"({submodel.missing_count} missing values)")
+            uses = [f"{submodel.missing_count} missing values"] if submodel.missing_count else []
+            if submodel.latent_mean:
+                uses.append(f"its random intercept gives latent_mean({submodel.outcome})")
+            console.print(f"  predictor model: {submodel.outcome} ~ {right}{random} ({'; '.join(uses)})")
     for variable, how in spec.centering:
-        where = "at the grand mean" if how == "grand" else f"within {how.split(':', 1)[1]} (group mean)"
+        where = ("at the grand mean" if how == "grand" else
+                 f"at its latent group mean (over {spec.random[0].factor.name})" if how == "latent" else
+                 f"within {how.split(':', 1)[1]} (group mean)")
         console.print(f"  {variable} centred {where}")
 
     table = Table(title="priors", title_justify="left", title_style="bold")
@@ -148,6 +152,16 @@ def print_report(fit, console: Console | None = None) -> None:
 
     for title, table in effect_size_tables(fit).items():
         console.print(_estimates_table(title, table))
+    if fit.definitions:
+        console.print(_estimates_table("Derived quantities (PARAMETERS)", fit.derived_quantities()))
+        for name, text in fit.definitions:
+            console.print(f"  [dim]{name} = {text}[/dim]")
+        if fit.labels:
+            console.print("  [dim]labels: " + ", ".join(f"{label} = {name}" for label, name in fit.labels.items())
+                          + "[/dim]")
+    for focal, moderator, values in fit.conditional:
+        console.print(_estimates_table(f"Conditional effect of {focal} (SIMPLE)",
+                                       fit.conditional_effects(focal, moderator, values)))
 
     predictor_rows = fit.summary(["predictor model"])
     if len(predictor_rows):
@@ -156,6 +170,16 @@ def print_report(fit, console: Console | None = None) -> None:
     if len(selection_rows):
         console.print(_estimates_table("Missingness models (probit)", selection_rows))
     console.print("\n[bold]Diagnostics[/bold]")
+    psr = fit.burn_in_psr()
+    if len(psr):
+        table = Table(title="burn-in potential scale reduction (R-hat over expanding windows of the warmup)",
+                      title_justify="left")
+        for column in ("warmup iterations", "highest R-hat", "parameter"):
+            table.add_column(column, justify="right" if column != "parameter" else "left")
+        for row in psr.itertuples():
+            rhat = f"{row[3]:.3f}"
+            table.add_row(f"{row[1]} to {row[2]}", f"[red]{rhat}[/red]" if row[3] > 1.05 else rhat, row[4])
+        console.print(table)
     main = fit.summary(["Intercept", "fixed", "sd", "cor", "residual sd", "predictor model", "missingness model"])
     divergent = int(np.sum(fit.raw.stats["diverging"]))
     console.print(f"  max R-hat {_number(float(main['rhat'].max()))}, min bulk ESS {main['ess_bulk'].min():.0f}, "
@@ -200,6 +224,11 @@ def summary_json(fit) -> dict:
                     "thin": fit.config.thin, "seed": fit.seed, "target_accept": fit.config.target_accept},
         "parameterization": {block.factor.name: block.parameterization for block in fit.spec.random},
         "summary": _records(fit._summary),
+        "derived": _records(fit.derived_quantities()) if fit.definitions else [],
+        "conditional_effects": [{"focal": focal, "moderator": moderator,
+                                 "effects": _records(fit.conditional_effects(focal, moderator, values))}
+                                for focal, moderator, values in fit.conditional],
+        "missing_data_patterns": _records(fit.missing_data_patterns()) if fit.spec.submodels else [],
         "standardized": _records(effect_sizes.get("Standardized coefficients", fit.summary([]).iloc[:0])),
         "variance_explained": _records(effect_sizes.get("Proportion of variance explained (Rights & Sterba)",
                                                         fit.summary([]).iloc[:0])),

@@ -50,6 +50,8 @@ def design_moments(fit) -> DesignMoments:
                              tuple(np.broadcast_to(m, (samples,) + m.shape) for m in means),
                              tuple(np.broadcast_to(c, (samples,) + c.shape) for c in covariances))
     cells = imputed_cells(fit)
+    latent = {key[len("latent mean "):]: value.reshape(samples, -1)[:, np.asarray(data.group_index[0])]
+              for key, value in fit.draws.items() if key.startswith("latent mean ")}
     base = {name: np.asarray(value, dtype=float).copy() if np.asarray(value).dtype.kind == "f" else value
             for name, value in data.values.items()}
     phis, means, covariances = [], [], []
@@ -60,6 +62,8 @@ def design_moments(fit) -> DesignMoments:
                 column = values[name].copy()
                 column[rows] = draws[draw]
                 values[name] = column
+        for name, per_row in latent.items():
+            values[f"{name}.mean"] = per_row[draw]
         X = data.X.copy()
         for k in spec.dynamic_fixed:
             X[:, k] = np.broadcast_to(spec.fixed[k].expression.evaluate(values, np), (data.n,))

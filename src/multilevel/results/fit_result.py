@@ -42,6 +42,9 @@ class Fit:
     timings: dict = field(default_factory=dict)
     environment: list[str] = field(default_factory=list)
     diagnostics: list[str] = field(default_factory=list)
+    labels: dict = field(default_factory=dict)  # label → parameter name (Blimp's @label)
+    definitions: list = field(default_factory=list)  # (name, expression) derived quantities, in order
+    conditional: list = field(default_factory=list)  # (focal, moderator, values or None) conditional effects
 
     def __post_init__(self):
         self.draws = to_user_units(self.spec, self.raw.constrained)
@@ -80,6 +83,74 @@ class Fit:
     def icc(self) -> pd.DataFrame:
         """Intraclass correlation per grouping factor with a random intercept (see docs for the definition)."""
         return self.summary(["ICC"])
+
+    # -- derived quantities ---------------------------------------------------------------
+    def derive(self, definitions: dict[str, str], labels: dict[str, str] | None = None) -> pd.DataFrame:
+        """Functions of parameters as full posteriors (Blimp's PARAMETERS), e.g.
+        ``fit.derive({"ratio": "b1 / b2"}, labels={"b1": "x1", "b2": "x2"})``. Expressions use numbers,
+        labels, coefficient names that are plain words, earlier definitions, + - * / ^ and sqrt, log, exp,
+        abs; they are parsed, never evaluated as Python. Kept with the fit (report, save)."""
+        from .derived import derived_draws
+
+        labels = {**self.labels, **(labels or {})}
+        pairs = list(self.definitions) + [(name, text) for name, text in definitions.items()]
+        derived_draws(self, pairs, labels)  # checks everything before keeping it
+        self.labels, self.definitions = labels, pairs
+        return self.derived_quantities().loc[list(definitions)]
+
+    def derived_quantities(self) -> pd.DataFrame:
+        """Summaries of every quantity defined with :meth:`derive` (or a script's PARAMETERS)."""
+        from .derived import derived_draws
+
+        return self._summarize_draws(derived_draws(self, self.definitions, self.labels))
+
+    def conditional_effects(self, focal: str, moderator: str, at=None) -> pd.DataFrame:
+        """The effect of ``focal`` at values of ``moderator`` (Blimp's SIMPLE): b_focal + b_focal:moderator ×
+        value. ``at``: moderator values on the data's scale; default its mean and mean ± 1 SD."""
+        from .derived import conditional_effect_draws
+
+        table = self._summarize_draws(conditional_effect_draws(self, focal, moderator, at))
+        if (focal, moderator, at) not in self.conditional:
+            self.conditional.append((focal, moderator, None if at is None else list(at)))
+        return table
+
+    def johnson_neyman(self, focal: str, moderator: str, level: float = 0.95, points: int = 400) -> pd.DataFrame:
+        """Regions of ``moderator`` (over its observed range) where the ``level`` credible interval of the
+        conditional effect of ``focal`` excludes zero: one row per region (from, to, sign)."""
+        from .derived import conditional_effect_draws
+
+        column = np.asarray(self.frame.loc[self.data.row_labels, moderator], dtype=float)
+        grid = np.linspace(np.nanmin(column), np.nanmax(column), points)
+        draws = conditional_effect_draws(self, focal, moderator, grid)
+        tail = (1 - level) / 2
+        bounds = np.array([np.quantile(value, [tail, 1 - tail]) for value in draws.values()])
+        sign = np.where(bounds[:, 0] > 0, 1, np.where(bounds[:, 1] < 0, -1, 0))
+        regions, start = [], 0
+        for k in range(1, points + 1):
+            if k == points or sign[k] != sign[start]:
+                if sign[start] != 0:
+                    regions.append({"from": grid[start], "to": grid[k - 1],
+                                    "effect": "positive" if sign[start] > 0 else "negative"})
+                start = k
+        return pd.DataFrame(regions, columns=["from", "to", "effect"])
+
+    def latent_means(self, variable: str | None = None) -> pd.DataFrame:
+        """Posterior summaries of the latent cluster means (``latent_mean(x)``): variable, cluster and summary."""
+        from ..errors import SpecificationError
+
+        names = [key[len("latent mean "):] for key in self.draws if key.startswith("latent mean ")]
+        if variable is not None and variable not in names:
+            raise SpecificationError(f"no latent group means of '{variable}' in this model "
+                                     f"(latent means: {', '.join(names) or 'none'})")
+        levels = self.spec.random[0].factor.levels if self.spec.random else ()
+        frames = []
+        for name in [variable] if variable is not None else names:
+            draws = self.draws[f"latent mean {name}"]  # (chain, draw, clusters)
+            summary = summarize(list(levels), np.moveaxis(draws, -1, 0)).reset_index(drop=True)
+            summary.insert(0, "cluster", list(levels))
+            summary.insert(0, "variable", name)
+            frames.append(summary)
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def missing_data_patterns(self) -> pd.DataFrame:
         """Blimp's missing-data pattern table over the model's variables in the rows used: one row per
@@ -254,6 +325,13 @@ class Fit:
         self.diagnostics = diagnostics.check(main, self.raw.stats, self.config.draws, self.config.warmup,
                                              self.config.max_tree_depth, rhat_random)
         return self.diagnostics
+
+    def burn_in_psr(self, rows: int = 20) -> pd.DataFrame:
+        """Blimp's burn-in PSR table: the highest R-hat over the parameters in expanding windows of the
+        warmup (iterations from, to; R-hat; which parameter). Empty with one chain."""
+        from .burn_in import burn_in_psr
+
+        return burn_in_psr(self.spec, self.raw.warmup, rows)
 
     @property
     def converged(self) -> bool:

@@ -51,21 +51,34 @@ def well_separated_draws(chains: int, per_chain: int, count: int) -> np.ndarray:
     return chain_of * per_chain + within
 
 
+def _latent_mean_draws(fit) -> dict[str, np.ndarray]:
+    """variable → latent cluster-mean draws per row (samples, rows)."""
+    result = {}
+    for key, value in fit.draws.items():
+        if key.startswith("latent mean "):
+            flat = value.reshape(-1, value.shape[-1])
+            result[key[len("latent mean "):]] = flat[:, np.asarray(fit.data.group_index[0])]
+    return result
+
+
 def completed_datasets(fit, count: int = 20) -> pd.DataFrame:
     """``count`` completed data sets stacked, with an ``imputation`` column (1..count) first."""
     cells = imputed_cells(fit)
-    if not cells:
+    if not cells and not any(key.startswith("latent mean ") for key in fit.draws):
         raise MultilevelError("this fit imputed nothing: the data used have no missing values")
     chains, per_chain = fit.raw.stats["diverging"].shape
     chosen = well_separated_draws(chains, per_chain, count)
     base = _base(fit)
     frames = []
+    latent = _latent_mean_draws(fit)
     for number, draw in enumerate(chosen, start=1):
         completed = base.copy()
         for name, (rows, draws) in cells.items():
             column = completed[name].to_numpy(dtype=float).copy()
             column[rows] = draws[draw]
             completed[name] = column
+        for name, per_row in latent.items():  # as Blimp saves them: the draw's latent cluster means
+            completed[f"{name}.mean"] = per_row[draw]
         completed.insert(0, "imputation", number)
         frames.append(completed)
     return pd.concat(frames, ignore_index=True)
@@ -78,6 +91,8 @@ def average_imputation(fit) -> pd.DataFrame:
         column = base[name].to_numpy(dtype=float).copy()
         column[rows] = draws.mean(axis=0)
         base[name] = column
+    for name, per_row in _latent_mean_draws(fit).items():
+        base[f"{name}.mean"] = per_row.mean(axis=0)
     return base
 
 

@@ -77,16 +77,19 @@ def _frame_from_json(item: dict) -> pd.DataFrame:
 
 def save_fit(fit, path) -> None:
     options = dict(fit.options)
-    if options.get("priors"):
-        options["priors"] = {key: prior_to_json(prior) for key, prior in options["priors"].items()}
+    if isinstance(options.get("priors"), dict):  # a style of defaults ("defaults": "blimp") stays as text
+        options["priors"] = {key: prior if isinstance(prior, str) else prior_to_json(prior)
+                             for key, prior in options["priors"].items()}
     options["parameterization"] = [block.parameterization for block in fit.spec.random]  # per block, in order
     meta = {
         "format": FORMAT_VERSION, "formula": fit.spec.formula, "options": options,
         "config": asdict(fit.config), "seed": int(fit.seed), "timings": fit.timings,
         "environment": fit.environment, "diagnostics": fit.diagnostics,
+        "labels": fit.labels, "definitions": fit.definitions, "conditional": fit.conditional,
     }
     arrays = {f"constrained/{name}": value for name, value in fit.raw.constrained.items()}
     arrays.update({f"stats/{name}": value for name, value in fit.raw.stats.items()})
+    arrays.update({f"warmup/{name}": value for name, value in fit.raw.warmup.items()})
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -107,16 +110,20 @@ def load_fit(path):
     if meta.get("format") != FORMAT_VERSION:
         raise MultilevelError(f"{path}: saved with format {meta.get('format')}, this version reads {FORMAT_VERSION}")
     options = dict(meta["options"])
-    if options.get("priors"):
-        options["priors"] = {key: prior_from_json(item) for key, item in options["priors"].items()}
+    if isinstance(options.get("priors"), dict):
+        options["priors"] = {key: item if isinstance(item, str) else prior_from_json(item)
+                             for key, item in options["priors"].items()}
     model = Model(meta["formula"], frame, _quiet=True, **options)
     raw = RawDraws(
         unconstrained={},
         constrained={name.split("/", 1)[1]: value for name, value in arrays.items() if name.startswith("constrained/")},
         stats={name.split("/", 1)[1]: value for name, value in arrays.items() if name.startswith("stats/")},
+        warmup={name.split("/", 1)[1]: value for name, value in arrays.items() if name.startswith("warmup/")},
         timings=meta["timings"], environment=meta["environment"],
     )
     fit = Fit(spec=model.spec, data=model.data, config=SamplerConfig(**meta["config"]), seed=meta["seed"], raw=raw,
               frame=frame, options=model.options, timings=meta["timings"], environment=meta["environment"],
-              diagnostics=meta["diagnostics"])
+              diagnostics=meta["diagnostics"], labels=meta.get("labels", {}),
+              definitions=[tuple(item) for item in meta.get("definitions", [])],
+              conditional=[tuple(item) for item in meta.get("conditional", [])])
     return fit

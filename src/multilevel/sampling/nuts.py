@@ -40,6 +40,7 @@ class RawDraws:
     stats: dict  # diverging, tree_depth, n_steps, energy, acceptance_rate, step_size, lp
     timings: dict  # compile, warmup, sampling seconds
     environment: list[str] = field(default_factory=list)  # fallbacks and notes
+    warmup: dict = field(default_factory=dict)  # unconstrained warmup draws of the small sites (chain, draw, ...)
 
 
 def _device_layout(chains: int) -> tuple[int, int, list[str]]:
@@ -164,6 +165,7 @@ class CompiledSampler:
         total = config.warmup + config.draws * config.thin
         chunks = math.ceil(total / CHUNK)
         kept: list = []
+        warming: list = []
         timings = {"compile": self.compile_seconds, "warmup": 0.0, "sampling": 0.0}
         with jax.enable_x64(True):
             started = time.perf_counter()
@@ -174,6 +176,10 @@ class CompiledSampler:
                 states, record = self._compiled_chunk(states, arrays, jnp.asarray(steps))
                 record = self._unshape(record)
                 first, last = done, done + steps
+                if first < config.warmup:
+                    end = min(steps, config.warmup - first)
+                    warming.append({name: leaf[:, :end] for name, leaf in record["z"].items()
+                                    if int(np.prod(np.shape(leaf)[2:])) <= WARMUP_SITE_LIMIT})
                 if last > config.warmup:
                     start = max(0, config.warmup - first)
                     kept.append(jax.tree.map(lambda leaf: leaf[:, start:steps], record))
@@ -202,14 +208,17 @@ class CompiledSampler:
             "lp": -record["potential"],
         }
         constrained = self.constrain(record["z"])
+        warmup = jax.tree.map(lambda *leaves: np.concatenate(leaves, axis=1), *warming) if warming else {}
         return RawDraws(unconstrained=record["z"], constrained=constrained, stats=stats, timings=timings,
-                        environment=list(self.notes))
+                        environment=list(self.notes), warmup=warmup)
 
     def constrain(self, z: dict) -> dict:
         """Unconstrained draws → constrained values, site by site (vectorized, no compilation)."""
         with jax.enable_x64(True):
             return {name: np.asarray(self.transforms[name](jnp.asarray(value))) for name, value in z.items()}
 
+
+WARMUP_SITE_LIMIT = 64  # warmup draws are kept for sites this small (coefficients, SDs, ...), for the PSR table
 
 _CACHE: dict = {}
 _CACHE_LIMIT = 16

@@ -43,6 +43,8 @@ class _Resolver:
         self.reference = reference
         self.variables: dict[str, VariableInfo] = {}
         self.categorical_raw: dict[str, pd.Series] = {}
+        self.cluster_factor: str | None = None  # the first grouping factor: latent group means are over it
+        self.latent_means: set[str] = set()
 
     def error(self, message: str, node: ast.Node, hint: str | None = None):
         return FormulaSpecificationError(message, self.text, node.start, node.end, hint=hint)
@@ -53,7 +55,7 @@ class _Resolver:
         if isinstance(node, ast.Name):
             return [node]
         if isinstance(node, ast.Call):
-            known = ("I", "scale", "offset", "trials", "cbind", *_CATEGORICAL_CALLS, *E.FUNCTIONS)
+            known = ("I", "scale", "latent_mean", "offset", "trials", "cbind", *_CATEGORICAL_CALLS, *E.FUNCTIONS)
             if node.function not in known:
                 raise self.error(f"unknown function '{node.function}'.{suggest(node.function, known)}", node,
                                  hint=f"Known functions: {', '.join(known)}.")
@@ -124,6 +126,8 @@ class _Resolver:
 
     def _centered(self, expression: E.Expression, name: str, how: str) -> E.Expression:
         values = self.frame[name].to_numpy(dtype=float)
+        if how == "latent":
+            return E.Arithmetic("-", expression, self.latent_mean(name))
         if how == "grand":
             return E.GrandMeanCentered(expression, float(np.mean(values)))
         factor = how.split(":", 1)[1]
@@ -166,11 +170,28 @@ class _Resolver:
             if not sd > 0:
                 raise self.error("scale() of a constant", node)
             return E.Standardize(inner, float(np.mean(values)), sd)
+        if function == "latent_mean":
+            self._arity(node, 1)
+            argument = node.arguments[0]
+            if not isinstance(argument, ast.Name):
+                raise self.error("latent_mean(...) takes one variable name", node)
+            self.check_exists(argument)
+            if not is_numeric_column(self.frame[argument.name]):
+                raise self.error(f"latent_mean({argument.name}): '{argument.name}' must be numeric", argument)
+            if self.cluster_factor is None:
+                raise self.error("latent_mean(...) needs clustered data: add a random effect such as (1 | school)",
+                                 node)
+            self.variables.setdefault(argument.name, VariableInfo(argument.name, "numeric"))
+            return self.latent_mean(argument.name)
         if function in _CATEGORICAL_CALLS:
             raise self.error(f"{function}(...) makes a categorical variable; it cannot be used in arithmetic", node)
-        known = ", ".join(["I", "C", "scale", "offset", *E.FUNCTIONS])
+        known = ", ".join(["I", "C", "scale", "latent_mean", "offset", *E.FUNCTIONS])
         raise self.error(f"unknown function '{function}'.{suggest(function, ['I', 'C', 'scale', *E.FUNCTIONS])}",
                          node, hint=f"Known functions: {known}.")
+
+    def latent_mean(self, name: str) -> E.LatentGroupMean:
+        self.latent_means.add(name)
+        return E.LatentGroupMean(name, self.cluster_factor)
 
     def _arity(self, node: ast.Call, count: int) -> None:
         if len(node.arguments) != count or node.keywords:
@@ -311,6 +332,11 @@ def _normalize_center(center, frame: pd.DataFrame, random_factor_names: list[str
         if how in ("grand", "grandmean", "grand mean"):
             result[name] = "grand"
             continue
+        if how in ("latent", "latent group mean", "latentmean"):
+            if not random_factor_names:
+                raise SpecificationError(f"center: '{name}' at its latent group mean needs a grouping factor")
+            result[name] = "latent"
+            continue
         if how in ("group", "groupmean", "group mean", "within", "cwc"):
             if len(random_factor_names) != 1:
                 raise SpecificationError(
@@ -326,8 +352,8 @@ def _normalize_center(center, frame: pd.DataFrame, random_factor_names: list[str
                                              f"{suggest(part, frame.columns)}")
             result[name] = f"group:{factor}"
             continue
-        raise SpecificationError(f"center: '{how}' for '{name}' is not a centering; use 'grand', 'group' or "
-                                 f"'group:<factor>'")
+        raise SpecificationError(f"center: '{how}' for '{name}' is not a centering; use 'grand', 'group', "
+                                 f"'group:<factor>' or 'latent'")
     return result
 
 
@@ -528,6 +554,7 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
                 group_levels[factor] = levels
     resolver.group_codes = group_codes
     resolver.center = center_choice
+    resolver.cluster_factor = random_factor_names[0] if random_factor_names else None
 
     # -- fixed effects ----------------------------------------------------------------------
     factor_cache: dict = {}
@@ -539,12 +566,14 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
                    if expanded.random else None)
     level_two = _level_two_variables(incomplete, values, first_codes)
     incomplete = [name for name in incomplete if np.isnan(values[name]).any()]  # some were known in the cluster
+    latent = _latent_mean_placeholders(resolver.latent_means, values, first_codes, level_two)
     _add_categorical_codes(resolver, values)
     fixed_columns = [_with_stored_group_means(column, values, group_levels) for column in fixed_columns]
     random_columns = [[_with_stored_group_means(column, values, group_levels) for column in columns]
                       for columns in random_columns]
     incomplete_set = set(incomplete)
-    dynamic_fixed = tuple(k for k, column in enumerate(fixed_columns) if column.expression.variables() & incomplete_set)
+    dynamic_set = incomplete_set | {E.latent_key(name) for name in latent}  # columns evaluated while sampling
+    dynamic_fixed = tuple(k for k, column in enumerate(fixed_columns) if column.expression.variables() & dynamic_set)
     raw_values = dict(values)
     X = _evaluate_columns(fixed_columns, values, n)
     X_observed = X.copy()
@@ -569,7 +598,7 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
     for part, columns in zip(expanded.random, random_columns):
         Z = _evaluate_columns(columns, values, n)
         for k, column in enumerate(columns):
-            if column.expression.variables() & incomplete_set:
+            if column.expression.variables() & dynamic_set:
                 finite = np.isfinite(Z[:, k])
                 Z[~finite, k] = Z[finite, k].mean() if finite.any() else 0.0
         for node in part.group_nodes:
@@ -672,6 +701,9 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
         item_resolver.variables, item_resolver.categorical_raw = resolver.variables, resolver.categorical_raw
         item_resolver.group_codes = group_codes
         columns = _columns_for_terms(item_resolver, item.expanded, item.expanded.terms, True, {})
+        if any(E.latent_means_in(column.expression) for column in columns):
+            raise SpecificationError(f"'{item.text}': latent group means in predictor or missingness models are not "
+                                     f"available yet; use them in the focal model")
         explicit.append((item, [_with_stored_group_means(c, values, group_levels) for c in columns]))
     _add_categorical_codes(resolver, values)  # categoricals first met in a stated model
     raw_values = dict(values)
@@ -686,13 +718,15 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
             raise SpecificationError(f"a missingness model uses the outcome '{outcome_name}', whose missing values "
                                      f"must then be imputed; that needs a Gaussian outcome for now")
         raw_values[outcome_name] = kept[outcome_name].to_numpy(dtype=float)
-    if incomplete or explicit or outcome_latent:
+    if incomplete or explicit or outcome_latent or latent:
         numeric_complete = sorted(name for name in predictor_names - structural - incomplete_set
                                   if name in resolver.variables and resolver.variables[name].kind == "numeric"
-                                  and name not in {item.variable for item, _ in explicit if item.kind == "predictor"})
+                                  and name not in {item.variable for item, _ in explicit if item.kind == "predictor"}
+                                  and name not in latent)  # modelled (they come last among level 1)
         categorical_complete = [info for info in resolver.variables.values() if info.kind == "categorical"]
         stated_predictors = {item.variable: columns for item, columns in explicit if item.kind == "predictor"}
         modelled = incomplete + sorted(set(stated_predictors) - set(incomplete))  # stated models of complete ones too
+        modelled += sorted(set(latent) - set(modelled))  # complete variables whose latent means are used
         counts = {name: missing_in_kept.get(name, 0) for name in modelled}
         ordinal_set = _check_ordinal(ordinal, frame, modelled, counts)
         for name in sorted(ordinal_set & set(level_two) & set(incomplete)):
@@ -700,7 +734,9 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
                                      f"available yet (treat it as continuous, or use missing='listwise')")
         submodels = build_submodels(modelled, numeric_complete, categorical_complete, raw_values,
                                     counts, first_factor, stated_predictors, style, ordinal_set,
-                                    level_two=frozenset(level_two), clusters=first_index)
+                                    level_two=frozenset(level_two), clusters=first_index,
+                                    latent=frozenset(latent))
+        _check_latent_models(submodels, ordinal_set, counts)
         for item, columns in explicit:
             if item.kind == "missingness":
                 indicator = np.isnan(kept[item.variable].to_numpy(dtype=float)).astype(float)
@@ -708,7 +744,7 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
                 submodels += (missingness_submodel(item.variable, tuple(columns), raw_values, first_factor,
                                                           style),)
     dynamic_random = tuple(tuple(k for k, column in enumerate(block.columns)
-                                 if column.expression.variables() & incomplete_set) for block in blocks)
+                                 if column.expression.variables() & dynamic_set) for block in blocks)
     blocks = _marginalize_when_exact(blocks, choices, family, submodels, outcome_latent and bool(explicit))
     response = Response(outcome_names[0].name, response_kind, trials_expression, ast.source(parsed.outcome, text))
     spec = ModelSpec(
@@ -789,6 +825,42 @@ def _needed_values(values: dict, submodels, fixed_columns, blocks, dynamic_fixed
         if key.startswith("group index:") or key.startswith("group count:"):
             keep[key] = value
     return keep
+
+
+def _latent_mean_placeholders(names: set[str], values: dict, index, level_two: list[str]) -> list[str]:
+    """Start values (observed cluster means) for the latent group means the formula uses; the model
+    replaces them at every step. Only level-1 variables have latent group means."""
+    for name in sorted(names):
+        if name in level_two or (index is not None and not _varies_within(values[name], index)):
+            raise SpecificationError(f"latent_mean({name}): '{name}' is constant within clusters (a level-2 "
+                                     f"variable); it is its own cluster mean — use it directly")
+        value = np.asarray(values[name], dtype=float)
+        seen = ~np.isnan(value)
+        sums = np.bincount(index[seen], weights=value[seen], minlength=index.max() + 1)
+        counts = np.bincount(index[seen], minlength=index.max() + 1)
+        means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nanmean(value))
+        values[E.latent_key(name)] = means[index]
+    return sorted(names)
+
+
+def _varies_within(value: np.ndarray, index: np.ndarray) -> bool:
+    value = np.asarray(value, dtype=float)
+    seen = ~np.isnan(value)
+    frame = pd.DataFrame({"value": value[seen], "cluster": index[seen]})
+    return bool((frame.groupby("cluster")["value"].agg(lambda v: v.max() - v.min()) > 0).any())
+
+
+def _check_latent_models(submodels, ordinal_set: frozenset, counts: dict) -> None:
+    """A latent mean is read off its variable's model: that model must not involve a variable whose missing
+    values are summed out (its mean would change with each combination of categories)."""
+    summed = {name for name in ordinal_set if counts.get(name)}
+    for submodel in submodels:
+        if submodel.latent_mean:
+            used = {name for column in submodel.columns for name in column.expression.variables()} & summed
+            if used or submodel.outcome in ordinal_set:
+                raise SpecificationError(f"latent_mean({submodel.outcome}) with the incomplete ordinal "
+                                         f"{', '.join(sorted(used or {submodel.outcome}))} in its model is not "
+                                         f"available yet")
 
 
 def _first_rows(index: np.ndarray) -> np.ndarray:

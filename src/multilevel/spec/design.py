@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, SpecificationError
 from .build import _evaluate_columns, _level_label, factor_columns, group_label_array
-from .expressions import GroupMeanCentered, rewrite
+from .expressions import GroupMeanCentered, latent_means_in, rewrite
 from .checks import as_data_frame, suggest
 from .model_spec import ModelSpec
 
@@ -72,6 +72,11 @@ def _centring_levels(spec: ModelSpec) -> dict[str, tuple[str, ...]]:
 
 
 def evaluate_design(spec: ModelSpec, data, *, need_trials: bool = False) -> Design:
+    latent = sorted({name for column in spec.fixed + tuple(c for block in spec.random for c in block.columns)
+                     for name in latent_means_in(column.expression)})
+    if latent:
+        raise SpecificationError(f"latent_mean({latent[0]}) is a parameter of the fitted model; it has no value for "
+                                 f"new data, so predictions for new data are not available for this model yet")
     frame = as_data_frame(data)
     needed = sorted(_needed_columns(spec))
     if need_trials and spec.response.trials is not None:

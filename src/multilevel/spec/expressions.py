@@ -143,6 +143,46 @@ class GrandMeanCentered(Expression):
 
 
 @dataclass(frozen=True)
+class LatentGroupMean(Expression):
+    """The latent mean of level-1 variable ``name`` in the row's cluster of ``factor``: the cluster's
+    expected value under the variable's own random-intercept model, a parameter of the model
+    (Blimp's ``x.mean``). Evaluates from ``values["<name>.mean"]`` (per row), which the model fills
+    at every step; outside the model (new data) it is not defined."""
+
+    name: str
+    factor: str
+
+    def variables(self):
+        return frozenset({self.name, latent_key(self.name)})
+
+    def evaluate(self, values, xp=np):
+        key = latent_key(self.name)
+        if key not in values:
+            from ..errors import SpecificationError
+
+            raise SpecificationError(f"latent_mean({self.name}) is a parameter of the fitted model; it has no value "
+                                     f"for new data")
+        return values[key]
+
+
+def latent_key(name: str) -> str:
+    return f"{name}.mean"
+
+
+def latent_means_in(expression: Expression) -> set[str]:
+    """Names of the variables whose latent group means an expression uses."""
+    found: set[str] = set()
+
+    def visit(node):
+        if isinstance(node, LatentGroupMean):
+            found.add(node.name)
+        return node
+
+    rewrite(expression, visit)
+    return found
+
+
+@dataclass(frozen=True)
 class GroupMeanCentered(Expression):
     """x − mean of x in the row's cluster of ``factor``.
 

@@ -44,6 +44,7 @@ class Submodel:
     indicator_of: str | None = None
     categories: tuple[float, ...] = ()  # ordinal: the observed values, in order
     level: int = 1  # 2: a variable constant within clusters, modelled (and imputed) once per cluster
+    latent_mean: bool = False  # its random intercept gives the variable's latent cluster means
 
     @property
     def predictor_names(self) -> tuple[str, ...]:
@@ -75,7 +76,7 @@ def build_submodels(incomplete: list[str], complete_numeric: list[str], complete
                     values: dict, missing_counts: dict[str, int], factor: GroupingFactor | None,
                     stated: dict | None = None, style: str = "default",
                     ordinal: frozenset = frozenset(), level_two: frozenset = frozenset(),
-                    clusters: np.ndarray | None = None) -> tuple[Submodel, ...]:
+                    clusters: np.ndarray | None = None, latent: frozenset = frozenset()) -> tuple[Submodel, ...]:
     """Predictor models for the incomplete variables; ``stated`` maps a variable to its stated columns.
     Variables in ``ordinal`` get an ordinal probit model (binary when they have two values).
 
@@ -83,6 +84,11 @@ def build_submodels(incomplete: list[str], complete_numeric: list[str], complete
     factorization, so level-1 models condition on them: each is a cluster-level regression (one
     row per cluster, no random intercept) on the level-2 variables after it and the complete
     level-2 variables.
+
+    Variables in ``latent`` have latent group means in the focal model: their model's random
+    intercept defines them (the cluster mean is intercept + the cluster's average of the model's
+    predictors times their coefficients + the random intercept). A complete one gets an empty
+    random-intercept model.
 
     Default priors scale with the data (as for the focal model). ``style="blimp"``: Blimp's —
     flat coefficients, an inverse-Wishart "unit sum of squares, df = 2" on the residual variance
@@ -105,6 +111,8 @@ def build_submodels(incomplete: list[str], complete_numeric: list[str], complete
             continue
         if outcome in stated:
             columns = list(stated[outcome])
+        elif outcome in latent and not missing_counts.get(outcome):
+            columns = []
         else:
             later = ordered[position + 1:]
             columns = [Column(name, name, E.Product((E.Variable(name),))) for name in later + complete_numeric]
@@ -121,21 +129,45 @@ def build_submodels(incomplete: list[str], complete_numeric: list[str], complete
         if observed.size < 3 or np.std(observed) == 0:
             raise SpecificationError(f"'{outcome}' has too few distinct observed values to model its missing ones")
         location, scale = float(np.mean(observed)), float(np.std(observed, ddof=1))
-        if style == "blimp":
-            priors = [("Intercept", P.Flat()), ("residual sd", P.InverseGamma(1.0, 0.5))]
-            priors += [(column.name, P.Flat()) for column in columns]
-        else:
-            priors = [("Intercept", P.StudentT(3, location, 2.5 * scale)), ("residual sd", P.HalfStudentT(3, scale))]
-            priors += [(column.name, P.Normal(0.0, 2.5 * scale / sd)) for column, sd in zip(columns, sds)]
-        if factor is not None:
-            priors.append((f"sd(Intercept | {factor.name})",
-                           P.FlatCovariance(1) if style == "blimp" else P.HalfStudentT(3, 2.5 * scale)))
+        priors = _gaussian_priors(columns, sds, location, scale, factor, style)
+        if outcome in latent and factor is None:
+            raise SpecificationError(f"latent_mean({outcome}) needs clustered data")
         submodels.append(Submodel(outcome, tuple(columns), factor, missing_counts[outcome], location, scale,
-                                  tuple(means), tuple(sds), tuple(priors)))
+                                  tuple(means), tuple(sds), tuple(priors), latent_mean=outcome in latent))
     return tuple(submodels)
 
 
 MAX_CATEGORIES = 12
+
+
+def _gaussian_priors(columns, sds, location, scale, factor, style) -> list:
+    """Defaults scaled to the variable (as for the focal model), or Blimp's: flat coefficients, an
+    inverse-Wishart "unit sum of squares, df = 2" on the residual variance, flat random-intercept variance."""
+    if style == "blimp":
+        priors = [("Intercept", P.Flat()), ("residual sd", P.InverseGamma(1.0, 0.5))]
+        priors += [(column.name, P.Flat()) for column in columns]
+    else:
+        priors = [("Intercept", P.StudentT(3, location, 2.5 * scale)), ("residual sd", P.HalfStudentT(3, scale))]
+        priors += [(column.name, P.Normal(0.0, 2.5 * scale / sd)) for column, sd in zip(columns, sds)]
+    if factor is not None:
+        priors.append((f"sd(Intercept | {factor.name})",
+                       P.FlatCovariance(1) if style == "blimp" else P.HalfStudentT(3, 2.5 * scale)))
+    return priors
+
+
+def _probit_priors(columns, sds, factor, style) -> list:
+    """Priors of a probit model (latent residual variance 1); Blimp's default for categorical models is
+    normal(0, 5), variance 5."""
+    if style == "blimp":
+        priors = [("Intercept", P.Normal(0.0, 5.0 ** 0.5))] + [(column.name, P.Normal(0.0, 5.0 ** 0.5))
+                                                               for column in columns]
+    else:
+        priors = [("Intercept", P.StudentT(3, 0.0, 2.5))]
+        priors += [(column.name, P.Normal(0.0, 2.5 / sd)) for column, sd in zip(columns, sds)]
+    if factor is not None:
+        priors.append((f"sd(Intercept | {factor.name})",
+                       P.FlatCovariance(1) if style == "blimp" else P.HalfStudentT(3, 1.0)))
+    return priors
 
 
 def _constant_within(value: np.ndarray, clusters: np.ndarray) -> bool:
@@ -161,12 +193,7 @@ def _level_two_submodel(outcome, columns, missing_count, values, clusters, style
                                  f"its missing ones")
     location, scale = float(np.mean(observed)), float(np.std(observed, ddof=1))
     means, sds = _column_scales(columns, cluster_values)
-    if style == "blimp":
-        priors = [("Intercept", P.Flat()), ("residual sd", P.InverseGamma(1.0, 0.5))]
-        priors += [(column.name, P.Flat()) for column in columns]
-    else:
-        priors = [("Intercept", P.StudentT(3, location, 2.5 * scale)), ("residual sd", P.HalfStudentT(3, scale))]
-        priors += [(column.name, P.Normal(0.0, 2.5 * scale / sd)) for column, sd in zip(columns, sds)]
+    priors = _gaussian_priors(columns, sds, location, scale, None, style)
     return Submodel(outcome, tuple(columns), None, missing_count, location, scale, tuple(means), tuple(sds),
                     tuple(priors), level=2)
 
@@ -178,15 +205,7 @@ def _ordinal_submodel(outcome, columns, factor, missing_count, observed, means, 
     if len(categories) > MAX_CATEGORIES:
         raise SpecificationError(f"ordinal variable '{outcome}' has {len(categories)} distinct values; ordinal "
                                  f"models take at most {MAX_CATEGORIES}. Treat it as continuous instead")
-    if style == "blimp":  # Blimp: normal(0, 5) (variance 5) on the coefficients of categorical models
-        priors = [("Intercept", P.Normal(0.0, 5.0 ** 0.5))] + [(column.name, P.Normal(0.0, 5.0 ** 0.5))
-                                                               for column in columns]
-    else:
-        priors = [("Intercept", P.StudentT(3, 0.0, 2.5))]
-        priors += [(column.name, P.Normal(0.0, 2.5 / sd)) for column, sd in zip(columns, sds)]
-    if factor is not None:
-        priors.append((f"sd(Intercept | {factor.name})",
-                       P.FlatCovariance(1) if style == "blimp" else P.HalfStudentT(3, 1.0)))
+    priors = _probit_priors(columns, sds, factor, style)
     return Submodel(outcome, tuple(columns), factor, missing_count, 0.0, 1.0, tuple(means), tuple(sds),
                     tuple(priors), family="ordinal", categories=categories)
 
@@ -195,14 +214,6 @@ def missingness_submodel(variable: str, columns: tuple[Column, ...], values: dic
                          factor: GroupingFactor | None, style: str = "default") -> Submodel:
     """Probit regression of the missingness indicator of ``variable`` (1 = missing)."""
     means, sds = _column_scales(columns, values)
-    if style == "blimp":  # Blimp: normal(0, 5) (variance 5) on the coefficients of categorical models
-        priors = [("Intercept", P.Normal(0.0, 5.0 ** 0.5))] + [(column.name, P.Normal(0.0, 5.0 ** 0.5))
-                                                               for column in columns]
-    else:
-        priors = [("Intercept", P.StudentT(3, 0.0, 2.5))]
-        priors += [(column.name, P.Normal(0.0, 2.5 / sd)) for column, sd in zip(columns, sds)]
-    if factor is not None:
-        priors.append((f"sd(Intercept | {factor.name})",
-                       P.FlatCovariance(1) if style == "blimp" else P.HalfStudentT(3, 1.0)))
+    priors = _probit_priors(columns, sds, factor, style)
     return Submodel(f"{variable}.missing", columns, factor, 0, 0.0, 1.0, tuple(means), tuple(sds), tuple(priors),
                     family="probit", indicator_of=variable)

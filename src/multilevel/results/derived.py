@@ -1,0 +1,110 @@
+"""Quantities derived from the posterior draws: labelled parameters and their functions (Blimp's
+``@label`` and PARAMETERS), and conditional (simple) effects of a predictor at values of a moderator
+(Blimp's SIMPLE), each a full posterior.
+
+Expressions are user text: they are parsed into our syntax tree and evaluated here over arrays of
+draws — never handed to Python's ``eval``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import FormulaSpecificationError, SpecificationError
+from ..spec import expressions as E
+from ..spec.checks import suggest
+from ..syntax import ast
+from ..syntax.formula import parse_expression
+
+_OPERATORS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "^": np.power, "**": np.power}
+
+
+def parameter_draws(fit) -> dict[str, np.ndarray]:
+    """Every reported parameter's draws (chain, draw), by the name in ``fit.summary()``."""
+    return {parameter.name: parameter.draws for parameter in fit.parameters}
+
+
+def evaluate_definition(text: str, environment: dict[str, np.ndarray]) -> np.ndarray:
+    """Evaluate ``text`` (numbers, names from ``environment``, + - * / ^, functions such as sqrt, log,
+    exp, abs) over draws."""
+    node = parse_expression(text)
+
+    def value(node: ast.Node):
+        if isinstance(node, ast.Number):
+            return node.value
+        if isinstance(node, ast.Name):
+            if node.name not in environment:
+                raise FormulaSpecificationError(
+                    f"'{node.name}' is not a label or parameter of this model.{suggest(node.name, environment)}",
+                    text, node.start, node.end, hint=f"Known: {', '.join(list(environment)[:20])}")
+            return environment[node.name]
+        if isinstance(node, ast.Parenthesized):
+            return value(node.inner)
+        if isinstance(node, ast.Unary):
+            return -value(node.operand) if node.operator == "-" else value(node.operand)
+        if isinstance(node, ast.Binary) and node.operator in _OPERATORS:
+            with np.errstate(all="ignore"):
+                return _OPERATORS[node.operator](value(node.left), value(node.right))
+        if isinstance(node, ast.Call) and node.function in E.FUNCTIONS and len(node.arguments) == 1:
+            with np.errstate(all="ignore"):
+                return getattr(np, E.FUNCTIONS[node.function])(value(node.arguments[0]))
+        raise FormulaSpecificationError("use numbers, labels, + - * / ^ and functions such as sqrt(...) here",
+                                        text, node.start, node.end)
+
+    result = value(node)
+    return np.asarray(result, dtype=float)
+
+
+def derived_draws(fit, definitions: list[tuple[str, str]], labels: dict[str, str]) -> dict[str, np.ndarray]:
+    """Draws (chain, draw) of each ``(name, expression)``; expressions may use labels (name → parameter),
+    parameter names that are plain words, and quantities defined before them."""
+    parameters = parameter_draws(fit)
+    environment = {name: draws for name, draws in parameters.items() if name.isidentifier()}
+    for label, parameter in labels.items():
+        if parameter not in parameters:
+            raise SpecificationError(f"label '{label}' names '{parameter}', which is not a parameter of this model"
+                                     f"{suggest(parameter, parameters)}")
+        environment[label] = parameters[parameter]
+    result = {}
+    shape = next(iter(parameters.values())).shape
+    for name, text in definitions:
+        value = np.broadcast_to(evaluate_definition(text, environment), shape).copy()
+        environment[name] = result[name] = value
+    return result
+
+
+def interaction_name(fit, focal: str, moderator: str) -> str:
+    for name in (f"{focal}:{moderator}", f"{moderator}:{focal}"):
+        if name in fit.spec.fixed_names:
+            return name
+    raise SpecificationError(f"the model has no interaction of '{focal}' and '{moderator}' "
+                             f"(terms: {', '.join(fit.spec.fixed_names)})")
+
+
+def moderator_values(fit, moderator: str, values=None) -> list[tuple[str, float]]:
+    """(label, value on the moderator's scale in the model) pairs; by default its mean and mean ± 1 SD in the
+    rows used (Blimp's default), a grand-mean-centred moderator's values are given on the data's scale."""
+    column = np.asarray(fit.frame.loc[fit.data.row_labels, moderator], dtype=float) if moderator in fit.frame else None
+    if column is None:
+        raise SpecificationError(f"'{moderator}' is not a variable of this model")
+    centering = dict(fit.spec.centering).get(moderator)
+    if centering not in (None, "grand"):
+        raise SpecificationError(f"'{moderator}' is centred within clusters; conditional effects at its values "
+                                 f"are not available for it yet")
+    shift = float(np.nanmean(column)) if centering == "grand" else 0.0
+    if values is None:
+        mean, sd = float(np.nanmean(column)), float(np.nanstd(column, ddof=1))
+        chosen = [(f"{moderator} = mean - 1 SD ({mean - sd:.4g})", mean - sd), (f"{moderator} = mean ({mean:.4g})", mean),
+                  (f"{moderator} = mean + 1 SD ({mean + sd:.4g})", mean + sd)]
+    else:
+        chosen = [(f"{moderator} = {float(value):g}", float(value)) for value in values]
+    return [(label, value - shift) for label, value in chosen]
+
+
+def conditional_effect_draws(fit, focal: str, moderator: str, values=None) -> dict[str, np.ndarray]:
+    """The effect of ``focal`` at values of ``moderator``: b_focal + b_focal:moderator × value, per draw."""
+    parameters = parameter_draws(fit)
+    if focal not in parameters:
+        raise SpecificationError(f"'{focal}' is not a coefficient of this model{suggest(focal, fit.spec.fixed_names)}")
+    slope, interaction = parameters[focal], parameters[interaction_name(fit, focal, moderator)]
+    return {f"{focal} | {label}": slope + interaction * value for label, value in moderator_values(fit, moderator, values)}

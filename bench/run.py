@@ -40,7 +40,7 @@ def main(models):
     frame = pd.DataFrame(rows)
     columns = ["model", "run", "rows", "import_s", "prepare_s", "compile_s", "warmup_s", "sampling_s", "wall_s",
                "min_ess_bulk", "min_ess_tail", "ess_per_s_sampling", "ess_per_s_wall", "max_rhat", "divergences",
-               "trustworthy"]
+               "trustworthy", "ttfr_s", "peak_memory_gb"]
     frame = frame[columns]
     lines = [markdown(frame), "", "Anchors (min bulk ESS per second):"]
     for model in models:

@@ -52,7 +52,8 @@ def test_seed_script_runs_and_the_selection_model_corrects_mnar(script_folder):
 def test_cli_runs_a_script(script_folder, capsys):
     from multilevel.cli import main
 
-    code = main(["fit", str(script_folder / "analysis.imp"), "--chains", "2", "--warmup", "150", "--draws", "100",
+    # the settings of the test above: the compiled sampler is reused
+    code = main(["fit", str(script_folder / "analysis.imp"), "--chains", "4", "--warmup", "500", "--draws", "500",
                  "--no-progress"])
     assert code == 0
     printed = capsys.readouterr().out
@@ -62,9 +63,14 @@ def test_cli_runs_a_script(script_folder, capsys):
 
 
 def test_unavailable_script_features_name_the_line(script_folder):
-    (script_folder / "simple.imp").write_text(SEED_SCRIPT + "NOMINAL: x3i;\n")
-    with pytest.raises(BlimpScriptError, match="line 13: NOMINAL is not available yet"):
+    (script_folder / "simple.imp").write_text(SEED_SCRIPT + "COUNT: x3i;\n")
+    with pytest.raises(BlimpScriptError, match="line 13: COUNT is not available yet"):
         ml.load_script(script_folder / "simple.imp")
+    (script_folder / "options.imp").write_text(SEED_SCRIPT + "OPTIONS: psr hev;\n")
+    with pytest.raises(BlimpScriptError, match="line 13: OPTIONS: 'hev' is not available"):
+        ml.load_script(script_folder / "options.imp")
+    (script_folder / "options.imp").write_text(SEED_SCRIPT + "OPTIONS: psr labels;\n")
+    assert any(note.startswith("OPTIONS psr") for note in ml.load_script(script_folder / "options.imp").notes)
     (script_folder / "ordinal.imp").write_text(SEED_SCRIPT + "ORDINAL: x4;\n")
     with pytest.raises(BlimpScriptError, match="line 13: 'x4' is not a variable"):
         ml.load_script(script_folder / "ordinal.imp")
@@ -138,3 +144,17 @@ def test_three_level_script(tmp_path):
     (tmp_path / "four.imp").write_text("DATA: three.csv;\nCLUSTERID: classroom school x;\nMODEL: y ~ x;\n")
     with pytest.raises(BlimpScriptError, match="at most 2 names"):
         ml.load_script(tmp_path / "four.imp")
+
+
+def test_nominal_variable_in_a_script(tmp_path):
+    from .test_missing_data import simulate_incomplete_nominal
+
+    frame, _ = simulate_incomplete_nominal(9, clusters=20, per_cluster=10)
+    frame["grp"] = frame["grp"].map({"a": 1, "b": 2, "c": 3})  # numeric codes, as Blimp data files have
+    frame.to_csv(tmp_path / "nominal.csv", index=False, na_rep="-99")
+    (tmp_path / "nominal.imp").write_text("DATA: nominal.csv;\nCLUSTERID: g;\nNOMINAL: grp;\nMISSING: -99;\n"
+                                          "MODEL: y ~ x grp;\nSEED: 3;\nBURN: 150;\nITERATIONS: 200;\n")
+    fit = ml.fit_script(tmp_path / "nominal.imp", chains=2, progress=False, warn=False)
+    assert {"grp2", "grp3"} <= set(fit.fixed_effects().index)  # dummy codes, category 1 the reference
+    assert "grp[3] ~ x" in fit.summary().index
+    assert set(fit.imputations(2)["grp"].astype(float)) == {1.0, 2.0, 3.0}

@@ -68,3 +68,35 @@ def test_burn_in_psr_table_over_expanding_warmup_windows(sleepstudy, tmp_path):
     assert table["highest R-hat"].iloc[-1] < table["highest R-hat"].iloc[0]  # the chains came to agree
     fit.save(tmp_path / "fit.zip")
     pd.testing.assert_frame_equal(ml.load(tmp_path / "fit.zip").burn_in_psr(), table)
+
+
+def test_within_and_between_decomposition_by_hand():
+    """Rights & Sterba's level-specific shares for SES centred within schools and the school mean MEANSES."""
+    data = ml.datasets.load("mathach")
+    fit = ml.fit("MathAch ~ SES + MEANSES + (1 | School)", data, center={"SES": "group"}, **quick())
+    draws = {name: value.reshape(-1, *value.shape[2:]) for name, value in fit.draws.items()}
+    ses = data["SES"] - data.groupby("School")["SES"].transform("mean")
+    b_ses, b_mean = draws["b"][:, 0], draws["b"][:, 1]
+    tau, sigma2 = draws["sd_0"][:, 0] ** 2, draws["sigma"] ** 2
+    f1 = b_ses ** 2 * ses.var(ddof=1)
+    f2 = b_mean ** 2 * data["MEANSES"].var(ddof=1)
+    shares = fit.variance_explained(by_level=True)
+    expected = {"within: coefficients": f1 / (f1 + sigma2), "within: residual": sigma2 / (f1 + sigma2),
+                "between: coefficients": f2 / (f2 + tau), "between: random intercepts": tau / (f2 + tau),
+                "ICC (model-implied, School)": (f2 + tau) / (f1 + f2 + tau + sigma2),
+                "ICC (conditional, School)": tau / (tau + sigma2)}
+    for name, value in expected.items():
+        np.testing.assert_allclose(shares.loc[name, "mean"], np.mean(value), rtol=1e-8, err_msg=name)
+    standardized = fit.standardized_coefficients(by_level=True)
+    assert set(standardized.index) == {"SES (within)", "MEANSES (between)"}
+    np.testing.assert_allclose(standardized.loc["SES (within)", "mean"],
+                               np.mean(b_ses * ses.std(ddof=1) / np.sqrt(f1 + sigma2)), rtol=1e-8)
+
+
+def test_by_level_decomposition_of_an_empty_model():
+    fit = ml.fit("MathAch ~ 1 + (1 | School)", ml.datasets.load("mathach"), **quick())
+    shares = fit.variance_explained(by_level=True)
+    assert shares.loc["within: coefficients", "q97.5"] == 0 and shares.loc["between: random intercepts", "q2.5"] == 1
+    # without predictors the model-implied and the conditional ICC are the same quantity
+    np.testing.assert_allclose(shares.loc["ICC (model-implied, School)", "mean"],
+                               shares.loc["ICC (conditional, School)", "mean"], rtol=1e-10)

@@ -1,6 +1,7 @@
 """The whole pipeline on small models: reproducibility, reuse of the compiled sampler, results."""
 
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -256,3 +257,30 @@ def test_save_load_keeps_per_block_parameterization(tmp_path):
     fit.save(tmp_path / "two_blocks.zip")
     loaded = ml.load(tmp_path / "two_blocks.zip")
     pd.testing.assert_frame_equal(loaded.summary(), fit.summary())
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs Linux /proc")
+def test_a_process_fitting_many_models_keeps_its_memory_maps_bounded():
+    """Each loaded XLA executable holds memory maps; past vm.max_map_count (65,530) the process aborts. A
+    simulation study fits a new model structure per data set: the sampler cache must let old ones go."""
+    from multilevel.sampling import nuts
+
+    def maps():
+        with open("/proc/self/maps") as handle:
+            return sum(1 for _ in handle)
+
+    import jax
+
+    nuts._CACHE.clear()  # start from an empty sampler cache, whatever ran before in this process
+    jax.clear_caches()
+    rng = np.random.default_rng(0)
+    counts = []
+    for k in range(nuts._CACHE_LIMIT + 4):
+        g = np.repeat(np.arange(8), 6 + k)  # a new shape each time: a new compiled sampler
+        frame = pd.DataFrame({"y": rng.normal(size=g.size), "x": rng.normal(size=g.size), "g": g})
+        ml.fit("y ~ x + (1 | g)", frame, **quick(warmup=20, draws=20))
+        counts.append(maps())
+    assert len(nuts._CACHE) <= nuts._CACHE_LIMIT
+    growth_after_full = counts[-1] - counts[nuts._CACHE_LIMIT]
+    per_model = (counts[nuts._CACHE_LIMIT - 1] - counts[0]) / (nuts._CACHE_LIMIT - 1)
+    assert per_model > 100 and growth_after_full < 1.5 * per_model, counts  # stopped growing once full

@@ -83,18 +83,16 @@ def test_factored_order_follows_missing_rates():
 
 def test_unsupported_missing_types_say_what_to_do():
     frame, _ = simulate_mar_on_outcome(6)
-    frame["level"] = np.where(frame["z"] > 0, "high", "low")
-    frame.loc[frame.index[:5], "level"] = None
-    with pytest.raises(SpecificationError, match="categorical.*missing='listwise'"):
-        ml.Model("y ~ x + level + (1 | g)", frame)
+    frame["level"] = np.where(frame["z"] > 0, 2.0, 1.0)
+    frame.loc[frame.index[:5], "level"] = np.nan
+    with pytest.raises(SpecificationError, match=r"C\(...\) in the formula; declare it nominal=\['level'\]"):
+        ml.Model("y ~ x + C(level) + (1 | g)", frame)
     frame = frame.drop(columns="level")
     frame["w"] = frame.groupby("g")["z"].transform("mean").round(1)
     frame["x2"] = frame["x"]
     frame.loc[frame.index[:15], "w"] = np.nan
     with pytest.raises(SpecificationError, match="level-2 variable 'w' uses 'x2', which varies within clusters"):
         ml.Model("y ~ x + w + (1 | g)", frame, predictor_models=["w ~ x2"])
-    with pytest.raises(SpecificationError, match="level-2 ordinal"):
-        ml.Model("y ~ x + w + (1 | g)", frame, ordinal=["w"])
 
 
 def test_cli_imputes_by_default_and_reports_it(tmp_path, capsys, mar_data):
@@ -109,9 +107,17 @@ def test_cli_imputes_by_default_and_reports_it(tmp_path, capsys, mar_data):
     missing = int(frame["x"].isna().sum())
     assert f"missing values imputed within the model: x: {missing}" in printed
     assert "predictor model: x ~ 1 + z + (1 | g)" in printed and "x ~ residual sd" in printed
+    for section in ("Information criteria (conditional on the imputations", "WAIC (marginal)", "LOO (conditional)",
+                    "Correlations among level-1 residuals", "imputed data summaries"):
+        assert section in printed, section
     import json
 
-    assert json.loads((tmp_path / "s.json").read_text())["data"]["imputed"] == {"x": missing}
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["data"]["imputed"] == {"x": missing}
+    assert [row["criterion"] for row in summary["information_criteria"]] == [
+        "DIC (conditional)", "DIC2 (conditional)", "WAIC (conditional)", "LOO (conditional)", "DIC2 (marginal)",
+        "WAIC (marginal)", "LOO (marginal)"]
+    assert summary["residual_correlations"][0]["parameter"] == "y, x"
 
 
 def test_multiple_imputations_from_well_separated_draws(mar_data, tmp_path):
@@ -286,6 +292,7 @@ def test_blimp_script_latent_means_and_groupmean_centering(tmp_path):
     assert "latent_mean(x)" in fit.summary().index and "x.mean" in fit.imputations(2).columns
 
 
+@pytest.mark.slow
 def test_auxiliary_variable_in_the_predictor_model_removes_bias():
     """x is missing when an auxiliary variable a (correlated 0.8 with x, not in the focal model) is high:
     MAR given a only. Stating x's model with a recovers the slope that the model without a biases."""
@@ -306,3 +313,124 @@ def test_auxiliary_variable_in_the_predictor_model_removes_bias():
     without = ml.fit("y ~ x + (1 | g)", frame, **settings).average_imputation()["x"].to_numpy()[missing]
     # the auxiliary variable carries the information about the missing values
     assert np.mean((imputed - x[missing]) ** 2) < 0.7 * np.mean((without - x[missing]) ** 2)
+
+
+def simulate_incomplete_nominal(seed: int, clusters: int = 40, per_cluster: int = 15):
+    """A 3-category nominal predictor (text a/b/c) from a multinomial logit on x, missing more often when x
+    is high; y = 1 + 0.5 x + (0, 1, -0.8)[category] + u + e."""
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(clusters), per_cluster)
+    x = rng.normal(size=g.size)
+    logits = np.stack([np.zeros(g.size), 0.3 + x, -0.5 - x], axis=1)
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    category = (rng.random(g.size)[:, None] > np.cumsum(probabilities, axis=1)).sum(axis=1)
+    y = 1 + 0.5 * x + np.array([0.0, 1.0, -0.8])[category] + rng.normal(0, 0.5, clusters)[g] + rng.normal(size=g.size)
+    missing = rng.random(g.size) < norm.cdf(-0.6 + 0.6 * x)
+    labels = np.array(["a", "b", "c"], dtype=object)[category]
+    return pd.DataFrame({"y": y, "x": x, "grp": np.where(missing, None, labels), "g": g}), labels
+
+
+def test_incomplete_nominal_predictor_is_summed_out_and_imputed():
+    frame, labels = simulate_incomplete_nominal(5)
+    fit = ml.fit("y ~ x + grp + (1 | g)", frame, **quick(chains=4, warmup=300, draws=250))
+    complete = ml.fit("y ~ x + grp + (1 | g)", frame.assign(grp=labels), **quick(chains=4, warmup=300, draws=250))
+    summary, reference = fit.summary(), complete.summary()
+    assert fit.spec.submodels[0].family == "nominal" and summary.loc[["x", "grpb", "grpc"], "rhat"].max() < 1.02
+    for name in ("x", "grpb", "grpc"):  # close to what the complete data say
+        assert abs(summary.loc[name, "median"] - reference.loc[name, "median"]) < 2 * summary.loc[name, "sd"], name
+    for name, truth in {"grp[b] ~ x": 1.0, "grp[c] ~ x": -1.0}.items():
+        assert abs(summary.loc[name, "median"] - truth) < 3 * summary.loc[name, "sd"], name
+    missing = frame["grp"].isna().to_numpy()
+    completed = fit.imputations(3)
+    assert completed["grp"].notna().all() and set(completed["grp"]) == {"a", "b", "c"}
+    assert (fit.average_imputation()["grp"].to_numpy()[missing] == labels[missing]).mean() > 0.5
+
+
+def test_pattern_mixture_indicator_recovers_the_shift():
+    """Rows missing x differ in their outcome by 0.7 (a pattern-mixture effect); x.missing as a predictor
+    estimates that shift, and x's slope stays right."""
+    rng = np.random.default_rng(8)
+    clusters, per_cluster = 30, 15
+    g = np.repeat(np.arange(clusters), per_cluster)
+    x = rng.normal(size=g.size)
+    missing = rng.random(g.size) < 0.3
+    y = 1 + 0.8 * x + 0.7 * missing + rng.normal(scale=0.4, size=clusters)[g] + rng.normal(scale=0.7, size=g.size)
+    frame = pd.DataFrame({"y": y, "x": np.where(missing, np.nan, x), "g": g})
+    fit = ml.fit("y ~ x + x.missing + (1 | g)", frame, **quick(chains=4, warmup=300, draws=250))
+    summary = fit.summary()
+    assert summary.loc[["x", "x.missing"], "rhat"].max() < 1.02
+    for name, truth in {"x": 0.8, "x.missing": 0.7, "Intercept": 1.0}.items():
+        assert abs(summary.loc[name, "median"] - truth) < 3 * summary.loc[name, "sd"], name
+
+
+@pytest.mark.slow
+def test_auxiliary_variable_model_with_the_outcome_removes_bias():
+    """y is missing when an auxiliary variable a (correlated with y, not in the focal model) is high; Blimp's
+    auxiliary model a ~ y + x brings a's information to the missing outcomes and removes the bias."""
+    rng = np.random.default_rng(31)
+    clusters, per_cluster = 40, 15
+    g = np.repeat(np.arange(clusters), per_cluster)
+    x = rng.normal(size=g.size)
+    y = 1 + 0.5 * x + rng.normal(scale=0.4, size=clusters)[g] + rng.normal(scale=0.8, size=g.size)
+    a = 0.9 * (y - y.mean()) / y.std() + 0.45 * rng.normal(size=g.size)
+    missing = rng.random(g.size) < norm.cdf(-0.5 + 1.5 * a)
+    frame = pd.DataFrame({"y": np.where(missing, np.nan, y), "x": x, "a": a, "g": g})
+    settings = quick(chains=4, warmup=300, draws=250)
+    with_aux = ml.fit("y ~ x + (1 | g)", frame, predictor_models=["a ~ y + x"], **settings)
+    without = ml.fit("y ~ x + (1 | g)", frame, **settings)
+    estimate, biased = with_aux.summary().loc["Intercept"], without.summary().loc["Intercept"]
+    assert biased["median"] < 1.0 - 2.5 * biased["sd"]  # without a, the missing high outcomes pull it down
+    assert abs(estimate["median"] - 1.0) < 2.5 * estimate["sd"]
+    assert "a ~ y" in with_aux.summary().index and "a" not in with_aux.spec.fixed_names
+
+
+def simulate_level_two_discrete(seed: int, clusters: int = 60, per_cluster: int = 8):
+    """Cluster-level sector (text, two categories) and size (ordinal 1/2/3) with missing clusters;
+    y = 1 + 0.5 x + 0.8 [catholic] + 0.4 size + u + e; sector is missing more often in large clusters."""
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(clusters), per_cluster)
+    w = rng.normal(size=clusters)  # a complete level-2 covariate
+    size = 1 + (rng.random(clusters)[:, None] > np.array([0.35, 0.7])).sum(axis=1) + 0 * w
+    catholic = rng.random(clusters) < norm.cdf(-0.3 + 0.8 * w)
+    x = rng.normal(size=g.size)
+    y = (1 + 0.5 * x + 0.8 * catholic[g] + 0.4 * size[g] + 0.3 * w[g] + rng.normal(scale=0.3, size=clusters)[g]
+         + rng.normal(scale=0.7, size=g.size))
+    sector = np.where(catholic, "catholic", "public").astype(object)
+    sector_missing = rng.random(clusters) < np.where(size == 3, 0.4, 0.15)
+    size_missing = rng.random(clusters) < 0.2
+    frame = pd.DataFrame({"y": y, "x": x, "w": w[g], "g": g,
+                          "sector": np.where(sector_missing[g], None, sector[g]),
+                          "size": np.where(size_missing[g], np.nan, size[g].astype(float))})
+    return frame, sector[g], size[g]
+
+
+def test_incomplete_discrete_level_two_variables_are_summed_out_per_cluster():
+    frame, sector, size = simulate_level_two_discrete(3)
+    formula = "y ~ x + sector + size + w + (1 | g)"
+    settings = quick(chains=4, warmup=300, draws=250)
+    fit = ml.fit(formula, frame, ordinal=["size"], reference={"sector": "public"}, **settings)
+    models = {submodel.outcome: submodel for submodel in fit.spec.submodels}
+    assert models["sector"].level == 2 and models["sector"].family == "nominal"
+    assert models["size"].level == 2 and models["size"].family == "ordinal"
+    summary = fit.summary()
+    assert summary.loc[["sectorcatholic", "size", "x"], "rhat"].max() < 1.02
+    for name, truth in {"sectorcatholic": 0.8, "size": 0.4, "x": 0.5, "w": 0.3}.items():
+        assert abs(summary.loc[name, "median"] - truth) < 2.5 * summary.loc[name, "sd"], name
+    completed = fit.imputations(4)
+    for _, data in completed.groupby("imputation"):  # one value per cluster
+        assert data.groupby("g")["sector"].nunique().max() == 1 and data.groupby("g")["size"].nunique().max() == 1
+        assert set(data["size"]) <= {1.0, 2.0, 3.0} and data["sector"].notna().all()
+    average = fit.average_imputation()
+    hidden = frame["sector"].isna().to_numpy()
+    assert (average["sector"].to_numpy()[hidden] == sector[hidden]).mean() > 0.5
+
+
+def test_group_centred_incomplete_predictor_in_fitted_row_computations():
+    """Centring an imputed predictor within clusters: the fitted rows' linear predictor is recomputed per draw
+    (information criteria, predictions, residual correlations), and new data use the observed cluster means."""
+    frame, _ = simulate_mar_on_outcome(4)
+    fit = ml.fit("y ~ x + z + (1 | g)", frame, center={"x": "group"}, **quick())
+    assert np.isfinite(fit.information_criteria().loc["LOO", "elpd"])
+    assert np.isfinite(fit.predict()["mean"]).all() and len(fit.residual_correlations()) == 1
+    new = frame.dropna().head(5)
+    assert np.isfinite(fit.predict(new)["mean"]).all()

@@ -56,8 +56,8 @@ class Model:
         sampled with the parameters; each incomplete predictor gets a regression on the complete
         predictors and the incomplete ones after it (ordered by missing rate), with a random
         intercept when the data are clustered. ``"listwise"``: rows with a missing value in a used
-        column are excluded. Rows that cannot be kept either way (missing grouping factor, offset or
-        trials) are excluded with a warning that says how many and why.
+        column are excluded, with a warning that says how many and why. With ``"model"`` a missing
+        grouping factor, offset or number of trials (which cannot be imputed) is an error naming the rows.
     predictor_models : list of str
         Models of incomplete predictors stated instead of the automatic ones, e.g. ``["x1 ~ x2 + x3"]``.
     missingness_models : list of str
@@ -67,17 +67,21 @@ class Model:
         Numeric variables that are ordinal or binary (Blimp's ORDINAL). An incomplete one gets an
         ordinal probit model; its missing values are summed out of the likelihood (exactly, per row)
         and drawn afterwards for the imputations.
+    nominal : list of str
+        Variables with unordered categories (Blimp's NOMINAL); text and pandas categorical columns are
+        nominal already. They enter the model as dummy codes; an incomplete one gets a multinomial logit
+        model, and its missing categories are summed out and drawn afterwards.
     """
 
     def __init__(self, formula: str, data, *, family=None, link=None, priors=None, center=None, reference=None,
                  parameterization="auto", missing="model", predictor_models=None, missingness_models=None,
-                 ordinal=None,
+                 ordinal=None, nominal=None,
                  _quiet: bool = False):
         frame = as_data_frame(data)
         self.options = {"family": family, "link": link, "priors": priors, "center": center,
                         "reference": reference, "parameterization": parameterization, "missing": missing,
                         "predictor_models": predictor_models, "missingness_models": missingness_models,
-                        "ordinal": ordinal}
+                        "ordinal": ordinal, "nominal": nominal}
         self.spec, self.data = build_model(formula, frame, **self.options)
         used = _used_columns(self.spec, frame)
         self.frame = frame[used].copy()
@@ -144,7 +148,7 @@ def _used_columns(spec, frame: pd.DataFrame) -> list[str]:
 
 
 _MODEL_OPTIONS = ("family", "link", "priors", "center", "reference", "parameterization", "missing",
-                  "predictor_models", "missingness_models", "ordinal")
+                  "predictor_models", "missingness_models", "ordinal", "nominal")
 
 
 def fit(formula: str, data, **options) -> Fit:

@@ -19,11 +19,22 @@ from pathlib import Path
 
 import pandas as pd
 
+from .data_files import read_table
 from .errors import BlimpScriptError, DataError
 from .syntax import ast
 from .syntax.blimp_script import BlimpScript, ModelLine, parse_script
 
-NOT_YET = ("LATENT", "TRANSFORM", "NOMINAL", "COUNT")
+NOT_YET = ("LATENT", "TRANSFORM", "COUNT")
+
+# Blimp OPTIONS words that are read: what each means here. Any other word is an error naming it.
+OPTIONS = {
+    "psr": "the burn-in R-hat (PSR) table is always printed",
+    "labels": "parameter labels are always printed",
+    "tuneinfo": "NUTS has no Metropolis acceptance rates to report (step size and divergences are in the report)",
+    "nosummary": "ignored: the report always summarizes the parameters",
+    "latent": "latent cluster means are the default, as in Blimp",
+    "prior2": "Blimp's default covariance prior (zero matrix, df = -(p+1)) is used with priors='blimp'",
+}
 
 
 @dataclass
@@ -85,20 +96,21 @@ def _read_data(script: BlimpScript, folder: Path) -> pd.DataFrame:
         raise BlimpScriptError(f"DATA file '{command.value}' not found (looked for {path})", command.value, 0,
                                len(command.value), line_number=command.line)
     missing = script.command("MISSING")
-    na_values = [missing.value.strip()] if missing is not None else None
+    code = missing.value.strip() if missing is not None else None
+    where = f"line {missing.line}: " if missing is not None else ""
     variables = script.command("VARIABLES")
     names = list(variables.items) if variables is not None else None
     separator = "," if path.suffix.lower() == ".csv" else r"\s+"
-    has_header = _first_line_is_header(path, separator, na_values or [])
+    has_header = _first_line_is_header(path, separator, [code] if code is not None else [])
     if names and has_header:  # a header row in the file: VARIABLES renames its columns
-        frame = pd.read_csv(path, sep=separator, na_values=na_values)
+        frame = read_table(path, code, separator=separator, where=where)
         if frame.shape[1] != len(names):
             raise BlimpScriptError(f"VARIABLES names {len(names)} variables but the header of '{path.name}' has "
                                    f"{frame.shape[1]} columns", variables.value, 0, max(1, len(variables.value)),
                                    line_number=variables.line)
         frame.columns = names
         return frame
-    return pd.read_csv(path, sep=separator, header=None if names else "infer", names=names, na_values=na_values)
+    return read_table(path, code, separator=separator, header=None if names else "infer", names=names, where=where)
 
 
 def _first_line_is_header(path: Path, separator: str, missing_codes: list[str]) -> bool:
@@ -121,9 +133,10 @@ def translate(script: BlimpScript, data: pd.DataFrame) -> ScriptModel:
         if command is not None:
             raise BlimpScriptError(f"{name} is not available yet in multilevel", command.value or name, 0,
                                    max(1, len(command.value)), line_number=command.line)
+    option_notes = _option_notes(script)
     cluster = script.command("CLUSTERID")
     clusters = list(cluster.items) if cluster is not None else []
-    listed = [(item, script.command(c)) for c in ("FIXED", "ORDINAL") if script.command(c)
+    listed = [(item, script.command(c)) for c in ("FIXED", "ORDINAL", "NOMINAL") if script.command(c)
               for item in script.command(c).items]
     for name, command in [(name, cluster) for name in clusters] + listed:
         if name not in data.columns:
@@ -187,16 +200,33 @@ def translate(script: BlimpScript, data: pd.DataFrame) -> ScriptModel:
             # Blimp centres at the latent group mean (a parameter), not at the observed cluster mean
             center[name] = "latent" if centering.kind == "groupmean" else "grand"
     ordinal = list(script.command("ORDINAL").items) if script.command("ORDINAL") else []
+    nominal = list(script.command("NOMINAL").items) if script.command("NOMINAL") else []
     labels = _labels(regressions, focal_line)
     definitions = [(item.name, item.text[item.expression.start:item.expression.end]) for item in script.parameters]
     conditional = [(item.focal, item.moderator, list(item.values) or None) for item in script.simple]
     options = {"predictor_models": predictor_models or None, "missingness_models": missingness_models or None,
-               "center": center or None, "ordinal": ordinal or None}
+               "center": center or None, "ordinal": ordinal or None, "nominal": nominal or None}
     sampler, notes = _sampler_settings(script)
-    model = ScriptModel(formula, data, options, sampler, notes, script)
+    model = ScriptModel(formula, data, options, sampler, notes + option_notes, script)
     model.imputations = _imputation_settings(script)
     model.quantities = {"labels": labels, "definitions": definitions, "conditional": conditional}
     return model
+
+
+def _option_notes(script: BlimpScript) -> list[str]:
+    command = script.command("OPTIONS")
+    if command is None:
+        return []
+    notes = []
+    for word in command.items:
+        meaning = OPTIONS.get(word.lower())
+        if meaning is None:
+            start = command.value.find(word)
+            raise BlimpScriptError(f"OPTIONS: '{word}' is not available in multilevel", command.value, start,
+                                   start + len(word), line_number=command.line,
+                                   hint=f"Options read here: {', '.join(OPTIONS)}.")
+        notes.append(f"OPTIONS {word}: {meaning}")
+    return notes
 
 
 def _level_two_factor(clusters: list[str], data: pd.DataFrame, command, used: set[str]) -> str:

@@ -14,20 +14,17 @@ from .errors import MultilevelError
 def read_data(path: str, missing_code: str | None = None):
     import pandas as pd
 
+    from .data_files import read_table
+
     file = Path(path)
     if not file.exists():
         raise MultilevelError(f"data file '{path}' does not exist")
-    na_values = [missing_code] if missing_code is not None else None
     suffix = file.suffix.lower()
-    if suffix in (".csv", ".gz"):
-        return pd.read_csv(file, na_values=na_values)
-    if suffix in (".tsv", ".tab"):
-        return pd.read_csv(file, sep="\t", na_values=na_values)
-    if suffix in (".dat", ".txt"):
-        return pd.read_csv(file, sep=r"\s+", na_values=na_values)
     if suffix == ".parquet":
         return pd.read_parquet(file)
-    raise MultilevelError(f"cannot read '{path}': use .csv, .tsv, .dat/.txt (whitespace) or .parquet")
+    if suffix not in (".csv", ".gz", ".tsv", ".tab", ".dat", ".txt"):
+        raise MultilevelError(f"cannot read '{path}': use .csv, .tsv, .dat/.txt (whitespace) or .parquet")
+    return read_table(file, missing_code, where="--missing-code: ")
 
 
 def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
@@ -57,6 +54,13 @@ def _add_sampler_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--imputations", metavar="FILE",
                         help="save the stacked completed data sets (.csv or .parquet) with an imputation column")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--plots", metavar="DIR", help="write every figure that applies as PNG and SVG into DIR")
+    parser.add_argument("--report", metavar="FILE", help="write a self-contained HTML report")
+    parser.add_argument("--ppc", action="store_true", help="print posterior predictive checks")
+    parser.add_argument("--bayes-factor", action="append", metavar="HYPOTHESIS",
+                        help="Savage-Dickey Bayes factor of a point hypothesis, e.g. 'x1 = 0' (repeatable)")
+    parser.add_argument("--marginal-likelihood", action="store_true",
+                        help="print the log marginal likelihood (bridge sampling; needs proper priors)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--ordinal", action="append", metavar="VAR",
                      help="a numeric variable that is ordinal or binary: imputed with an ordinal probit model "
                           "(repeatable)")
+    fit.add_argument("--nominal", action="append", metavar="VAR",
+                     help="a variable with unordered categories (dummy coded; imputed with a multinomial logit "
+                          "model) (repeatable)")
     fit.add_argument("--parameterization", default="auto", help="auto, centered, noncentered or marginalized")
     fit.add_argument("--missing-code", default=None, help="value that marks missing data in the file")
     fit.add_argument("--missing", default="model", choices=["model", "listwise"],
@@ -93,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sampler_arguments(fit)
     demo = commands.add_parser("demo", help="fit a bundled example (sleepstudy, random slopes)")
     _add_sampler_arguments(demo)
+    comparison = commands.add_parser("compare", help="compare saved fits (from --save) by PSIS-LOO")
+    comparison.add_argument("fits", nargs="+", help="saved fits (.zip), at least two, of the same data")
+    comparison.add_argument("--bayes-factor", action="store_true",
+                            help="also the Bayes factor of the first fit against each other (bridge sampling)")
     return parser
 
 
@@ -141,6 +152,7 @@ def _run_fit(args, formula: str, data, options: dict, script_settings: dict | No
 
         apply_quantities(fit, translated)
     print_report(fit, console)
+    _print_checks(fit, args, console)
     if args.json:
         Path(args.json).write_text(json.dumps(summary_json(fit), indent=2, default=float))
         console.print(f"summary written to {args.json}")
@@ -150,6 +162,12 @@ def _run_fit(args, formula: str, data, options: dict, script_settings: dict | No
     if args.imputations:
         fit.save_imputations(args.imputations, args.nimps)
         console.print(f"{args.nimps} imputations saved to {args.imputations}")
+    if args.plots:
+        written = fit.save_plots(args.plots)
+        console.print(f"{len(written)} figure files written to {args.plots}")
+    if args.report:
+        fit.report(args.report)
+        console.print(f"HTML report written to {args.report}")
     if translated is not None:
         from .blimp import save_script_imputations
 
@@ -158,10 +176,48 @@ def _run_fit(args, formula: str, data, options: dict, script_settings: dict | No
     return 0
 
 
+def _print_checks(fit, args, console) -> None:
+    from .report.text import print_frame
+
+    if args.ppc:
+        print_frame(console, "Posterior predictive checks (p-value = P(T(y_rep) >= T(y)))", fit.ppc())
+    for hypothesis in args.bayes_factor or []:
+        result = fit.bayes_factor(hypothesis)
+        console.print(f"Bayes factor (Savage-Dickey) for {hypothesis}: BF01 {result['BF01']:.4g}, "
+                      f"BF10 {result['BF10']:.4g}" + (f" [yellow]({result.attrs['note']})[/yellow]"
+                                                      if "note" in result.attrs else ""))
+    if args.marginal_likelihood:
+        result = fit.log_marginal_likelihood()
+        console.print(f"log marginal likelihood (bridge sampling): {result['estimate']:.3f} "
+                      f"(error {result['error']:.3f} on the log scale)")
+
+
+def _compare(args) -> int:
+    from rich.console import Console
+
+    from .api import load
+    from .report.text import print_frame
+    from .results.bayes_factors import bayes_factor
+    from .results.comparison import compare
+
+    fits = [load(path) for path in args.fits]
+    names = [Path(path).stem for path in args.fits]
+    console = Console() if Console().is_terminal else Console(width=132)
+    print_frame(console, "Model comparison (PSIS-LOO)", compare(*fits, names=names))
+    if args.bayes_factor:
+        for name, fit in zip(names[1:], fits[1:]):
+            result = bayes_factor(fits[0], fit)
+            console.print(f"Bayes factor {names[0]} vs {name}: log BF {result['log BF']:.3f} "
+                          f"(BF {result['BF']:.4g}; error {result['error (log scale)']:.3f} on the log scale)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command == "compare":
+            return _compare(args)
         if args.command == "demo":
             from . import datasets
 
@@ -176,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise MultilevelError("give either a Blimp script or --data and --model, not both")
             translated = load_script(args.script)
             print(f"Blimp script {args.script}: focal model {translated.formula}")
-            if args.predictor_model or args.missingness_model or args.ordinal:
+            if args.predictor_model or args.missingness_model or args.ordinal or args.nominal:
                 raise MultilevelError("state predictor and missingness models in the script's MODEL section and "
                                       "ordinal variables with ORDINAL, not with --predictor-model / "
                                       "--missingness-model / --ordinal")
@@ -194,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
             "reference": _pairs(args.reference, "--reference") or None,
             "parameterization": args.parameterization, "missing": args.missing,
             "predictor_models": args.predictor_model, "missingness_models": args.missingness_model,
-            "ordinal": args.ordinal,
+            "ordinal": args.ordinal, "nominal": args.nominal,
         }
         data = read_data(args.data, args.missing_code)
         return _run_fit(args, args.model, data, options)

@@ -37,6 +37,20 @@ from .prior_densities import log_prior_function, prior_structure
 LOG_2PI = float(np.log(2.0 * np.pi))
 
 
+def bucket(count: int) -> int:
+    """The compiled size of a vector of ``count`` missing values: rounded up (by at most about 1/8), so data
+    sets with similar missing counts (the replications of a simulation study) share one compiled sampler.
+    The extra entries are independent standard normal parameters that touch nothing else."""
+    if count <= 0:
+        return 0
+    step = 8 if count <= 64 else 32 if count <= 512 else 128 if count <= 4096 else 1024
+    return int(-(-count // step) * step)
+
+
+def _padded(index: np.ndarray, size: int, sentinel: int) -> np.ndarray:
+    return np.concatenate([index, np.full(size - index.size, sentinel, dtype=np.int32)]).astype(np.int32)
+
+
 class ModelArrays(NamedTuple):
     y: jnp.ndarray
     trials: jnp.ndarray | None
@@ -257,23 +271,20 @@ def _missing_arrays(spec: ModelSpec, data: ModelData) -> dict:
     if data.outcome_observed is not None and not data.outcome_observed.all() and not spec.outcome_latent:
         result["outcome_observed"] = data.outcome_observed.astype(float)
     if spec.outcome_latent:
-        result["missing"] = {"outcome": np.flatnonzero(~data.outcome_observed).astype(np.int32)}
+        rows = np.flatnonzero(~data.outcome_observed).astype(np.int32)
+        if marginalized(spec):  # drawn after sampling, not sampled: no padding
+            result["missing"] = {"outcome": rows}
+        else:
+            size = bucket(rows.size)
+            result["missing"] = {"outcome": _padded(rows, size, data.n),
+                                 "outcome padding": (np.arange(size) >= rows.size).astype(float)}
     if spec.submodels:
         values = {}
         for name, value in data.values.items():
             value = np.asarray(value)
             values[name] = np.nan_to_num(value.astype(float), nan=0.0) if value.dtype.kind == "f" else value
         result["values"] = values
-        result.setdefault("missing", {}).update({
-            submodel.outcome: np.flatnonzero(np.isnan(data.values[submodel.outcome])).astype(np.int32)
-            for submodel in spec.submodels if submodel.family in ("gaussian", "ordinal") and submodel.level == 1})
-        if any(submodel.level == 2 for submodel in spec.submodels):
-            cluster_rows = np.unique(np.asarray(data.group_index[0]), return_index=True)[1].astype(np.int32)
-            result["missing"]["cluster rows"] = cluster_rows
-            for submodel in spec.submodels:
-                if submodel.level == 2:
-                    at_clusters = np.asarray(data.values[submodel.outcome], dtype=float)[cluster_rows]
-                    result["missing"][submodel.outcome] = np.flatnonzero(np.isnan(at_clusters)).astype(np.int32)
+        missing = result.setdefault("missing", {})
         any_discrete = np.zeros(data.n, bool)
         for submodel in spec.submodels:
             if submodel.family == "ordinal":
@@ -282,10 +293,43 @@ def _missing_arrays(spec: ModelSpec, data: ModelData) -> dict:
                 seen = ~np.isnan(raw)
                 codes[seen] = np.searchsorted(np.asarray(submodel.categories), raw[seen])
                 values[f"{submodel.outcome} code"] = codes
-                any_discrete |= ~seen
+            elif submodel.family == "nominal":
+                codes = np.asarray(data.values[submodel.outcome]).astype(np.int32)
+                values[f"{submodel.outcome} code"] = codes
+            else:
+                codes = None
+            if submodel.level == 1 and submodel.family in ("gaussian", "ordinal", "nominal"):
+                unknown = codes < 0 if codes is not None else np.isnan(np.asarray(data.values[submodel.outcome],
+                                                                                 dtype=float))
+                _store_missing(missing, submodel, np.flatnonzero(unknown).astype(np.int32), data.n)
+                if codes is not None:
+                    any_discrete |= unknown
+        if any(submodel.level == 2 for submodel in spec.submodels):
+            cluster_rows = np.unique(np.asarray(data.group_index[0]), return_index=True)[1].astype(np.int32)
+            missing["cluster rows"] = cluster_rows
+            for submodel in spec.submodels:
+                if submodel.level == 2:
+                    at_clusters = np.asarray(data.values[submodel.outcome])[cluster_rows]
+                    unknown = at_clusters < 0 if submodel.family == "nominal" else np.isnan(at_clusters.astype(float))
+                    _store_missing(missing, submodel, np.flatnonzero(unknown).astype(np.int32), cluster_rows.size)
         if any_discrete.any():
-            result["missing"]["discrete rows"] = np.flatnonzero(any_discrete).astype(np.int32)
+            rows = np.flatnonzero(any_discrete).astype(np.int32)
+            missing["discrete rows"] = _padded(rows, bucket(rows.size), rows[-1])  # sorted; the last repeated
+            missing["discrete rows count"] = np.asarray(rows.size)
     return result
+
+
+def _store_missing(missing: dict, submodel, positions: np.ndarray, size: int) -> None:
+    """Positions (rows, or clusters at level 2) of a variable's missing values, padded to the compiled size:
+    with an out-of-range position for sampled values (writes there are dropped) and a padding mask; with
+    the last position repeated for summed-out discrete ones, whose true count travels as data."""
+    padded = bucket(positions.size)
+    if submodel.family == "gaussian":
+        missing[submodel.outcome] = _padded(positions, padded, size)
+        missing[f"{submodel.outcome} padding"] = (np.arange(padded) >= positions.size).astype(float)
+    else:
+        missing[submodel.outcome] = _padded(positions, padded, positions[-1] if positions.size else 0)
+        missing[f"{submodel.outcome} count"] = np.asarray(positions.size)
 
 
 def model_constants(spec: ModelSpec) -> dict:
@@ -333,6 +377,8 @@ def _submodel_internal_priors(submodel) -> dict:
         result["residual sd"] = submodel.prior_for("residual sd").for_sd_scaled(1.0 / scale)
     if submodel.factor is not None:
         result["sd"] = submodel.prior_for(f"sd(Intercept | {submodel.factor.name})").for_sd_scaled(1.0 / scale)
+    if submodel.family == "ordinal" and len(submodel.categories) > 2:
+        result["steps"] = submodel.prior_for("threshold steps")  # latent scale: no rescaling
     return result
 
 
@@ -348,20 +394,27 @@ def _submodel_constants(submodel) -> dict:
         constants["fixed prior"] = prior_structure(priors["fixed"])[1]
     if "sd" in priors:
         constants["sd prior"] = prior_structure([priors["sd"]])[1]
-    if submodel.categories:
+    if "steps" in priors:
+        constants["steps prior"] = prior_structure([priors["steps"]] * (len(submodel.categories) - 2))[1]
+    if submodel.family == "ordinal":
         constants["categories"] = np.asarray(submodel.categories, dtype=float)
+    elif submodel.family == "nominal":  # imputed values are codes
+        constants["categories"] = np.arange(len(submodel.categories), dtype=float)
     return constants
 
 
 def _submodel_blueprint(submodel) -> SubmodelPlan:
     priors = _submodel_internal_priors(submodel)
-    return SubmodelPlan(submodel.outcome, submodel.missing_count, tuple(column.expression for column in submodel.columns),
+    return SubmodelPlan(submodel.outcome, bucket(submodel.missing_count),
+                        tuple(column.expression for column in submodel.columns),
                         len(submodel.factor.levels) if submodel.factor is not None else 0,
                         prior_structure([priors["Intercept"]])[0],
                         prior_structure([priors["residual sd"]])[0] if "residual sd" in priors else None,
                         prior_structure(priors["fixed"])[0] if priors["fixed"] else None,
                         prior_structure([priors["sd"]])[0] if "sd" in priors else None, submodel.family,
-                        len(submodel.categories), submodel.level, submodel.latent_mean)
+                        len(submodel.categories), submodel.level, submodel.latent_mean,
+                        prior_structure([priors["steps"]] * (len(submodel.categories) - 2))[0]
+                        if "steps" in priors else None)
 
 
 def _support_key(prior: P.Prior) -> tuple:
@@ -402,7 +455,8 @@ def blueprint(spec: ModelSpec, data_outcome_observed: np.ndarray | None = None) 
         dynamic_random=tuple(tuple((k, block.columns[k].expression) for k in ks)
                              for block, ks in zip(spec.random, spec.dynamic_random)) if spec.dynamic_random else (),
         submodels=tuple(_submodel_blueprint(submodel) for submodel in spec.submodels),
-        outcome_latent=int((~data_outcome_observed).sum()) if spec.outcome_latent and not marginalized(spec) else 0)
+        outcome_latent=bucket(int((~data_outcome_observed).sum())) if spec.outcome_latent and not marginalized(spec)
+        else 0)
 
 
 def _support(prior: P.Prior):
@@ -436,17 +490,36 @@ class SubmodelPlan(NamedTuple):
     categories: int = 0  # ordinal: number of categories
     level: int = 1  # 2: one value per cluster of the first grouping factor
     latent_mean: bool = False  # the model's random intercept defines the variable's latent cluster means
+    steps_prior: tuple | None = None  # ordinal with 3+ categories: prior of the gaps between thresholds
 
 
 MAX_CONFIGURATIONS = 64
 MASKED = -1e10  # log weight of a combination of categories that contradicts an observed value
 
 
-def discrete_configurations(plan: Blueprint) -> tuple[list, list]:
-    """The incomplete discrete variables ((submodel index, plan) pairs) and every combination of their
-    categories: missing discrete values are summed out of the likelihood, row by row."""
-    discrete = [(j, sub) for j, sub in enumerate(plan.submodels) if sub.family == "ordinal" and sub.missing]
+def discrete_configurations(plan: Blueprint, level: int | None = None) -> tuple[list, list]:
+    """The incomplete discrete variables ((submodel index, plan) pairs; of one level if given) and every
+    combination of their categories: missing discrete values are summed out of the likelihood, row by row
+    (level 1) or cluster by cluster (level 2)."""
+    discrete = [(j, sub) for j, sub in enumerate(plan.submodels) if sub.family in ("ordinal", "nominal")
+                and sub.missing and (level is None or sub.level == level)]
     return discrete, list(itertools.product(*[range(sub.categories) for _, sub in discrete]))
+
+
+def _with_categories(values: dict, constants: dict, chosen: list, configuration, mask):
+    """Values with the missing codes of the ``chosen`` discrete variables set to ``configuration``; ``mask``
+    plus MASKED per row where a configuration contradicts an observed value."""
+    current = dict(values)
+    for (j, sub), category in zip(chosen, configuration):
+        observed = values[f"{sub.name} code"]
+        unknown = observed < 0
+        code = jnp.where(unknown, category, observed)
+        current[f"{sub.name} code"] = code
+        # ordinal: the category's value; nominal: its code (the dummy codes compare codes)
+        current[sub.name] = (code if sub.family == "nominal" else
+                             jnp.asarray(constants[f"submodel {j}"]["categories"])[code])
+        mask = mask + jnp.where(unknown | (observed == category), 0.0, MASKED)
+    return current, mask
 
 
 def make_model(plan: Blueprint, outcome_name: str = "y"):
@@ -459,6 +532,8 @@ def make_model(plan: Blueprint, outcome_name: str = "y"):
     free = np.asarray(plan.free, dtype=np.int32)
     all_free = len(free) == p
     discrete, configurations = discrete_configurations(plan)
+    row_discrete, row_configurations = discrete_configurations(plan, level=1)
+    cluster_discrete, cluster_configurations = discrete_configurations(plan, level=2)
 
     def model(arrays: ModelArrays):
         constants = arrays.constants
@@ -539,26 +614,42 @@ def make_model(plan: Blueprint, outcome_name: str = "y"):
                 pointwise = pointwise + _submodel_rows(plan, arrays, current, submodel_parameters)
             return pointwise
 
-        if any(sub.level == 2 for sub in plan.submodels):  # cluster-level models (of level-2 variables only)
+        level_two = any(sub.level == 2 for sub in plan.submodels)
+        if level_two and not cluster_discrete:  # cluster-level models (of level-2 variables only)
             numpyro.factor("level-2 models", jnp.sum(_submodel_rows(plan, arrays, values, submodel_parameters, 2)))
         if not discrete:
             numpyro.factor("log likelihood", jnp.sum(row_log_density(values)))
             return
-        terms = []
-        for configuration in configurations:  # every combination of the missing categories
-            current, mask = dict(values), 0.0
-            for (j, sub), category in zip(discrete, configuration):
-                observed = values[f"{sub.name} code"]
-                unknown = observed < 0
-                code = jnp.where(unknown, category, observed)
-                current[f"{sub.name} code"] = code
-                current[sub.name] = jnp.asarray(constants[f"submodel {j}"]["categories"])[code]
-                mask = mask + jnp.where(unknown | (observed == category), 0.0, MASKED)
-            terms.append(row_log_density(current) + mask)
-        stacked = jnp.stack(terms)
-        numpyro.factor("log likelihood", jnp.sum(jax_special.logsumexp(stacked, axis=0)))
-        rows = arrays.missing["discrete rows"]
-        numpyro.deterministic("discrete log weights", stacked[:, rows])
+
+        def row_terms(start: dict, start_mask):
+            """(level-1 configurations, rows): every combination of the missing level-1 categories."""
+            terms = []
+            for configuration in row_configurations:
+                current, mask = _with_categories(start, constants, row_discrete, configuration, start_mask)
+                terms.append(row_log_density(current) + mask)
+            return jnp.stack(terms)
+
+        if not cluster_discrete:
+            stacked = row_terms(values, 0.0)
+            numpyro.factor("log likelihood", jnp.sum(jax_special.logsumexp(stacked, axis=0)))
+            numpyro.deterministic("discrete log weights", stacked[:, arrays.missing["discrete rows"]])
+            return
+        # missing level-2 categories: per cluster, sum over them the cluster's rows (each summed over the
+        # missing level-1 categories) times the level-2 models
+        index, clusters = arrays.group_index[0], arrays.missing["cluster rows"].shape[0]
+        cluster_terms, row_weights = [], []
+        for configuration in cluster_configurations:
+            current, mask = _with_categories(values, constants, cluster_discrete, configuration, 0.0)
+            stacked = row_terms(current, mask)
+            if row_discrete:
+                row_weights.append(stacked[:, arrays.missing["discrete rows"]])
+            per_cluster = jax.ops.segment_sum(jax_special.logsumexp(stacked, axis=0), index, num_segments=clusters)
+            cluster_terms.append(per_cluster + _submodel_rows(plan, arrays, current, submodel_parameters, 2))
+        cluster_stacked = jnp.stack(cluster_terms)
+        numpyro.factor("log likelihood", jnp.sum(jax_special.logsumexp(cluster_stacked, axis=0)))
+        numpyro.deterministic("cluster log weights", cluster_stacked)
+        if row_discrete:
+            numpyro.deterministic("discrete log weights", jnp.stack(row_weights))
 
     return model
 
@@ -573,19 +664,27 @@ def _latent_values(plan: Blueprint, arrays: ModelArrays, outcome_name: str):
     y = arrays.y
     if plan.outcome_latent:
         latent = _free("missing_outcome", constraints.real, (plan.outcome_latent,))
-        y = jnp.asarray(y).at[arrays.missing["outcome"]].set(latent)
+        _padding_density("missing_outcome", latent, arrays.missing["outcome padding"])
+        y = jnp.asarray(y).at[arrays.missing["outcome"]].set(latent, mode="drop")
         values[outcome_name] = arrays.constants["outcome location"] + arrays.constants["outcome scale"] * y
     for j, sub in enumerate(plan.submodels):
         if sub.missing and sub.family == "gaussian":
             constants = arrays.constants[f"submodel {j}"]
-            latent = constants["location"] + constants["scale"] * _free(f"missing_{sub.name}", constraints.real,
-                                                                        (sub.missing,))
+            standardized = _free(f"missing_{sub.name}", constraints.real, (sub.missing,))
+            _padding_density(f"missing_{sub.name}", standardized, arrays.missing[f"{sub.name} padding"])
+            latent = constants["location"] + constants["scale"] * standardized
             if sub.level == 2:  # one value per cluster, shared by the cluster's rows
                 clusters = jnp.asarray(values[sub.name])[arrays.missing["cluster rows"]]
-                values[sub.name] = clusters.at[arrays.missing[sub.name]].set(latent)[arrays.group_index[0]]
+                values[sub.name] = clusters.at[arrays.missing[sub.name]].set(latent, mode="drop")[
+                    arrays.group_index[0]]
             else:
-                values[sub.name] = jnp.asarray(values[sub.name]).at[arrays.missing[sub.name]].set(latent)
+                values[sub.name] = jnp.asarray(values[sub.name]).at[arrays.missing[sub.name]].set(latent, mode="drop")
     return values, y
+
+
+def _padding_density(name: str, vector, padding) -> None:
+    """The entries beyond the true number of missing values (see :func:`bucket`) are standard normal."""
+    numpyro.factor(f"{name} padding", -0.5 * jnp.sum(padding * vector ** 2) - 0.5 * LOG_2PI * jnp.sum(padding))
 
 
 def _submodel_parameters(plan: Blueprint, arrays: ModelArrays) -> list[dict]:
@@ -594,6 +693,9 @@ def _submodel_parameters(plan: Blueprint, arrays: ModelArrays) -> list[dict]:
     for j, sub in enumerate(plan.submodels):
         constants = arrays.constants[f"submodel {j}"]
         name = sub.name
+        if sub.family == "nominal":
+            result.append(_nominal_parameters(sub, constants, arrays))
+            continue
         parameters = {"Intercept": _free(f"{name} ~ Intercept", constraints.real)}
         numpyro.factor(f"{name} ~ Intercept prior", log_prior_function(sub.intercept_prior)(
             parameters["Intercept"][None], constants["intercept prior"]))
@@ -614,6 +716,9 @@ def _submodel_parameters(plan: Blueprint, arrays: ModelArrays) -> list[dict]:
         if sub.family == "ordinal" and sub.categories > 2:
             # thresholds: the first is 0 (the intercept is free), the others follow by positive steps
             parameters["steps"] = _free(f"{name} ~ threshold steps", constraints.positive, (sub.categories - 2,))
+            if sub.steps_prior is not None:
+                numpyro.factor(f"{name} ~ threshold steps prior", log_prior_function(sub.steps_prior)(
+                    parameters["steps"], constants["steps prior"]))
         result.append(parameters)
     return result
 
@@ -633,21 +738,58 @@ def _submodel_rows(plan: Blueprint, arrays: ModelArrays, values: dict, parameter
             design = _submodel_design(sub, constants, values, rows)
             if level == 2:
                 design = design[arrays.missing["cluster rows"]]
-            mean = mean + design @ chosen["b"]
+            if sub.family != "nominal":
+                mean = mean + design @ chosen["b"]
         if sub.groups:
             mean = mean + chosen["group effects"]
+        def at_level(value):
+            return value if level == 1 else jnp.asarray(value)[arrays.missing["cluster rows"]]
+
         if sub.family == "probit":
             indicator = values[sub.name]
             total = total + indicator * jax_special.log_ndtr(mean) + (1 - indicator) * jax_special.log_ndtr(-mean)
+        elif sub.family == "nominal":
+            linear = chosen["Intercept"] + (design @ chosen["b"] if sub.expressions else 0.0)
+            if sub.groups:
+                linear = linear + chosen["group effects"]
+            linear = jnp.broadcast_to(linear, (design.shape[0] if sub.expressions else
+                                               at_level(values[f"{sub.name} code"]).shape[0], sub.categories - 1))
+            logits = jnp.concatenate([jnp.zeros(linear.shape[:-1] + (1,)), linear], axis=-1)
+            code = jnp.clip(at_level(values[f"{sub.name} code"]), 0, sub.categories - 1)
+            total = total + jnp.take_along_axis(jax.nn.log_softmax(logits, axis=-1), code[:, None], axis=1)[:, 0]
         elif sub.family == "ordinal":
             thresholds = jnp.zeros((1,)) if sub.categories == 2 else jnp.concatenate(
                 [jnp.zeros((1,)), jnp.cumsum(chosen["steps"])])
-            total = total + _ordinal_log_probability(values[f"{sub.name} code"], mean, thresholds)
+            total = total + _ordinal_log_probability(at_level(values[f"{sub.name} code"]), mean, thresholds)
         else:
             value = values[sub.name] if level == 1 else jnp.asarray(values[sub.name])[arrays.missing["cluster rows"]]
             outcome = (value - constants["location"]) / constants["scale"]
             total = total + dist.Normal(mean, chosen["sigma"]).log_prob(outcome)
     return total
+
+
+def _nominal_parameters(sub: SubmodelPlan, constants: dict, arrays: ModelArrays) -> dict:
+    """Intercepts (K-1), coefficients (predictors x K-1) and random intercepts (one SD per category) of a
+    multinomial logit; each category's parameters get the submodel's priors."""
+    others = sub.categories - 1
+    name = sub.name
+    intercepts = _free(f"{name} ~ Intercept", constraints.real, (others,))
+    intercept_prior = log_prior_function(sub.intercept_prior)
+    numpyro.factor(f"{name} ~ Intercept prior", sum(intercept_prior(intercepts[k:k + 1], constants["intercept prior"])
+                                                    for k in range(others)))
+    parameters = {"Intercept": intercepts}
+    if sub.expressions:
+        b = _free(f"{name} ~ b", constraints.real, (len(sub.expressions), others))
+        fixed_prior = log_prior_function(sub.fixed_prior)
+        numpyro.factor(f"{name} ~ b prior", sum(fixed_prior(b[:, k], constants["fixed prior"]) for k in range(others)))
+        parameters["b"] = b
+    if sub.groups:
+        sd = _free(f"{name} ~ sd", constraints.positive, (others,))
+        sd_prior = log_prior_function(sub.sd_prior)
+        numpyro.factor(f"{name} ~ sd prior", sum(sd_prior(sd[k:k + 1], constants["sd prior"]) for k in range(others)))
+        z = numpyro.sample(f"{name} ~ z", dist.Normal(0.0, 1.0).expand((sub.groups, others)).to_event(2))
+        parameters["group effects"] = (sd * z)[arrays.group_index[0]]
+    return parameters
 
 
 def _submodel_design(sub: SubmodelPlan, constants: dict, values: dict, rows: int):
@@ -790,29 +932,69 @@ def draw_latent_means(plan: Blueprint, model, arrays: ModelArrays, constrained: 
 def draw_discrete(plan: Blueprint, model, arrays: ModelArrays, constrained: dict, seed: int) -> dict:
     """Draw the missing values of discrete variables, which the sampler summed out.
 
-    For each posterior draw, the model gives every row's log weight of each combination of
-    categories (``discrete log weights``); a combination is drawn with those probabilities
-    (Gumbel-max). Adds ``missing_<name>`` (the category values) to the draws.
+    For each posterior draw, the model gives each cluster's log weight of every combination of the
+    missing level-2 categories (``cluster log weights``) and every row's log weight of each combination of
+    the missing level-1 categories (``discrete log weights``, per level-2 combination when there are
+    level-2 ones). A level-2 combination is drawn per cluster, then a level-1 combination per row given
+    its cluster's (Gumbel-max). Adds ``missing_<name>`` (category values; codes for nominal variables).
     """
-    discrete, configurations = discrete_configurations(plan)
-    if not discrete:
+    row_discrete, row_configurations = discrete_configurations(plan, level=1)
+    cluster_discrete, cluster_configurations = discrete_configurations(plan, level=2)
+    if not row_discrete and not cluster_discrete:
         return constrained
     lead = np.shape(constrained[next(iter(constrained))])[:2]
-    log_weights = traced_sites(model, arrays, constrained, ["discrete log weights"])["discrete log weights"]
+    names = (["cluster log weights"] if cluster_discrete else []) + (["discrete log weights"] if row_discrete else [])
+    traced = traced_sites(model, arrays, constrained, names)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 2207]))
-    chosen = np.argmax(log_weights + rng.gumbel(size=log_weights.shape), axis=1)  # (samples, rows)
-    table = np.asarray(configurations)
-    rows = np.asarray(arrays.missing["discrete rows"])
     result = dict(constrained)
-    for position, (j, sub) in enumerate(discrete):
-        missing_rows = np.asarray(arrays.missing[sub.name])
-        categories = np.asarray(arrays.constants[f"submodel {j}"]["categories"])
-        codes = table[chosen[:, np.searchsorted(rows, missing_rows)], position]
-        result[f"missing_{sub.name}"] = categories[codes].reshape(lead + (missing_rows.size,))
+
+    def store(chosen_codes, discrete):
+        for position, (j, sub) in enumerate(discrete):
+            categories = np.asarray(arrays.constants[f"submodel {j}"]["categories"])
+            count = int(arrays.missing[f"{sub.name} count"])
+            codes = chosen_codes[position](np.asarray(arrays.missing[sub.name])[:count])
+            result[f"missing_{sub.name}"] = categories[codes].reshape(lead + (codes.shape[-1],))
+
+    cluster_choice = None
+    if cluster_discrete:
+        weights = traced["cluster log weights"]  # (samples, level-2 combinations, clusters)
+        cluster_choice = np.argmax(weights + rng.gumbel(size=weights.shape), axis=1)  # (samples, clusters)
+        table = np.asarray(cluster_configurations)
+        store([lambda missing, p=p: table[cluster_choice[:, missing], p] for p in range(len(cluster_discrete))],
+              cluster_discrete)
+    if row_discrete:
+        weights = traced["discrete log weights"]
+        rows = np.asarray(arrays.missing["discrete rows"])[:int(arrays.missing["discrete rows count"])]
+        weights = weights[..., :rows.size]
+        if cluster_discrete:  # (samples, level-2 combinations, level-1 combinations, rows): take each row's
+            chosen_cluster = cluster_choice[:, np.asarray(arrays.group_index[0])[rows]]  # (samples, rows)
+            weights = np.take_along_axis(weights, chosen_cluster[:, None, None, :], axis=1)[:, 0]
+        chosen = np.argmax(weights + rng.gumbel(size=weights.shape), axis=1)  # (samples, rows)
+        table = np.asarray(row_configurations)
+        store([lambda missing, p=p: table[chosen[:, np.searchsorted(rows, missing)], p]
+               for p in range(len(row_discrete))], row_discrete)
     return result
 
 
-def to_user_units(spec: ModelSpec, constrained: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _nominal_user_units(j: int, submodel, constrained: dict) -> dict:
+    """Per category after the first: intercept (..., K-1), coefficients (..., p, K-1), SDs; imputed codes."""
+    name = submodel.outcome
+    out = {}
+    intercept = np.asarray(constrained[f"{name} ~ Intercept"])
+    if submodel.columns:
+        coefficients = np.asarray(constrained[f"{name} ~ b"]) / np.asarray(submodel.column_sds)[:, None]
+        out[f"submodel {j} b"] = coefficients
+        intercept = intercept - np.einsum("p,...pk->...k", np.asarray(submodel.column_means), coefficients)
+    out[f"submodel {j} Intercept"] = intercept
+    if submodel.factor is not None:
+        out[f"submodel {j} sd"] = np.asarray(constrained[f"{name} ~ sd"])
+    if submodel.missing_count:
+        out[f"imputed {name}"] = np.asarray(constrained[f"missing_{name}"])
+    return out
+
+
+def to_user_units(spec: ModelSpec, constrained: dict[str, np.ndarray],
+                  outcome_missing: int | None = None) -> dict[str, np.ndarray]:
     """Internal constrained draws (leading sample dims) → parameters in the data's units.
 
     Returns ``Intercept`` (...), ``b`` (..., p), ``sigma`` (...), and per block i: ``sd_i``
@@ -860,6 +1042,9 @@ def to_user_units(spec: ModelSpec, constrained: dict[str, np.ndarray]) -> dict[s
         out["sigma"] = np.asarray(constrained["sigma"]) * scale
     for j, submodel in enumerate(spec.submodels):
         name, location, unit = submodel.outcome, submodel.location, submodel.scale
+        if submodel.family == "nominal":
+            out.update(_nominal_user_units(j, submodel, constrained))
+            continue
         intercept = location + unit * np.asarray(constrained[f"{name} ~ Intercept"])
         if submodel.columns:
             coefficients = np.asarray(constrained[f"{name} ~ b"]) * unit / np.asarray(submodel.column_sds)
@@ -873,10 +1058,16 @@ def to_user_units(spec: ModelSpec, constrained: dict[str, np.ndarray]) -> dict[s
                                                         axis=-1)
         if submodel.factor is not None:
             out[f"submodel {j} sd"] = np.asarray(constrained[f"{name} ~ sd"]) * unit
+            if submodel.level == 1 and f"{name} ~ z" in constrained:  # the clusters' random intercepts
+                out[f"submodel {j} effects"] = (np.asarray(constrained[f"{name} ~ z"])
+                                                * out[f"submodel {j} sd"][..., None])
         if submodel.missing_count:
-            out[f"imputed {name}"] = location + unit * np.asarray(constrained[f"missing_{name}"])
+            out[f"imputed {name}"] = location + unit * np.asarray(constrained[f"missing_{name}"])[
+                ..., :submodel.missing_count]
     if spec.outcome_latent:
-        out[f"imputed {spec.response.name}"] = location + scale * np.asarray(constrained["missing_outcome"])
+        imputed = np.asarray(constrained["missing_outcome"])
+        out[f"imputed {spec.response.name}"] = location + scale * (imputed if outcome_missing is None else
+                                                                   imputed[..., :outcome_missing])
     for name, value in constrained.items():  # already in the data's units
         if name.startswith("latent mean "):
             out[name] = np.asarray(value)

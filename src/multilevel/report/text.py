@@ -23,9 +23,9 @@ def _number(value: float, digits: int = 3) -> str:
 
 def _estimates_table(title: str, frame) -> Table:
     table = Table(title=title, title_justify="left", title_style="bold")
-    table.add_column("parameter", style="cyan", no_wrap=True)
+    table.add_column("parameter", style="cyan", overflow="fold")
     for column in ("median", "mean", "sd", "q2.5", "q97.5", "rhat", "ess_bulk", "ess_tail"):
-        table.add_column(column, justify="right")
+        table.add_column(column, justify="right", no_wrap=True)  # numbers are never cut
     for name, row in frame.iterrows():
         rhat_text = _number(row["rhat"], 3)
         if row["rhat"] > RHAT_LIMIT:
@@ -56,6 +56,17 @@ def _patterns_table(fit) -> Table:
     return table
 
 
+def _imputed_summaries_table(fit) -> Table:
+    summaries = fit.imputed_data_summaries(min(1000, fit.config.chains * fit.config.draws))
+    table = Table(title="imputed data summaries (averaged over completed data sets)", title_justify="left")
+    table.add_column("variable", style="cyan")
+    for column in summaries.columns:
+        table.add_column(column, justify="right")
+    for name, row in summaries.iterrows():
+        table.add_row(str(name), *[_number(value) for value in row])
+    return table
+
+
 def print_report(fit, console: Console | None = None) -> None:
     console = console or Console()
     spec = fit.spec
@@ -76,6 +87,7 @@ def print_report(fit, console: Console | None = None) -> None:
             parts.append(f"{info['outcome']['name']}: {info['outcome_missing']} (outcome)")
         console.print(f"  missing values imputed within the model: {', '.join(parts)}")
         console.print(_patterns_table(fit))
+        console.print(_imputed_summaries_table(fit))
     outcome = info["outcome"]
     console.print(f"  outcome {outcome['name']}: mean {_number(outcome['mean'])}, sd {_number(outcome['sd'])}, "
                   f"range {_number(outcome['min'])} to {_number(outcome['max'])}")
@@ -90,6 +102,16 @@ def print_report(fit, console: Console | None = None) -> None:
 
     console.print("\n[bold]Model structure[/bold]")
     console.print(f"  fixed effects: {', '.join((['Intercept'] if spec.intercept else []) + list(spec.fixed_names)) or 'none'}")
+    if spec.submodels:
+        modelled = [sub.outcome for sub in spec.submodels if sub.family != "probit"]
+        incomplete = [sub.outcome for sub in spec.submodels if sub.family != "probit" and sub.missing_count]
+        used = sorted({name for column in spec.fixed for name in column.expression.variables()
+                       if not name.endswith(".mean") and not name.startswith("group ")})
+        complete = [name for name in used if name not in modelled]
+        console.print(f"  predictors: incomplete (imputed from their models): {', '.join(incomplete) or 'none'}; "
+                      f"complete (conditioned on, no model): {', '.join(complete) or 'none'}"
+                      + (f"; modelled complete variables: {', '.join(sorted(set(modelled) - set(incomplete)))}"
+                         if set(modelled) - set(incomplete) else ""))
     for block in spec.random:
         kind = "correlated" if block.has_correlations else ("uncorrelated" if block.size > 1 else "")
         how = ("integrated out of the likelihood (exact), group effects drawn afterwards"
@@ -99,12 +121,18 @@ def print_report(fit, console: Console | None = None) -> None:
     for submodel in spec.submodels:
         right = " + ".join(("1",) + submodel.predictor_names)
         random = f" + (1 | {submodel.factor.name})" if submodel.factor is not None else ""
+        level_two = f"; level 2, one value per {spec.random[0].factor.name}" if submodel.level == 2 else ""
+        unit = "clusters" if submodel.level == 2 else "values"
         if submodel.family == "probit":
             console.print(f"  missingness model (probit): {submodel.outcome} ~ {right}{random}")
         elif submodel.family == "ordinal":
             kind = "binary" if len(submodel.categories) == 2 else f"{len(submodel.categories)} categories"
-            console.print(f"  predictor model (ordinal probit, {kind}): {submodel.outcome} ~ {right}{random} "
-                          f"({submodel.missing_count} missing values, summed out of the likelihood)")
+            console.print(f"  predictor model (ordinal probit, {kind}{level_two}): {submodel.outcome} ~ {right}"
+                          f"{random} ({submodel.missing_count} missing {unit}, summed out of the likelihood)")
+        elif submodel.family == "nominal":
+            console.print(f"  predictor model (multinomial logit, {len(submodel.categories)} categories, reference "
+                          f"{submodel.categories[0]}{level_two}): {submodel.outcome} ~ {right}{random} "
+                          f"({submodel.missing_count} missing {unit}, summed out of the likelihood)")
         elif submodel.level == 2:
             console.print(f"  predictor model (level 2, one value per {spec.random[0].factor.name}): "
                           f"{submodel.outcome} ~ {right} ({submodel.missing_count} clusters with missing values)")
@@ -125,6 +153,9 @@ def print_report(fit, console: Console | None = None) -> None:
     table.add_column("source")
     for assignment in spec.priors:
         table.add_row(assignment.parameter, str(assignment.prior), assignment.source)
+    for submodel in spec.submodels:
+        for name, prior in submodel.priors:
+            table.add_row(f"{submodel.outcome} ~ {name}", str(prior), "submodel default")
     console.print(table)
     console.print("  [dim]Intercept prior applies with predictors centred at their means (as in brms).[/dim]")
 
@@ -152,6 +183,7 @@ def print_report(fit, console: Console | None = None) -> None:
 
     for title, table in effect_size_tables(fit).items():
         console.print(_estimates_table(title, table))
+    _print_model_fit(fit, console)
     if fit.definitions:
         console.print(_estimates_table("Derived quantities (PARAMETERS)", fit.derived_quantities()))
         for name, text in fit.definitions:
@@ -192,6 +224,77 @@ def print_report(fit, console: Console | None = None) -> None:
                       f"no divergent transitions)[/green]")
 
 
+def print_frame(console: Console, title: str, frame) -> None:
+    """Any table of numbers (index first), as the report prints them."""
+    table = Table(title=title, title_justify="left", title_style="bold")
+    table.add_column(str(frame.index.name or ""), style="cyan", overflow="fold")
+    for column in frame.columns:
+        table.add_column(str(column), justify="right", no_wrap=True)
+    for name, row in frame.iterrows():
+        table.add_row(str(name), *[str(v) if isinstance(v, (bool, int, np.integer, str)) else _number(float(v))
+                                   for v in row])
+    console.print(table)
+
+
+def model_fit(fit):
+    """Information criteria and residual correlations, or (None, None) where the log-likelihood would be
+    too large to hold (the report then says how to compute them)."""
+    from ..results.fit_result import LOG_LIKELIHOOD_LIMIT
+
+    chains, samples = fit.raw.stats["diverging"].shape
+    if chains * samples * fit.data.n > LOG_LIKELIHOOD_LIMIT:
+        return None, None
+    from ..results.marginal import marginal_available
+
+    criteria = fit.information_criteria()
+    if fit.spec.submodels and marginal_available(fit) is None:
+        import pandas as pd
+
+        marginal = fit.information_criteria("marginal")
+        notes = dict(criteria.attrs.get("notes", {}))
+        notes.update({f"marginal {key}": value for key, value in marginal.attrs.get("notes", {}).items()})
+        criteria = pd.concat([criteria.rename(index=lambda name: f"{name} (conditional)"),
+                              marginal.drop(index="DIC").rename(index=lambda name: f"{name} (marginal)")])
+        criteria.index.name = "criterion"
+        criteria.attrs["notes"] = notes
+    correlations = fit.residual_correlations() if fit.spec.submodels else None
+    return criteria, correlations
+
+
+def _print_model_fit(fit, console: Console) -> None:
+    criteria, correlations = model_fit(fit)
+    if criteria is None:
+        console.print("\n  [dim]information criteria: the data are too large for the report; call "
+                      "fit.information_criteria()[/dim]")
+        return
+    both = any(str(name).endswith("(marginal)") for name in criteria.index)
+    conditional = (" (conditional on the imputations, and marginal over them)" if both else
+                   " (conditional on the imputations)" if fit.spec.submodels else "")
+    table = Table(title=f"Information criteria{conditional}: observed outcomes of the focal model",
+                  title_justify="left", title_style="bold")
+    for column in ("criterion", "elpd", "se", "p", "deviance scale"):
+        table.add_column(column, justify="right" if column != "criterion" else "left")
+    for name, row in criteria.iterrows():
+        table.add_row(name, _number(row["elpd"]), _number(row["se"]), _number(row["p"]), _number(row["deviance"]))
+    console.print(table)
+    notes = criteria.attrs.get("notes", {})
+    for label, key in (("LOO", "pareto k"), ("LOO (marginal)", "marginal pareto k")):
+        k = notes.get(key)
+        if k and k["above threshold"]:
+            console.print(f"  [yellow]{label}: {k['above threshold']} of {k['rows']} Pareto k values above "
+                          f"{k['threshold']:.2f} (max {k['max']:.2f}); the LOO estimate is unreliable for those rows"
+                          f"{' (their imputed predictors are parameters that each row informs)' if key == 'pareto k' and conditional else ''}"
+                          f"[/yellow]")
+    if any(name.endswith("(marginal)") for name in criteria.index):
+        console.print("  [dim]conditional: each outcome given the draw's imputed predictors; marginal: given its "
+                      "observed predictors only, the imputed ones integrated over their models[/dim]")
+    if notes.get("waic"):
+        console.print(f"  [yellow]WAIC: {notes['waic']} rows with a posterior variance of the log-likelihood "
+                      f"above 0.4; prefer LOO[/yellow]")
+    if correlations is not None and len(correlations):
+        console.print(_estimates_table("Correlations among level-1 residuals (completed data)", correlations))
+
+
 def effect_size_tables(fit) -> dict:
     """Standardized coefficients and the variance decomposition, where the family defines them."""
     from ..errors import SpecificationError
@@ -199,6 +302,10 @@ def effect_size_tables(fit) -> dict:
     try:
         tables = {"Standardized coefficients": fit.standardized_coefficients(),
                   "Proportion of variance explained (Rights & Sterba)": fit.variance_explained()}
+        if fit.spec.random and fit.spec.fixed:
+            tables["Standardized coefficients within and between clusters"] = fit.standardized_coefficients(
+                by_level=True)
+            tables["Variance explained within and between clusters; ICCs"] = fit.variance_explained(by_level=True)
     except SpecificationError:
         return {}
     return {title: table for title, table in tables.items() if len(table)}
@@ -215,6 +322,7 @@ def _records(frame) -> list[dict]:
 def summary_json(fit) -> dict:
     """The report as plain data (written by ``--json``)."""
     effect_sizes = effect_size_tables(fit)
+    criteria, correlations = model_fit(fit)
     return {
         "formula": fit.spec.formula,
         "family": str(fit.spec.family),
@@ -229,6 +337,8 @@ def summary_json(fit) -> dict:
                                  "effects": _records(fit.conditional_effects(focal, moderator, values))}
                                 for focal, moderator, values in fit.conditional],
         "missing_data_patterns": _records(fit.missing_data_patterns()) if fit.spec.submodels else [],
+        "information_criteria": _records(criteria) if criteria is not None else [],
+        "residual_correlations": _records(correlations) if correlations is not None else [],
         "standardized": _records(effect_sizes.get("Standardized coefficients", fit.summary([]).iloc[:0])),
         "variance_explained": _records(effect_sizes.get("Proportion of variance explained (Rights & Sterba)",
                                                         fit.summary([]).iloc[:0])),

@@ -30,9 +30,39 @@ def site_labels(spec: ModelSpec, site: str, size: int) -> list[str]:
         return [sd_name(block_spec.column_names[int(column)], block_spec.factor.name)]
     if site.startswith("L_") and site[2:].isdigit():
         return [f"cor({labels[int(site[2:])]}) [{k + 1}]" for k in range(size)]
+    if site.startswith("r_") and site[2:].isdigit():  # group coefficients of a centered block
+        block = spec.random[int(site[2:])]
+        names = [f"{block.factor.name} {level}: {term}" for level in block.factor.levels for term in block.column_names]
+        if len(names) == size:
+            return names
+    if " ~ " in site:
+        outcome, part = site.split(" ~ ", 1)
+        submodel = next((sub for sub in spec.submodels if sub.outcome == outcome), None)
+        if submodel is not None:
+            return _submodel_site_labels(submodel, part, size)
     if size == 1:
         return [site]
     return [f"{site} [{k + 1}]" for k in range(size)]
+
+
+def _submodel_site_labels(submodel, part: str, size: int) -> list[str]:
+    prefix = f"{submodel.outcome} ~"
+    if submodel.family == "nominal":
+        categories = submodel.categories[1:]
+        if part == "b":
+            return [f"{submodel.outcome}[{level}] ~ {name}" for name in submodel.predictor_names for level in categories]
+        if part in ("Intercept", "sd"):
+            word = "Intercept" if part == "Intercept" else f"sd(Intercept | {submodel.factor.name})"
+            return [f"{submodel.outcome}[{level}] ~ {word}" for level in categories]
+    if part == "b" and len(submodel.predictor_names) == size:
+        return [f"{prefix} {name}" for name in submodel.predictor_names]
+    if part == "sigma":
+        return [f"{prefix} residual sd"]
+    if part == "sd" and submodel.factor is not None:
+        return [f"{prefix} sd(Intercept | {submodel.factor.name})"]
+    if size == 1:
+        return [f"{prefix} {part}"]
+    return [f"{prefix} {part} [{k + 1}]" for k in range(size)]
 
 
 def burn_in_psr(spec: ModelSpec, warmup: dict, rows: int = 20) -> pd.DataFrame:
@@ -43,6 +73,8 @@ def burn_in_psr(spec: ModelSpec, warmup: dict, rows: int = 20) -> pd.DataFrame:
         return pd.DataFrame(columns=["from", "to", "highest R-hat", "parameter"])
     names, series = [], []
     for site, value in warmup.items():
+        if site.startswith("missing_"):  # imputed values (and their padding) are not parameters of the table
+            continue
         value = np.asarray(value)
         chains, draws = value.shape[:2]
         flat = value.reshape(chains, draws, -1)

@@ -32,29 +32,50 @@ class DesignMoments:
     fixed_covariance: np.ndarray  # (samples, p, p)
     random_means: tuple[np.ndarray, ...]  # per block (samples, q)
     random_covariances: tuple[np.ndarray, ...]  # per block (samples, q, q)
+    within_covariance: np.ndarray | None = None  # (samples, p, p): of the deviations from the cluster means
+    between_covariance: np.ndarray | None = None  # (samples, p, p): of the cluster means (one per row)
 
 
-def _moments(X: np.ndarray, Z: tuple) -> tuple:
+def _cluster_means(X: np.ndarray, index: np.ndarray) -> np.ndarray:
+    counts = np.bincount(index)
+    sums = np.stack([np.bincount(index, weights=X[:, k], minlength=counts.size) for k in range(X.shape[1])], axis=1)
+    return (sums / np.maximum(counts, 1)[:, None])[index]
+
+
+def _moments(X: np.ndarray, Z: tuple, index: np.ndarray | None = None) -> tuple:
+    """Covariances over the rows used; with ``index`` (the first grouping factor) also the exact split of
+    the fixed columns' covariance into within-cluster and between-cluster parts (they sum to it)."""
     phi = np.atleast_2d(np.cov(X, rowvar=False)) if X.shape[1] else np.zeros((0, 0))
+    within = between = None
+    if index is not None and X.shape[1]:
+        means = _cluster_means(X, index)
+        within = np.atleast_2d(np.cov(X - means, rowvar=False))
+        between = np.atleast_2d(np.cov(means, rowvar=False))
+    elif index is not None:  # no fixed effects: their parts are zero
+        within = between = np.zeros((0, 0))
     return (phi, tuple(block.mean(axis=0) for block in Z),
-            tuple(np.atleast_2d(np.cov(block, rowvar=False)) for block in Z))
+            tuple(np.atleast_2d(np.cov(block, rowvar=False)) for block in Z), within, between)
 
 
 def design_moments(fit) -> DesignMoments:
     spec, data = fit.spec, fit.data
     samples = int(np.prod(fit.raw.stats["diverging"].shape))
     dynamic = bool(spec.dynamic_fixed) or any(spec.dynamic_random)
+    index = np.asarray(data.group_index[0]) if data.group_index else None
+
+    def broadcast(matrix):
+        return None if matrix is None else np.broadcast_to(matrix, (samples,) + matrix.shape)
+
     if not dynamic:
-        phi, means, covariances = _moments(data.X, data.Z)
-        return DesignMoments(np.broadcast_to(phi, (samples,) + phi.shape),
-                             tuple(np.broadcast_to(m, (samples,) + m.shape) for m in means),
-                             tuple(np.broadcast_to(c, (samples,) + c.shape) for c in covariances))
+        phi, means, covariances, within, between = _moments(data.X, data.Z, index)
+        return DesignMoments(broadcast(phi), tuple(broadcast(m) for m in means),
+                             tuple(broadcast(c) for c in covariances), broadcast(within), broadcast(between))
     cells = imputed_cells(fit)
     latent = {key[len("latent mean "):]: value.reshape(samples, -1)[:, np.asarray(data.group_index[0])]
               for key, value in fit.draws.items() if key.startswith("latent mean ")}
     base = {name: np.asarray(value, dtype=float).copy() if np.asarray(value).dtype.kind == "f" else value
             for name, value in data.values.items()}
-    phis, means, covariances = [], [], []
+    phis, means, covariances, withins, betweens = [], [], [], [], []
     for draw in range(samples):
         values = dict(base)
         for name, (rows, draws) in cells.items():
@@ -73,10 +94,12 @@ def design_moments(fit) -> DesignMoments:
             for k in dynamic_columns:
                 matrix[:, k] = np.broadcast_to(block.columns[k].expression.evaluate(values, np), (data.n,))
             Z.append(matrix)
-        phi, m, c = _moments(X, tuple(Z))
-        phis.append(phi), means.append(m), covariances.append(c)
+        phi, m, c, within, between = _moments(X, tuple(Z), index)
+        phis.append(phi), means.append(m), covariances.append(c), withins.append(within), betweens.append(between)
     return DesignMoments(np.stack(phis), tuple(np.stack([m[i] for m in means]) for i in range(len(data.Z))),
-                         tuple(np.stack([c[i] for c in covariances]) for i in range(len(data.Z))))
+                         tuple(np.stack([c[i] for c in covariances]) for i in range(len(data.Z))),
+                         None if withins[0] is None else np.stack(withins),
+                         None if betweens[0] is None else np.stack(betweens))
 
 
 def residual_variance(fit) -> np.ndarray | float:
@@ -136,3 +159,63 @@ def standardized_draws(fit, moments: DesignMoments) -> dict[str, np.ndarray]:
     sds = np.sqrt(np.diagonal(moments.fixed_covariance, axis1=1, axis2=2))
     values = b * sds / np.sqrt(total)[:, None]
     return {name: values[:, k] for k, name in enumerate(spec.fixed_names)}
+
+
+def by_level_draws(fit, moments: DesignMoments) -> dict[str, np.ndarray]:
+    """Rights & Sterba's within- and between-cluster decomposition over the first grouping factor, per draw.
+
+    The fixed part's variance splits exactly into f1 (its within-cluster deviations) and f2 (its cluster
+    means). Within: f1, random slopes v and residual over f1 + v + residual; between: f2 and the random
+    intercepts m over f2 + m. The model-implied ICC of the outcome is (f2 + m) / total, next to the
+    conditional ICC (intercept variance over intercept plus residual). The split is the one Rights &
+    Sterba define when level-1 predictors are centred within clusters (``center={"x": "group"}``); with
+    uncentred level-1 predictors a random slope's variance also carries between-cluster variation.
+    """
+    spec = fit.spec
+    if not spec.random or moments.within_covariance is None:
+        return {}
+    parts = variance_components_draws(fit, moments)
+    label = block_labels(spec)[0]
+    samples = moments.fixed_covariance.shape[0]
+    b = fit.draws["b"].reshape(samples, -1) if spec.fixed else np.zeros((samples, 0))
+    f1 = np.einsum("sp,spq,sq->s", b, moments.within_covariance, b)
+    f2 = np.einsum("sp,spq,sq->s", b, moments.between_covariance, b)
+    v = parts.get(f"random slopes | {label}", np.zeros(samples))
+    m = parts.get(f"random intercepts | {label}", np.zeros(samples))
+    others = sum(value for name, value in parts.items() if name not in ("coefficients", "residual")
+                 and not name.endswith(f"| {label}"))
+    residual = parts["residual"]
+    within = f1 + v + residual
+    between = f2 + m
+    total = within + between + (others if np.ndim(others) else 0.0)
+    return {"within: coefficients": f1 / within, "within: random slopes": v / within,
+            "within: residual": residual / within, "between: coefficients": f2 / between,
+            "between: random intercepts": m / between, f"ICC (model-implied, {label})": between / total,
+            f"ICC (conditional, {label})": m / (m + residual)}
+
+
+def standardized_by_level_draws(fit, moments: DesignMoments) -> dict[str, np.ndarray]:
+    """Within-standardized b * sd_within(x) / sd(within part of y) for columns that vary within clusters, and
+    between-standardized b * sd_between(x) / sd(between part of y) for columns whose cluster means vary."""
+    if not fit.spec.fixed or moments.within_covariance is None:
+        return {}
+    shares = by_level_draws(fit, moments)
+    if not shares:
+        return {}
+    parts = variance_components_draws(fit, moments)
+    samples = moments.fixed_covariance.shape[0]
+    b = fit.draws["b"].reshape(samples, -1)
+    f1 = np.einsum("sp,spq,sq->s", b, moments.within_covariance, b)
+    f2 = np.einsum("sp,spq,sq->s", b, moments.between_covariance, b)
+    label = block_labels(fit.spec)[0]
+    within = f1 + parts.get(f"random slopes | {label}", 0.0) + parts["residual"]
+    between = f2 + parts.get(f"random intercepts | {label}", 0.0)
+    result = {}
+    sd_within = np.sqrt(np.diagonal(moments.within_covariance, axis1=1, axis2=2))
+    sd_between = np.sqrt(np.diagonal(moments.between_covariance, axis1=1, axis2=2))
+    for k, name in enumerate(fit.spec.fixed_names):
+        if np.mean(sd_within[:, k]) > 1e-8:
+            result[f"{name} (within)"] = b[:, k] * sd_within[:, k] / np.sqrt(within)
+        if np.mean(sd_between[:, k]) > 1e-8:
+            result[f"{name} (between)"] = b[:, k] * sd_between[:, k] / np.sqrt(between)
+    return result

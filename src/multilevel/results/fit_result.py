@@ -47,7 +47,9 @@ class Fit:
     conditional: list = field(default_factory=list)  # (focal, moderator, values or None) conditional effects
 
     def __post_init__(self):
-        self.draws = to_user_units(self.spec, self.raw.constrained)
+        observed = self.data.outcome_observed
+        self.draws = to_user_units(self.spec, self.raw.constrained,
+                                   None if observed is None else int((~np.asarray(observed)).sum()))
         self.environment = list(dict.fromkeys(self.environment + self.raw.environment))
 
     # -- tables ------------------------------------------------------------------------
@@ -175,18 +177,26 @@ class Fit:
             return pd.DataFrame(columns=COLUMNS)
         return summarize(list(values), np.stack([v.reshape(chains, samples) for v in values.values()]))[COLUMNS]
 
-    def variance_explained(self) -> pd.DataFrame:
+    def variance_explained(self, by_level: bool = False) -> pd.DataFrame:
         """Proportion of the model-implied outcome variance due to the coefficients, each factor's random
         intercepts and random slopes, and the level-1 residual (Rights & Sterba 2019; Blimp's
-        "Proportion Variance Explained"). Rows sum to 1 in every draw."""
-        from .effect_sizes import variance_explained_draws
+        "Proportion Variance Explained"). Rows sum to 1 in every draw. ``by_level=True``: the within- and
+        between-cluster decomposition (over the first grouping factor) and the model-implied and
+        conditional ICCs instead."""
+        from .effect_sizes import by_level_draws, variance_explained_draws
 
+        if by_level:
+            return self._summarize_draws(by_level_draws(self, self._design_moments))
         return self._summarize_draws(variance_explained_draws(self, self._design_moments))
 
-    def standardized_coefficients(self) -> pd.DataFrame:
-        """Each coefficient times its predictor's SD, divided by the model-implied outcome SD (per draw)."""
-        from .effect_sizes import standardized_draws
+    def standardized_coefficients(self, by_level: bool = False) -> pd.DataFrame:
+        """Each coefficient times its predictor's SD, divided by the model-implied outcome SD (per draw).
+        ``by_level=True``: within-cluster (predictor's within SD over the within part of the outcome's SD)
+        and between-cluster versions, where the predictor varies at that level."""
+        from .effect_sizes import standardized_by_level_draws, standardized_draws
 
+        if by_level:
+            return self._summarize_draws(standardized_by_level_draws(self, self._design_moments))
         return self._summarize_draws(standardized_draws(self, self._design_moments))
 
     def random_effects(self, factor: str | None = None) -> pd.DataFrame:
@@ -213,11 +223,6 @@ class Fit:
 
     # -- prediction --------------------------------------------------------------------
     def _design(self, newdata, need_trials=False) -> Design:
-        if newdata is None and self.spec.submodels:
-            from ..errors import SpecificationError
-
-            raise SpecificationError("this fit imputed predictors: predictions and the log-likelihood for its own "
-                                     "rows (which depend on the imputations) are not available yet; pass newdata")
         if newdata is None:
             return Design(self.data.X, self.data.Z, tuple(np.asarray(i, np.int64) for i in self.data.group_index),
                           self.data.offset, self.data.trials)
@@ -240,7 +245,15 @@ class Fit:
             raise SpecificationError(f"kind must be 'linear', 'mean' or 'response', got {kind!r}")
         design = self._design(newdata, need_trials=kind == "response")
         rng = np.random.default_rng(self.seed if seed is None else seed)
-        values = predictions(self.spec, self.draws, design, kind, rng, include_random)
+        eta = None
+        if newdata is None and self.spec.submodels:
+            if not include_random:
+                from ..errors import SpecificationError
+
+                raise SpecificationError("include_random=False for the fitted rows of a model with imputed "
+                                         "predictors is not available; pass newdata")
+            eta = self._fitted_linear_predictor()
+        values = predictions(self.spec, self.draws, design, kind, rng, include_random, eta=eta)
         if not summary:
             return values
         quantiles = np.quantile(values, [0.025, 0.975], axis=0)
@@ -262,6 +275,13 @@ class Fit:
 
         return average_imputation(self)
 
+    def imputed_data_summaries(self, count: int | None = None) -> pd.DataFrame:
+        """Blimp's imputed data summaries: mean, SD, quartiles, min and max of each imputed variable's
+        completed column, averaged over completed data sets (default: every kept draw)."""
+        from .imputations import imputed_data_summaries
+
+        return imputed_data_summaries(self, count)
+
     def save_imputations(self, path, count: int = 20, average_path=None) -> None:
         """Write the stacked completed data sets (``.csv`` or ``.parquet``), and the average if asked."""
         from .imputations import write
@@ -271,17 +291,129 @@ class Fit:
             write(self.average_imputation(), average_path)
 
     # -- ArviZ ------------------------------------------------------------------------
+    def _fitted_linear_predictor(self) -> np.ndarray:
+        """(samples, rows) for the fitted rows; with imputed predictors each draw uses its own imputations."""
+        if self.spec.submodels:
+            from .completed import fitted_linear_predictor
+            from .imputations import imputed_cells
+
+            return fitted_linear_predictor(self.spec, self.data, self.draws, imputed_cells(self))
+        return linear_predictor(self.spec, self.draws, self._design(None), np.random.default_rng(0))
+
     def pointwise_log_likelihood(self) -> np.ndarray:
-        """log p(y_i | parameters) for every draw and row with an observed outcome: (chain, draw, rows)."""
-        chains, samples = self.raw.stats["diverging"].shape
-        eta = linear_predictor(self.spec, self.draws, self._design(None), np.random.default_rng(0))
-        sigma = self.draws["sigma"].reshape(-1)[:, None] if "sigma" in self.draws else None
+        """log p(y_i | parameters) for every draw and row with an observed outcome: (chain, draw, rows).
+
+        With imputed predictors this is conditional on the imputations: each draw's own imputed values
+        enter the linear predictor (Blimp's "conditional likelihood"); rows whose outcome is missing have
+        no term."""
+        return self._log_likelihood_at(self._fitted_linear_predictor())
+
+    def _log_likelihood_at(self, eta: np.ndarray, sigma: np.ndarray | None = None) -> np.ndarray:
+        """Per row with an observed outcome, at linear predictors ``eta`` (samples, rows): (chain, draw, rows),
+        or (rows,) for one plug-in row of ``eta``."""
+        if sigma is None and "sigma" in self.draws:
+            sigma = self.draws["sigma"].reshape(-1)[:, None]
         values = log_likelihood(self.spec.family, self.data.y[None, :], eta, sigma=sigma,
                                 trials=None if self.data.trials is None else self.data.trials[None, :])
-        values = values.reshape(chains, samples, -1)
+        if eta.shape[0] > 1:
+            values = values.reshape(*self.raw.stats["diverging"].shape, -1)
         if self.data.outcome_observed is not None:  # the likelihood of the observed outcomes only
             values = values[..., self.data.outcome_observed]
         return values
+
+    def information_criteria(self, likelihood: str = "conditional") -> pd.DataFrame:
+        """DIC (plug-in at the posterior mean of each row's linear predictor), DIC2 (D̄ + var(D)/2, as
+        Blimp), WAIC and PSIS-LOO for the observed outcomes of the focal model: elpd (log scale), its SE,
+        the effective number of parameters p, and the criterion on the deviance scale (smaller is
+        better). With imputed predictors, ``likelihood="conditional"`` scores each outcome given each
+        draw's imputations (Blimp's "conditional likelihood"); ``"marginal"`` given only the observed
+        predictors, the imputed ones integrated over their predictor models by Monte Carlo (see
+        :mod:`multilevel.results.marginal`; no plug-in DIC). ``attrs["notes"]`` says how reliable LOO and
+        WAIC are."""
+        from .criteria import criteria_table
+
+        if likelihood == "marginal":
+            from .marginal import marginal_pointwise
+
+            pointwise = marginal_pointwise(self)
+            table, notes = criteria_table(pointwise, None, self._tree_with(pointwise))
+            table.attrs["notes"] = notes
+            return table
+        if likelihood != "conditional":
+            from ..errors import SpecificationError
+
+            raise SpecificationError(f"likelihood must be 'conditional' or 'marginal', got {likelihood!r}")
+        eta = self._fitted_linear_predictor()
+        pointwise = self._log_likelihood_at(eta)
+        sigma = np.asarray([[float(np.mean(self.draws["sigma"]))]]) if "sigma" in self.draws else None
+        plug_in = self._log_likelihood_at(eta.mean(axis=0, keepdims=True), sigma=sigma).reshape(-1)
+        del eta
+        tree = self.tree if "log_likelihood" in self.tree.children else self._tree_with(pointwise)
+        table, notes = criteria_table(pointwise, plug_in, tree)
+        table.attrs["notes"] = notes
+        return table
+
+    def ppc(self, draws: int = 500, seed: int | None = None) -> pd.DataFrame:
+        """Posterior predictive checks: for each test statistic (mean, SD, min, max; share of zeros for counts,
+        share of ones for binary outcomes; SD of the cluster means per grouping factor) its observed value,
+        the replicated distribution (mean, 2.5% and 97.5%) over ``draws`` replicated data sets, and the
+        posterior predictive p-value P(T(y_rep) >= T(y)). Observed outcomes only."""
+        from .ppc import posterior_predictive_check
+
+        return posterior_predictive_check(self, draws, seed)[0]
+
+    def posterior_predictive(self, draws: int = 500, seed: int | None = None) -> np.ndarray:
+        """Replicated outcomes (replicates x rows with an observed outcome) from ``draws`` posterior draws."""
+        from .ppc import replicated_outcomes
+
+        return replicated_outcomes(self, draws, seed)
+
+    def plot(self, kind: str):
+        """A matplotlib Figure: ``"trace"``, ``"rank"``, ``"posterior"``, ``"forest"`` (fixed effects),
+        ``"caterpillar"`` (random effects), ``"ppc"``, ``"imputations"`` (observed vs imputed values),
+        ``"residuals"`` (per level) or ``"simple_slopes"``; None where it does not apply."""
+        from ..report.plots import figure
+
+        return figure(self, kind)
+
+    def save_plots(self, directory, formats=("png", "svg")) -> list:
+        """Write every figure that applies to this fit into ``directory``; returns the paths."""
+        from ..report.plots import save_figures
+
+        return save_figures(self, directory, formats)
+
+    def report(self, path) -> None:
+        """Write a self-contained HTML report (tables and figures embedded; opens offline)."""
+        from ..report.html import write_report
+
+        write_report(self, path)
+
+    def log_marginal_likelihood(self, seed: int | None = None) -> pd.Series:
+        """log p(data) by bridge sampling (as R's bridgesampling, normal proposal), with ``error``, the
+        approximate SD of the log estimate. Needs proper priors. With missing data it is the marginal
+        likelihood of everything observed (outcomes and the modelled predictors' observed values)."""
+        from .bayes_factors import log_marginal_likelihood
+
+        return pd.Series(log_marginal_likelihood(self, seed))
+
+    def bayes_factor(self, hypothesis: str) -> pd.Series:
+        """Savage–Dickey density ratio for a point hypothesis on one coefficient, e.g. ``"x1 = 0"``: BF01
+        (evidence for the hypothesis), BF10 and log BF10, with the posterior and prior densities at the value."""
+        from .bayes_factors import savage_dickey
+
+        return savage_dickey(self, hypothesis)
+
+    def residual_correlations(self) -> pd.DataFrame:
+        """Correlations among the level-1 residuals of the focal model and the models of incomplete continuous
+        predictors, per draw over the completed data (Blimp's "correlations among residuals")."""
+        from .residuals import residual_correlation_draws
+
+        return self._summarize_draws(residual_correlation_draws(self, self._fitted_linear_predictor()))
+
+    def _tree_with(self, log_lik: np.ndarray):
+        from .to_arviz import build_tree
+
+        return build_tree(self.spec, self.data, self.draws, self.raw.stats, log_lik, {})
 
     @cached_property
     def tree(self):
@@ -294,10 +426,7 @@ class Fit:
 
         chains, samples = self.raw.stats["diverging"].shape
         log_lik = None
-        if self.spec.submodels:
-            self.environment.append("log_likelihood group omitted: the fit imputed predictors (pointwise "
-                                    "likelihood over imputations comes with model comparison)")
-        elif chains * samples * self.data.n <= LOG_LIKELIHOOD_LIMIT:
+        if chains * samples * self.data.n <= LOG_LIKELIHOOD_LIMIT:
             log_lik = self.pointwise_log_likelihood()
         else:
             self.environment.append("log_likelihood group omitted from the DataTree (too large); "

@@ -14,9 +14,9 @@ def imputed_cells(fit) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """variable → (row positions among the rows used, draws of shape (samples, cells))."""
     cells = {}
     for submodel in fit.spec.submodels:
-        if submodel.family in ("gaussian", "ordinal") and submodel.missing_count:
-            value = np.asarray(fit.data.values[submodel.outcome], dtype=float)
-            rows = np.flatnonzero(np.isnan(value))
+        if submodel.family in ("gaussian", "ordinal", "nominal") and submodel.missing_count:
+            value = np.asarray(fit.data.values[submodel.outcome])
+            rows = np.flatnonzero(value < 0 if submodel.family == "nominal" else np.isnan(value.astype(float)))
             draws = fit.draws[f"imputed {submodel.outcome}"]
             draws = draws.reshape(-1, draws.shape[-1])
             if submodel.level == 2:  # one draw per cluster, given to each of its rows
@@ -34,7 +34,13 @@ def imputed_cells(fit) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 def _base(fit) -> pd.DataFrame:
     base = fit.frame.loc[fit.data.row_labels].copy()
     for submodel in fit.spec.submodels:  # level 2: a value missing in a row but seen in its cluster is known
-        if submodel.level == 2:
+        if submodel.level == 2 and submodel.family == "nominal":
+            info = next(v for v in fit.spec.variables if v.name == submodel.outcome)
+            codes = np.asarray(fit.data.values[submodel.outcome]).astype(int)
+            labels = np.asarray(info.level_values, dtype=object)[np.maximum(codes, 0)]
+            column = np.where(codes >= 0, labels, None)
+            base[submodel.outcome] = pd.Series(column, index=base.index).astype(fit.frame[submodel.outcome].dtype)
+        elif submodel.level == 2:
             base[submodel.outcome] = np.asarray(fit.data.values[submodel.outcome], dtype=float)
     return base
 
@@ -49,6 +55,16 @@ def well_separated_draws(chains: int, per_chain: int, count: int) -> np.ndarray:
     chain_of = np.arange(count) % chains  # alternate chains
     within = (positions // chains) % per_chain
     return chain_of * per_chain + within
+
+
+def _nominal_levels(fit) -> dict[str, np.ndarray]:
+    """Incomplete nominal variables → their categories' values in the data, in code order."""
+    result = {}
+    for submodel in fit.spec.submodels:
+        if submodel.family == "nominal":
+            info = next(v for v in fit.spec.variables if v.name == submodel.outcome)
+            result[submodel.outcome] = np.asarray(info.level_values, dtype=object)
+    return result
 
 
 def _latent_mean_draws(fit) -> dict[str, np.ndarray]:
@@ -71,9 +87,15 @@ def completed_datasets(fit, count: int = 20) -> pd.DataFrame:
     base = _base(fit)
     frames = []
     latent = _latent_mean_draws(fit)
+    levels = _nominal_levels(fit)
     for number, draw in enumerate(chosen, start=1):
         completed = base.copy()
         for name, (rows, draws) in cells.items():
+            if name in levels:  # codes → the category's value in the data
+                column = completed[name].astype(object).to_numpy().copy()
+                column[rows] = levels[name][draws[draw].astype(int)]
+                completed[name] = pd.Series(column, index=completed.index).astype(fit.frame[name].dtype)
+                continue
             column = completed[name].to_numpy(dtype=float).copy()
             column[rows] = draws[draw]
             completed[name] = column
@@ -85,9 +107,17 @@ def completed_datasets(fit, count: int = 20) -> pd.DataFrame:
 
 
 def average_imputation(fit) -> pd.DataFrame:
-    """The data used with each missing value replaced by its posterior mean."""
+    """The data used with each missing value replaced by its posterior mean (the most frequent category for
+    nominal variables)."""
     base = _base(fit)
+    levels = _nominal_levels(fit)
     for name, (rows, draws) in imputed_cells(fit).items():
+        if name in levels:  # the most frequent category over the draws
+            counts = np.stack([(draws == code).sum(axis=0) for code in range(len(levels[name]))])
+            column = base[name].astype(object).to_numpy().copy()
+            column[rows] = levels[name][np.argmax(counts, axis=0)]
+            base[name] = pd.Series(column, index=base.index).astype(fit.frame[name].dtype)
+            continue
         column = base[name].to_numpy(dtype=float).copy()
         column[rows] = draws.mean(axis=0)
         base[name] = column
@@ -106,3 +136,28 @@ def write(frame: pd.DataFrame, path) -> Path:
     else:
         frame.to_csv(path, index=False)
     return path
+
+
+def imputed_data_summaries(fit, count: int | None = None) -> pd.DataFrame:
+    """Blimp's "imputed data summaries": per variable with imputed values, the mean, SD, quartiles, minimum
+    and maximum of its completed column, averaged over ``count`` completed data sets (default: every
+    kept draw, as Blimp averages over all iterations)."""
+    cells = imputed_cells(fit)
+    chains, per_chain = fit.raw.stats["diverging"].shape
+    chosen = well_separated_draws(chains, per_chain, min(count or chains * per_chain, chains * per_chain))
+    base = _base(fit)
+    levels = _nominal_levels(fit)
+    rows = []
+    for name, (positions, draws) in cells.items():
+        if name in levels:
+            continue  # nominal: categories have no mean
+        column = base[name].to_numpy(dtype=float)
+        completed = np.repeat(column[None, :], len(chosen), axis=0)
+        completed[:, positions] = draws[chosen]
+        quartiles = np.quantile(completed, [0.25, 0.5, 0.75], axis=1)
+        rows.append({"variable": name, "mean": completed.mean(axis=1).mean(),
+                     "sd": completed.std(axis=1, ddof=1).mean(), "25%": quartiles[0].mean(),
+                     "50%": quartiles[1].mean(), "75%": quartiles[2].mean(), "min": completed.min(axis=1).mean(),
+                     "max": completed.max(axis=1).mean()})
+    return pd.DataFrame(rows).set_index("variable") if rows else pd.DataFrame(
+        columns=["mean", "sd", "25%", "50%", "75%", "min", "max"])

@@ -68,6 +68,9 @@ def predictor_model_parameters(spec: ModelSpec, draws) -> list[Parameter]:
     """Rows for each incomplete predictor's model, named ``x1 ~ Intercept``, ``x1 ~ x2``, ..."""
     table = []
     for j, submodel in enumerate(spec.submodels):
+        if submodel.family == "nominal":
+            table += _nominal_parameters(j, submodel, draws)
+            continue
         prefix = f"{submodel.outcome} ~"
         kind = "missingness model" if submodel.family == "probit" else "predictor model"
         table.append(Parameter(f"{prefix} Intercept", kind, draws[f"submodel {j} Intercept"]))
@@ -82,6 +85,20 @@ def predictor_model_parameters(spec: ModelSpec, draws) -> list[Parameter]:
             thresholds = draws[f"submodel {j} thresholds"]
             for k in range(thresholds.shape[-1]):
                 table.append(Parameter(f"{prefix} threshold {k + 2}", kind, thresholds[..., k]))
+    return table
+
+
+def _nominal_parameters(j: int, submodel, draws) -> list[Parameter]:
+    """``x[level] ~ ...`` for each category after the reference (multinomial logit)."""
+    table = []
+    for k, level in enumerate(submodel.categories[1:]):
+        prefix = f"{submodel.outcome}[{level}] ~"
+        table.append(Parameter(f"{prefix} Intercept", "predictor model", draws[f"submodel {j} Intercept"][..., k]))
+        for m, name in enumerate(submodel.predictor_names):
+            table.append(Parameter(f"{prefix} {name}", "predictor model", draws[f"submodel {j} b"][..., m, k]))
+        if submodel.factor is not None:
+            table.append(Parameter(f"{prefix} sd(Intercept | {submodel.factor.name})", "predictor model",
+                                   draws[f"submodel {j} sd"][..., k], submodel.factor.name))
     return table
 
 

@@ -47,8 +47,11 @@ def linear_predictor(spec: ModelSpec, draws: dict, design: Design, rng: np.rando
 
 
 def predictions(spec: ModelSpec, draws: dict, design: Design, kind: str, rng: np.random.Generator,
-                include_random: bool = True) -> np.ndarray:
-    eta = linear_predictor(spec, draws, design, rng, include_random)
+                include_random: bool = True, eta: np.ndarray | None = None) -> np.ndarray:
+    """Draws (samples, rows) of the linear predictor, the mean or simulated outcomes; ``eta`` when the
+    linear predictor is already known (the fitted rows of a model with imputed predictors)."""
+    if eta is None:
+        eta = linear_predictor(spec, draws, design, rng, include_random)
     if kind == "linear":
         return eta
     mean = mean_of(spec.family, eta)

@@ -17,13 +17,11 @@ from dataclasses import dataclass, field
 import jax
 import jax.numpy as jnp
 import numpy as np
-from numpyro import handlers
-from numpyro.distributions.transforms import biject_to
 from numpyro.infer.hmc import hmc
-from numpyro.infer.initialization import init_to_uniform
 from numpyro.infer.util import get_potential_fn
 
 from .._environment import enable_compilation_cache
+from ..backend.log_density import sample_sites
 from .config import SamplerConfig
 
 CHUNK = 50
@@ -62,16 +60,7 @@ class CompiledSampler:
         enable_compilation_cache()
         self.config = config
         self.devices, self.per_device, self.notes = _device_layout(config.chains)
-        with jax.enable_x64(True):
-            seeded = handlers.substitute(handlers.seed(model, rng_seed=0), substitute_fn=init_to_uniform)
-            model_trace = handlers.trace(seeded).get_trace(arrays)
-            self.transforms = {
-                name: biject_to(site["fn"].support)
-                for name, site in model_trace.items()
-                if site["type"] == "sample" and not site["is_observed"]
-            }
-            self.shapes = {name: jnp.shape(self.transforms[name].inv(model_trace[name]["value"]))
-                           for name in self.transforms}
+        self.transforms, self.shapes = sample_sites(model, arrays)
         self.potential_fn_gen, _ = get_potential_fn(model, self.transforms, dynamic_args=True)
         self._init_kernel, self._sample_kernel = hmc(potential_fn_gen=self.potential_fn_gen, algo="NUTS")
         self._compiled_init = None
@@ -161,12 +150,13 @@ class CompiledSampler:
             keys = jax.random.split(jax.random.key(int(seed)), config.chains)
             keys = jax.random.key_data(keys)
         # keys as raw uint32 data so they lower as plain arrays
+        reused = self._compiled_init is not None
         self._ensure_compiled(arrays, keys)
         total = config.warmup + config.draws * config.thin
         chunks = math.ceil(total / CHUNK)
         kept: list = []
         warming: list = []
-        timings = {"compile": self.compile_seconds, "warmup": 0.0, "sampling": 0.0}
+        timings = {"compile": 0.0 if reused else self.compile_seconds, "warmup": 0.0, "sampling": 0.0}
         with jax.enable_x64(True):
             started = time.perf_counter()
             states, ok = self._compiled_init(self._shape_chains(keys), arrays)
@@ -221,17 +211,23 @@ class CompiledSampler:
 WARMUP_SITE_LIMIT = 64  # warmup draws are kept for sites this small (coefficients, SDs, ...), for the PSR table
 
 _CACHE: dict = {}
-_CACHE_LIMIT = 16
+# Every loaded XLA executable holds memory maps (about 1,300 for a sampler); a process may have at most
+# vm.max_map_count (65,530 by default) and aborts beyond it. Keep few samplers, and when one is dropped let JAX
+# drop its own references too (jax.clear_caches), so that a process fitting hundreds of models (a simulation
+# study) stays bounded.
+_CACHE_LIMIT = 6
 
 
 def compiled_sampler(key, model_factory, arrays, config: SamplerConfig) -> CompiledSampler:
-    """A cached :class:`CompiledSampler` for this model structure, data shapes and settings."""
+    """A cached :class:`CompiledSampler` for this model structure, data shapes and settings (most recent
+    first out of the cache when it is full)."""
     shapes = jax.tree.map(lambda leaf: (np.shape(leaf), np.asarray(leaf).dtype.str), arrays)
     cache_key = (key, str(shapes), config)
-    sampler = _CACHE.get(cache_key)
+    sampler = _CACHE.pop(cache_key, None)
     if sampler is None:
         if len(_CACHE) >= _CACHE_LIMIT:
-            _CACHE.pop(next(iter(_CACHE)))
+            _CACHE.pop(next(iter(_CACHE)))  # the least recently used
+            jax.clear_caches()
         sampler = CompiledSampler(model_factory(), arrays, config)
-        _CACHE[cache_key] = sampler
+    _CACHE[cache_key] = sampler  # most recently used last
     return sampler

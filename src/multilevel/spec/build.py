@@ -293,7 +293,9 @@ def _add_categorical_codes(resolver: _Resolver, values: dict) -> None:
     for key, info in resolver.variables.items():
         if info.kind == "categorical" and key not in values:
             position = {label: code for code, label in enumerate(info.levels)}
-            values[key] = resolver.categorical_raw[key].map(_level_label).map(position).to_numpy(dtype=np.int64)
+            raw = resolver.categorical_raw[key]
+            codes = raw.map(_level_label).map(position).astype(float).fillna(-1.0)
+            values[key] = np.where(raw.isna().to_numpy(), -1, codes.to_numpy()).astype(np.int64)  # -1: missing
 
 
 def _with_stored_group_means(column: Column, values: dict, group_levels: dict) -> Column:
@@ -304,7 +306,9 @@ def _with_stored_group_means(column: Column, values: dict, group_levels: dict) -
         raw = np.asarray(expression.argument.evaluate(values, np), dtype=float)
         index = values[f"group index:{expression.factor}"]
         count = values[f"group count:{expression.factor}"]
-        means = np.bincount(index, weights=raw, minlength=count) / np.maximum(np.bincount(index, minlength=count), 1)
+        seen = ~np.isnan(raw)  # the observed values' mean (missing ones are imputed)
+        means = (np.bincount(index[seen], weights=raw[seen], minlength=count)
+                 / np.maximum(np.bincount(index[seen], minlength=count), 1))
         return E.GroupMeanCentered(expression.argument, expression.factor, tuple(float(m) for m in means),
                                    tuple(group_levels[expression.factor]))
 
@@ -406,12 +410,12 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
                 parameterization: str | dict = "auto", missing: str = "model",
                 predictor_models: list[str] | None = None,
                 missingness_models: list[str] | None = None,
-                ordinal: list[str] | None = None) -> tuple[ModelSpec, ModelData]:
+                ordinal: list[str] | None = None, nominal: list[str] | None = None) -> tuple[ModelSpec, ModelData]:
     """Resolve a formula against data. The caller's data frame is only read, never modified.
 
     ``missing="model"``: missing values of numeric predictors and of the outcome are unknowns of
-    the model (predictors get factored regressions); rows missing a grouping factor, offset or
-    number of trials are excluded and counted. ``missing="listwise"``: every row with a missing
+    the model (predictors get factored regressions); a missing grouping factor, offset or number
+    of trials is an error naming the rows. ``missing="listwise"``: every row with a missing
     value in a used column is excluded and counted.
 
     ``predictor_models``: formulas stating the models of incomplete predictors
@@ -422,11 +426,16 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
     ``ordinal``: numeric variables that are ordinal or binary (Blimp's ORDINAL): when incomplete
     they get an ordinal probit model, and their missing values are summed out of the likelihood
     (every combination of categories, per row) instead of being sampled.
+    ``nominal``: variables with unordered categories (Blimp's NOMINAL); text and pandas categorical
+    columns are nominal already. They enter the focal model as dummy codes; when incomplete they get
+    a multinomial logit model and their missing categories are summed out the same way.
     """
     if missing not in _MISSING_CHOICES:
         raise SpecificationError(f"missing='{missing}' is not available; choose one of: {', '.join(_MISSING_CHOICES)}")
-    frame = as_data_frame(data)
+    frame = _with_nominal_columns(as_data_frame(data), nominal)
     parsed = parse_formula(formula)
+    frame = _with_missingness_indicators(frame, [parsed] + [parse_formula(text) for text in
+                                                            _as_list(predictor_models) + _as_list(missingness_models)])
     text = parsed.text
     if parsed.outcome is None:
         raise FormulaSpecificationError("the formula has no outcome", text, 0, 1, hint="Write it as y ~ x + (1 | g).")
@@ -504,15 +513,18 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
     if missing == "model":
         for name in sorted(predictor_names - structural):
             if frame[name].isna().any():
-                if not is_numeric_column(frame[name]) or any(
-                        isinstance(f.node, ast.Call) and f.node.function in _CATEGORICAL_CALLS
-                        and name in {n.name for n in resolver.column_names(f.node)} for f in expanded.factors.values()):
+                if any(isinstance(f.node, ast.Call) and f.node.function in _CATEGORICAL_CALLS
+                       and name in {n.name for n in resolver.column_names(f.node)} for f in expanded.factors.values()):
                     raise SpecificationError(
-                        f"'{name}' is categorical and has {int(frame[name].isna().sum())} missing values; imputing "
-                        f"categorical predictors is not available yet. Use missing='listwise' to exclude those rows")
+                        f"'{name}' has {int(frame[name].isna().sum())} missing values and is made categorical with "
+                        f"C(...) in the formula; declare it nominal=['{name}'] and use it as a plain term instead")
+                if frame[name].isna().all():
+                    raise DataError(f"column '{name}' has no observed values (missing in all {len(frame)} rows): "
+                                    f"it cannot be modelled or imputed; remove it from the model")
                 imputable.add(name)
         if response_kind == "value":
             imputable.add(outcome_names[0].name)
+        _refuse_missing_structure(frame, structural, group_nodes)
     strict = [name for name in used if name not in imputable]
     missing_counts = tuple((name, int(frame[name].isna().sum())) for name in strict if frame[name].isna().any())
     keep = ~frame[strict].isna().any(axis=1).to_numpy() if strict else np.ones(len(frame), dtype=bool)
@@ -562,10 +574,11 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
     random_columns = [_columns_for_terms(resolver, expanded, part.terms, () in part.terms, factor_cache)
                       for part in expanded.random]
     values = resolver.numeric_values()
+    _add_categorical_codes(resolver, values)
     first_codes = (group_codes[":".join(node.name for node in _group_node_names(expanded.random[0].group_nodes[0]))][0]
                    if expanded.random else None)
     level_two = _level_two_variables(incomplete, values, first_codes)
-    incomplete = [name for name in incomplete if np.isnan(values[name]).any()]  # some were known in the cluster
+    incomplete = [name for name in incomplete if _missing_mask(values[name]).any()]  # some were known in the cluster
     latent = _latent_mean_placeholders(resolver.latent_means, values, first_codes, level_two)
     _add_categorical_codes(resolver, values)
     fixed_columns = [_with_stored_group_means(column, values, group_levels) for column in fixed_columns]
@@ -693,8 +706,8 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
     submodels = ()
     first_factor = blocks[0].factor if blocks else None
     first_index = index_list[0] if blocks else None
-    missing_in_kept = {name: int(np.isnan(values[name]).sum()) if name not in level_two else
-                       int(np.isnan(values[name][_first_rows(first_index)]).sum()) for name in incomplete}
+    missing_in_kept = {name: int(_missing_mask(values[name]).sum()) if name not in level_two else
+                       int(_missing_mask(values[name][_first_rows(first_index)]).sum()) for name in incomplete}
     explicit = []
     for item in stated:  # resolve the stated models' terms with the same resolver (same variables)
         item_resolver = _Resolver(item.text, kept, center_choice, reference)
@@ -723,26 +736,33 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
                                   if name in resolver.variables and resolver.variables[name].kind == "numeric"
                                   and name not in {item.variable for item, _ in explicit if item.kind == "predictor"}
                                   and name not in latent)  # modelled (they come last among level 1)
-        categorical_complete = [info for info in resolver.variables.values() if info.kind == "categorical"]
+        categorical_complete = [info for info in resolver.variables.values() if info.kind == "categorical"
+                                and info.name not in incomplete_set]
+        nominal_incomplete = {name: resolver.variables[name] for name in incomplete
+                              if name in resolver.variables and resolver.variables[name].kind == "categorical"}
         stated_predictors = {item.variable: columns for item, columns in explicit if item.kind == "predictor"}
         modelled = incomplete + sorted(set(stated_predictors) - set(incomplete))  # stated models of complete ones too
         modelled += sorted(set(latent) - set(modelled))  # complete variables whose latent means are used
         counts = {name: missing_in_kept.get(name, 0) for name in modelled}
         ordinal_set = _check_ordinal(ordinal, frame, modelled, counts)
-        for name in sorted(ordinal_set & set(level_two) & set(incomplete)):
-            raise SpecificationError(f"'{name}' is an incomplete level-2 ordinal variable; imputing those is not "
-                                     f"available yet (treat it as continuous, or use missing='listwise')")
         submodels = build_submodels(modelled, numeric_complete, categorical_complete, raw_values,
                                     counts, first_factor, stated_predictors, style, ordinal_set,
                                     level_two=frozenset(level_two), clusters=first_index,
-                                    latent=frozenset(latent))
-        _check_latent_models(submodels, ordinal_set, counts)
+                                    latent=frozenset(latent), nominal=nominal_incomplete)
+        _check_latent_models(submodels, ordinal_set | set(nominal_incomplete), counts)
+        _check_combinations(submodels)
         for item, columns in explicit:
             if item.kind == "missingness":
-                indicator = np.isnan(kept[item.variable].to_numpy(dtype=float)).astype(float)
+                indicator = kept[item.variable].isna().to_numpy().astype(float)
+                if not indicator.any():
+                    raise SpecificationError(f"missingness model '{item.text}': '{item.variable}' has no missing "
+                                             f"values in the rows used, so there is no missingness to model; "
+                                             f"remove this model")
                 raw_values[f"{item.variable}.missing"] = indicator
                 submodels += (missingness_submodel(item.variable, tuple(columns), raw_values, first_factor,
                                                           style),)
+    if submodels:
+        check_acyclic(outcome_names[0].name, fixed_columns + [c for b in blocks for c in b.columns], submodels)
     dynamic_random = tuple(tuple(k for k, column in enumerate(block.columns)
                                  if column.expression.variables() & dynamic_set) for block in blocks)
     blocks = _marginalize_when_exact(blocks, choices, family, submodels, outcome_latent and bool(explicit))
@@ -858,9 +878,9 @@ def _check_latent_models(submodels, ordinal_set: frozenset, counts: dict) -> Non
         if submodel.latent_mean:
             used = {name for column in submodel.columns for name in column.expression.variables()} & summed
             if used or submodel.outcome in ordinal_set:
-                raise SpecificationError(f"latent_mean({submodel.outcome}) with the incomplete ordinal "
-                                         f"{', '.join(sorted(used or {submodel.outcome}))} in its model is not "
-                                         f"available yet")
+                raise SpecificationError(f"latent_mean({submodel.outcome}) with the incomplete discrete (ordinal or "
+                                         f"nominal) {', '.join(sorted(used or {submodel.outcome}))} in its model "
+                                         f"is not available yet")
 
 
 def _first_rows(index: np.ndarray) -> np.ndarray:
@@ -880,7 +900,7 @@ def _level_two_variables(incomplete: list[str], values: dict, index) -> list[str
     result = []
     for name in incomplete:
         value = values[name]
-        seen = ~np.isnan(value)
+        seen = ~_missing_mask(value)
         frame = pd.DataFrame({"value": value[seen], "cluster": index[seen]})
         spread = frame.groupby("cluster")["value"].agg(lambda v: v.max() - v.min())
         if not ((spread == 0).all() and (frame.groupby("cluster").size() > 1).any()):
@@ -892,6 +912,125 @@ def _level_two_variables(incomplete: list[str], values: dict, index) -> list[str
         values[name] = filled
         result.append(name)
     return result
+
+
+def _as_list(formulas) -> list[str]:
+    if formulas is None:
+        return []
+    return [formulas] if isinstance(formulas, str) else list(formulas)
+
+
+def _names_in(node) -> list[str]:
+    """Every name in a syntax tree."""
+    if isinstance(node, ast.Name):
+        return [node.name]
+    found = []
+    for value in vars(node).values() if isinstance(node, ast.Node) else ():
+        for child in value if isinstance(value, tuple) else (value,):
+            if isinstance(child, tuple):  # keyword pairs
+                child = child[1]
+            if isinstance(child, ast.Node):
+                found += _names_in(child)
+    return found
+
+
+def _with_missingness_indicators(frame: pd.DataFrame, parsed: list) -> pd.DataFrame:
+    """``x.missing`` used as a predictor (a pattern-mixture term; Blimp's missingness indicator) where the
+    data have no such column: 1 where x is missing, else 0 (added to a copy: the caller's frame is untouched)."""
+    wanted = {}
+    for formula in parsed:
+        outcome = formula.outcome.name if isinstance(formula.outcome, ast.Name) else None
+        for name in _names_in(formula.right):
+            if name.endswith(".missing") and name not in frame.columns and name[:-len(".missing")] in frame.columns:
+                if outcome is not None and name[:-len(".missing")] == outcome:
+                    raise SpecificationError(f"'{name}' predicts {outcome} in '{formula.text}': a variable's own "
+                                             f"missingness cannot shift its missing values (the shift is not "
+                                             f"identified); use it to predict other variables")
+                wanted[name] = frame[name[:-len(".missing")]].isna().to_numpy().astype(float)
+    if not wanted:
+        return frame
+    return frame.assign(**wanted)
+
+
+def _refuse_missing_structure(frame: pd.DataFrame, structural: set, group_nodes) -> None:
+    """With missing='model', cluster IDs, offsets and numbers of trials must be complete: they cannot be
+    imputed, and a row dropped for them would be dropped silently."""
+    grouping = {name.name for node in group_nodes for name in _group_node_names(node)}
+    for name in sorted(structural):
+        missing = frame[name].isna().to_numpy()
+        if missing.any():
+            rows = ", ".join(map(str, frame.index[missing][:5])) + (" ..." if missing.sum() > 5 else "")
+            what = "the cluster ID" if name in grouping else "the column"
+            raise DataError(f"{what} '{name}' is missing in {int(missing.sum())} row(s) (row labels {rows}); it "
+                            f"cannot be imputed. Fill it in or remove those rows, or use missing='listwise' (which "
+                            f"also excludes rows missing other values)")
+
+
+def check_acyclic(outcome: str, focal_columns, submodels) -> None:
+    """The focal model and the submodels must factor the joint density: no variable may (through a chain
+    of models) predict itself. Raises naming the models on the cycle."""
+    def base(name: str) -> str:
+        return name[:-len(".mean")] if name.endswith(".mean") and not name.endswith(".missing") else name
+
+    models = {outcome: ({base(v) for column in focal_columns for v in column.expression.variables()
+                         if not v.startswith("group ")}, f"{outcome} (focal model)")}
+    for submodel in submodels:
+        node = f"{submodel.indicator_of}.missing" if submodel.family == "probit" else submodel.outcome
+        predictors = {base(v) for column in submodel.columns for v in column.expression.variables()
+                      if not v.startswith("group ")}
+        models[node] = (predictors, f"{node} ~ {' + '.join(submodel.predictor_names) or '1'}")
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(node: str):
+        state[node] = 1
+        path.append(node)
+        for predictor in sorted(models.get(node, (set(), ""))[0]):
+            if state.get(predictor) == 1:
+                cycle = path[path.index(predictor):]
+                lines = "; ".join(models[name][1] for name in cycle)
+                raise SpecificationError(f"the models form a cycle ({' -> '.join(cycle + [predictor])}): {lines}. "
+                                         f"A variable cannot predict itself through other models; remove one of "
+                                         f"these predictors")
+            if predictor in models and state.get(predictor) != 2:
+                visit(predictor)
+        path.pop()
+        state[node] = 2
+
+    for node in sorted(models):
+        if state.get(node) != 2:
+            visit(node)
+
+
+def _with_nominal_columns(frame: pd.DataFrame, nominal) -> pd.DataFrame:
+    """Declared nominal numeric columns become categorical (in a copy: the caller's frame is not touched)."""
+    names = list(nominal or ())
+    for name in names:
+        if name not in frame.columns:
+            raise SpecificationError(f"nominal variable '{name}' is not a column of the data{suggest(name, frame.columns)}")
+    numeric = [name for name in names if is_numeric_column(frame[name])]
+    if not numeric:
+        return frame
+    frame = frame.copy()
+    for name in numeric:
+        frame[name] = pd.Categorical(frame[name])
+    return frame
+
+
+def _missing_mask(value: np.ndarray) -> np.ndarray:
+    """Missing entries of a variable's values: NaN for numbers, code -1 for categorical codes."""
+    value = np.asarray(value)
+    return np.isnan(value) if value.dtype.kind == "f" else value < 0
+
+
+def _check_combinations(submodels) -> None:
+    combinations = 1
+    for submodel in submodels:
+        if submodel.family in ("ordinal", "nominal") and submodel.missing_count:
+            combinations *= len(submodel.categories)
+    if combinations > 64:
+        raise SpecificationError(f"the incomplete discrete variables have {combinations} combinations of categories "
+                                 f"to sum over in each row (at most 64); treat some of them as continuous")
 
 
 def _check_ordinal(ordinal, frame: pd.DataFrame, modelled: list[str], counts: dict) -> frozenset:

@@ -213,7 +213,15 @@ class GroupMeanCentered(Expression):
                 sums = np.bincount(inverse, weights=value[new], minlength=len(labels))
                 stored[new] = (sums / np.bincount(inverse, minlength=len(labels)))[inverse]
             return value - stored
-        count = values[f"group count:{self.factor}"]
+        # inside the compiled model the count must be a static number: the fitting data's, kept in ``means``
+        count = len(self.means) if self.means is not None and xp is not np else values[f"group count:{self.factor}"]
+        if xp is np and np.ndim(value) > 1:  # draws x rows (completed data of several posterior draws)
+            value = np.asarray(value, dtype=float)
+            flat = value.reshape(-1, value.shape[-1])
+            sums = np.zeros((flat.shape[0], count))
+            np.add.at(sums, (slice(None), index), flat)
+            sizes = np.bincount(index, minlength=count)
+            return value - (sums / np.maximum(sizes, 1))[:, index].reshape(value.shape)
         if xp is np:
             sums = np.bincount(index, weights=value, minlength=count)
             sizes = np.bincount(index, minlength=count)

@@ -9,7 +9,7 @@ p(y | x) p(x1 | x2, ..., complete) p(x2 | ..., complete) ...
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -76,7 +76,8 @@ def build_submodels(incomplete: list[str], complete_numeric: list[str], complete
                     values: dict, missing_counts: dict[str, int], factor: GroupingFactor | None,
                     stated: dict | None = None, style: str = "default",
                     ordinal: frozenset = frozenset(), level_two: frozenset = frozenset(),
-                    clusters: np.ndarray | None = None, latent: frozenset = frozenset()) -> tuple[Submodel, ...]:
+                    clusters: np.ndarray | None = None, latent: frozenset = frozenset(),
+                    nominal: dict | None = None) -> tuple[Submodel, ...]:
     """Predictor models for the incomplete variables; ``stated`` maps a variable to its stated columns.
     Variables in ``ordinal`` get an ordinal probit model (binary when they have two values).
 
@@ -90,24 +91,40 @@ def build_submodels(incomplete: list[str], complete_numeric: list[str], complete
     predictors times their coefficients + the random intercept). A complete one gets an empty
     random-intercept model.
 
+    ``nominal`` (name → categorical variable info) are incomplete nominal variables: each gets a
+    multinomial logit model, and enters the models after it as dummy codes.
+
     Default priors scale with the data (as for the focal model). ``style="blimp"``: Blimp's —
     flat coefficients, an inverse-Wishart "unit sum of squares, df = 2" on the residual variance
     (InverseGamma(1, 0.5)) and a flat prior on the random-intercept variance.
     """
     stated = stated or {}
-    ordered = (order_incomplete({name: missing_counts[name] for name in incomplete if name not in level_two})
+    nominal = nominal or {}
+    # complete variables with a stated model (auxiliary variables) come first, like the focal outcome: the
+    # automatic models of the incomplete variables do not condition on them (that would close a cycle)
+    auxiliary = sorted(name for name in incomplete if name in stated and not missing_counts.get(name)
+                       and name not in level_two)
+    ordered = (auxiliary
+               + order_incomplete({name: missing_counts[name] for name in incomplete
+                                   if name not in level_two and name not in auxiliary})
                + order_incomplete({name: missing_counts[name] for name in incomplete if name in level_two}))
     cluster_rows = np.unique(clusters, return_index=True)[1] if clusters is not None else None
     complete_level_two = [name for name in complete_numeric
                           if cluster_rows is not None and _constant_within(values[name], clusters)]
+    categorical_level_two = [info for info in complete_categorical
+                             if cluster_rows is not None and _constant_within(values[info.name], clusters)]
     submodels = []
     for position, outcome in enumerate(ordered):
         if outcome in level_two:
-            names = stated.get(outcome)
-            columns = list(names) if names is not None else [
-                Column(name, name, E.Product((E.Variable(name),))) for name in ordered[position + 1:] + complete_level_two]
+            columns = list(stated[outcome]) if outcome in stated else []
+            if outcome not in stated:
+                for name in ordered[position + 1:] + complete_level_two:
+                    columns += (_indicator_columns(nominal[name]) if name in nominal else
+                                [Column(name, name, E.Product((E.Variable(name),)))])
+                for info in categorical_level_two:
+                    columns += _indicator_columns(info)
             submodels.append(_level_two_submodel(outcome, columns, missing_counts[outcome], values, clusters,
-                                                 style))
+                                                 style, ordinal=outcome in ordinal, nominal=nominal.get(outcome)))
             continue
         if outcome in stated:
             columns = list(stated[outcome])
@@ -115,13 +132,22 @@ def build_submodels(incomplete: list[str], complete_numeric: list[str], complete
             columns = []
         else:
             later = ordered[position + 1:]
-            columns = [Column(name, name, E.Product((E.Variable(name),))) for name in later + complete_numeric]
+            columns = []
+            for name in later + complete_numeric:
+                if name == f"{outcome}.missing":  # its own missingness indicator: the shift is not identified
+                    continue
+                if name in nominal:
+                    columns += _indicator_columns(nominal[name])
+                else:
+                    columns.append(Column(name, name, E.Product((E.Variable(name),))))
             for info in complete_categorical:
-                for code in range(1, len(info.levels)):
-                    name = f"{info.name}{info.levels[code]}"
-                    columns.append(Column(name, info.name, E.Product((E.LevelIndicator(info.name, code),))))
-        observed = values[outcome][~np.isnan(values[outcome])]
+                columns += _indicator_columns(info)
         means, sds = _column_scales(columns, values)
+        if outcome in nominal:
+            submodels.append(_nominal_submodel(outcome, nominal[outcome], columns, factor, missing_counts[outcome],
+                                               values, means, sds, style))
+            continue
+        observed = values[outcome][~np.isnan(values[outcome])]
         if outcome in ordinal:
             submodels.append(_ordinal_submodel(outcome, columns, factor, missing_counts[outcome], observed,
                                                means, sds, style))
@@ -138,6 +164,27 @@ def build_submodels(incomplete: list[str], complete_numeric: list[str], complete
 
 
 MAX_CATEGORIES = 12
+
+
+def _indicator_columns(info) -> list[Column]:
+    """Dummy codes of a categorical variable (its first level is the reference)."""
+    return [Column(f"{info.name}{info.levels[code]}", info.name, E.Product((E.LevelIndicator(info.name, code),)))
+            for code in range(1, len(info.levels))]
+
+
+def _nominal_submodel(outcome, info, columns, factor, missing_count, values, means, sds, style) -> Submodel:
+    """Multinomial logit of an incomplete nominal variable: one linear predictor per category after the
+    first (the reference), each with its own intercept, coefficients and random intercept."""
+    codes = np.asarray(values[outcome])
+    present = set(np.unique(codes[codes >= 0]).tolist())
+    if len(info.levels) < 2 or len(present) < len(info.levels):
+        raise SpecificationError(f"nominal variable '{outcome}' needs at least two categories, each observed")
+    if len(info.levels) > MAX_CATEGORIES:
+        raise SpecificationError(f"nominal variable '{outcome}' has {len(info.levels)} categories; at most "
+                                 f"{MAX_CATEGORIES}")
+    priors = _probit_priors(columns, sds, factor, style)
+    return Submodel(outcome, tuple(columns), factor, missing_count, 0.0, 1.0, tuple(means), tuple(sds),
+                    tuple(priors), family="nominal", categories=tuple(info.levels))
 
 
 def _gaussian_priors(columns, sds, location, scale, factor, style) -> list:
@@ -171,13 +218,17 @@ def _probit_priors(columns, sds, factor, style) -> list:
 
 
 def _constant_within(value: np.ndarray, clusters: np.ndarray) -> bool:
-    value = np.asarray(value, dtype=float)
-    seen = ~np.isnan(value)
+    value = np.asarray(value)
+    seen = value >= 0 if value.dtype.kind in "iu" else ~np.isnan(value.astype(float))  # codes: -1 is missing
+    value = value.astype(float)
     frame = pd.DataFrame({"value": value[seen], "cluster": clusters[seen]})
     return bool((frame.groupby("cluster")["value"].agg(lambda v: v.max() - v.min()) == 0).all())
 
 
-def _level_two_submodel(outcome, columns, missing_count, values, clusters, style) -> Submodel:
+def _level_two_submodel(outcome, columns, missing_count, values, clusters, style, ordinal: bool = False,
+                        nominal=None) -> Submodel:
+    """A cluster-level model (one row per cluster, no random intercept) of a level-2 variable: a regression,
+    an ordinal probit (``ordinal``) or a multinomial logit (``nominal``: the variable's info)."""
     cluster_rows = np.unique(clusters, return_index=True)[1]
     cluster_values = {name: np.asarray(value)[cluster_rows] for name, value in values.items()
                       if np.ndim(value) == 1 and len(value) == len(clusters)}
@@ -187,12 +238,18 @@ def _level_two_submodel(outcome, columns, missing_count, values, clusters, style
                 raise SpecificationError(f"the model of level-2 variable '{outcome}' uses '{name}', which varies "
                                          f"within clusters; a level-2 variable can only be predicted by level-2 "
                                          f"variables")
+    means, sds = _column_scales(columns, cluster_values)
+    if nominal is not None:
+        return replace(_nominal_submodel(outcome, nominal, columns, None, missing_count, cluster_values, means, sds,
+                                         style), level=2)
     observed = cluster_values[outcome][~np.isnan(cluster_values[outcome])]
+    if ordinal:
+        return replace(_ordinal_submodel(outcome, columns, None, missing_count, observed, means, sds, style),
+                       level=2)
     if observed.size < 3 or np.std(observed) == 0:
         raise SpecificationError(f"level-2 variable '{outcome}' has too few distinct observed values to model "
                                  f"its missing ones")
     location, scale = float(np.mean(observed)), float(np.std(observed, ddof=1))
-    means, sds = _column_scales(columns, cluster_values)
     priors = _gaussian_priors(columns, sds, location, scale, None, style)
     return Submodel(outcome, tuple(columns), None, missing_count, location, scale, tuple(means), tuple(sds),
                     tuple(priors), level=2)
@@ -206,6 +263,8 @@ def _ordinal_submodel(outcome, columns, factor, missing_count, observed, means, 
         raise SpecificationError(f"ordinal variable '{outcome}' has {len(categories)} distinct values; ordinal "
                                  f"models take at most {MAX_CATEGORIES}. Treat it as continuous instead")
     priors = _probit_priors(columns, sds, factor, style)
+    if len(categories) > 2:  # the gaps between successive thresholds, on the latent probit scale
+        priors.append(("threshold steps", P.Flat() if style == "blimp" else P.HalfNormal(2.5)))
     return Submodel(outcome, tuple(columns), factor, missing_count, 0.0, 1.0, tuple(means), tuple(sds),
                     tuple(priors), family="ordinal", categories=categories)
 

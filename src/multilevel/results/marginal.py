@@ -1,0 +1,96 @@
+"""The pointwise likelihood of the observed outcomes with the imputed predictors integrated out.
+
+The conditional likelihood (:mod:`multilevel.results.completed`) scores y_i given each draw's own
+imputed predictors. The marginal one scores y_i given only what was observed of its predictors:
+
+    p(y_i | x_obs,i, theta) = E[ p(y_i | x_obs,i, x_mis,i, theta) ],  x_mis,i ~ p(x_mis | x_obs,i, theta),
+
+the expectation over the predictor models (the factored regressions, ancestrally: each missing value
+drawn from its model given the values of the variables it is regressed on), estimated with
+``replicates`` draws per posterior draw. Auxiliary and selection models are not part of it: it is
+the focal model's predictive density for y_i. Defined when every imputed variable is a continuous
+level-1 variable with a regression model and no latent group means enter the focal model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import logsumexp
+
+from ..backend.likelihood import log_likelihood
+from ..errors import SpecificationError
+from .completed import _flat, linear_predictor_at
+from .residuals import _submodel_mean
+
+CHUNK_VALUES = 8_000_000
+
+
+def marginal_available(fit) -> str | None:
+    """None when the marginal likelihood is defined for this fit, else the reason it is not."""
+    spec = fit.spec
+    if not any(sub.missing_count for sub in spec.submodels if sub.family != "probit"):
+        return "no predictor was imputed (marginal and conditional likelihoods are the same)"
+    for sub in spec.submodels:
+        if sub.missing_count and (sub.family != "gaussian" or sub.level != 1):
+            return (f"'{sub.outcome}' is {'a level-2' if sub.level == 2 else 'a discrete'} imputed variable; the "
+                    f"marginal likelihood is computed for continuous level-1 predictors")
+    if any(key.startswith("latent mean ") for key in fit.draws):
+        return "latent group means enter the model"
+    return None
+
+
+def _sampling_order(models: list) -> list:
+    """Submodels in an order where each comes after the models of the imputed variables it uses."""
+    names = {sub.outcome for _, sub in models}
+    order, done = [], set()
+    while len(order) < len(models):
+        progressed = False
+        for j, sub in models:
+            if sub.outcome in done:
+                continue
+            uses = {v for column in sub.columns for v in column.expression.variables()} & names
+            if uses <= done:
+                order.append((j, sub))
+                done.add(sub.outcome)
+                progressed = True
+        if not progressed:  # pragma: no cover - the specification refuses cycles
+            raise SpecificationError("the predictor models form a cycle")
+    return order
+
+
+def marginal_pointwise(fit, replicates: int = 20, seed: int | None = None) -> np.ndarray:
+    """(chain, draw, rows with an observed outcome): log p(y_i | observed predictors, parameters)."""
+    reason = marginal_available(fit)
+    if reason is not None:
+        raise SpecificationError(f"no marginal likelihood here: {reason}")
+    spec, data, draws = fit.spec, fit.data, fit.draws
+    chains, per_chain = fit.raw.stats["diverging"].shape
+    samples = chains * per_chain
+    models = _sampling_order([(j, sub) for j, sub in enumerate(spec.submodels)
+                              if sub.family == "gaussian" and sub.missing_count])
+    base = {name: np.asarray(value) for name, value in (data.values or {}).items()}
+    missing = {sub.outcome: np.flatnonzero(np.isnan(base[sub.outcome].astype(float))) for _, sub in models}
+    index = np.asarray(data.group_index[0]) if data.group_index else np.zeros(data.n, dtype=int)
+    observed = np.ones(data.n, bool) if data.outcome_observed is None else np.asarray(data.outcome_observed)
+    rng = np.random.default_rng(np.random.SeedSequence([fit.seed if seed is None else seed, 7717]))
+    step = max(1, CHUNK_VALUES // (data.n * replicates))
+    result = np.empty((samples, int(observed.sum())))
+    sigma = _flat(draws["sigma"]) if "sigma" in draws else None
+    for start in range(0, samples, step):
+        chosen = np.arange(start, min(start + step, samples))
+        repeated = np.repeat(chosen, replicates)
+        values = dict(base)
+        for j, sub in models:  # ancestral draws of the missing values from the predictor models
+            mean = np.broadcast_to(_submodel_mean(sub, j, draws, values, index, repeated), (repeated.size, data.n))
+            column = np.repeat(np.nan_to_num(base[sub.outcome].astype(float))[None, :], repeated.size, axis=0)
+            rows = missing[sub.outcome]
+            spread = _flat(draws[f"submodel {j} sigma"])[repeated][:, None]
+            column[:, rows] = mean[:, rows] + spread * rng.standard_normal((repeated.size, rows.size))
+            values[sub.outcome] = column
+        eta = linear_predictor_at(spec, data, draws, repeated, values)
+        pointwise = log_likelihood(spec.family, data.y[None, :], eta,
+                                   sigma=None if sigma is None else sigma[repeated][:, None],
+                                   trials=None if data.trials is None else data.trials[None, :])[:, observed]
+        pointwise = pointwise.reshape(chosen.size, replicates, -1)
+        result[chosen] = logsumexp(pointwise, axis=1) - np.log(replicates)
+    return result.reshape(chains, per_chain, -1)

@@ -1,11 +1,9 @@
-import os
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import norm
 
-import multilevel as ml  # noqa: F401  (configures JAX devices before anything else starts JAX)
+import multilevel as ml  # (first: configures JAX devices before anything else starts JAX)
 
 
 @pytest.fixture
@@ -30,3 +28,27 @@ def quick(**overrides):
     settings = dict(chains=2, warmup=150, draws=100, seed=11, progress=False, warn=False)
     settings.update(overrides)
     return settings
+
+
+def simulate_mar_on_outcome(seed: int, clusters: int = 40, per_cluster: int = 15):
+    """y = 1 + 0.8 x + 0.5 z + u + e; x is missing more often when y is high (MAR given y)."""
+    rng = np.random.default_rng(seed)
+    n = clusters * per_cluster
+    g = np.repeat(np.arange(clusters), per_cluster)
+    z = rng.normal(size=n)
+    x = 0.4 * z + rng.normal(scale=0.9, size=n)
+    y = 1 + 0.8 * x + 0.5 * z + rng.normal(scale=0.5, size=clusters)[g] + rng.normal(scale=0.8, size=n)
+    standardized = (y - y.mean()) / y.std()
+    missing = rng.random(n) < norm.cdf(-0.6 + 1.2 * standardized)
+    frame = pd.DataFrame({"y": y, "x": np.where(missing, np.nan, x), "z": z, "g": g.astype(str)})
+    return frame, x
+
+
+MAR_SETTINGS = quick(chains=4, warmup=300, draws=250)
+
+
+@pytest.fixture(scope="session")
+def mar_fit():
+    """One fit of simulate_mar_on_outcome(4) shared by the tests that only read it."""
+    frame, x_true = simulate_mar_on_outcome(4)
+    return frame, x_true, ml.fit("y ~ x + z + (1 | g)", frame, **MAR_SETTINGS)

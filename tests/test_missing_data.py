@@ -8,21 +8,7 @@ from scipy.stats import norm
 import multilevel as ml
 from multilevel.errors import SpecificationError
 
-from .conftest import quick
-
-
-def simulate_mar_on_outcome(seed: int, clusters: int = 40, per_cluster: int = 15):
-    """y = 1 + 0.8 x + 0.5 z + u + e; x is missing more often when y is high (MAR given y)."""
-    rng = np.random.default_rng(seed)
-    n = clusters * per_cluster
-    g = np.repeat(np.arange(clusters), per_cluster)
-    z = rng.normal(size=n)
-    x = 0.4 * z + rng.normal(scale=0.9, size=n)
-    y = 1 + 0.8 * x + 0.5 * z + rng.normal(scale=0.5, size=clusters)[g] + rng.normal(scale=0.8, size=n)
-    standardized = (y - y.mean()) / y.std()
-    missing = rng.random(n) < norm.cdf(-0.6 + 1.2 * standardized)
-    frame = pd.DataFrame({"y": y, "x": np.where(missing, np.nan, x), "z": z, "g": g.astype(str)})
-    return frame, x
+from .conftest import MAR_SETTINGS, quick, simulate_mar_on_outcome
 
 
 @pytest.fixture(scope="module")
@@ -30,12 +16,10 @@ def mar_data():
     return simulate_mar_on_outcome(4)
 
 
-def test_missing_predictor_values_are_imputed_and_remove_the_bias(mar_data):
-    frame, _ = mar_data
-    before = frame.copy()
-    full = ml.fit("y ~ x + z + (1 | g)", frame, **quick(chains=4, warmup=500, draws=500))
-    listwise = ml.fit("y ~ x + z + (1 | g)", frame, missing="listwise", **quick(chains=4, warmup=500, draws=500))
-    pd.testing.assert_frame_equal(frame, before)  # the data are never modified
+def test_missing_predictor_values_are_imputed_and_remove_the_bias(mar_fit):
+    frame, _, full = mar_fit
+    pd.testing.assert_frame_equal(frame, simulate_mar_on_outcome(4)[0])  # the data are never modified
+    listwise = ml.fit("y ~ x + z + (1 | g)", frame, missing="listwise", **MAR_SETTINGS)
     assert full.data.n == len(frame) and listwise.data.n == int(frame["x"].notna().sum())
     assert [submodel.outcome for submodel in full.spec.submodels] == ["x"]
     truth = {"Intercept": 1.0, "x": 0.8, "z": 0.5}
@@ -50,9 +34,8 @@ def test_missing_predictor_values_are_imputed_and_remove_the_bias(mar_data):
         assert name in summary.index
 
 
-def test_imputed_values_track_the_truth(mar_data):
-    frame, x_true = mar_data
-    fit = ml.fit("y ~ x + z + (1 | g)", frame, **quick(chains=2, warmup=400, draws=300))
+def test_imputed_values_track_the_truth(mar_fit):
+    frame, x_true, fit = mar_fit
     imputed = fit.draws["imputed x"].reshape(-1, fit.draws["imputed x"].shape[-1]).mean(axis=0)
     missing = frame["x"].isna().to_numpy()
     correlation = np.corrcoef(imputed, x_true[missing])[0, 1]
@@ -101,8 +84,8 @@ def test_cli_imputes_by_default_and_reports_it(tmp_path, capsys, mar_data):
     frame, _ = mar_data
     csv = tmp_path / "mar.csv"
     frame.to_csv(csv, index=False)
-    assert main(["fit", "--data", str(csv), "--model", "y ~ x + z + (1 | g)", "--chains", "2", "--warmup", "200",
-                 "--draws", "150", "--seed", "2", "--no-progress", "--json", str(tmp_path / "s.json")]) == 0
+    assert main(["fit", "--data", str(csv), "--model", "y ~ x + z + (1 | g)", "--chains", "4", "--warmup", "300",
+                 "--draws", "250", "--seed", "2", "--no-progress", "--json", str(tmp_path / "s.json")]) == 0
     printed = capsys.readouterr().out
     missing = int(frame["x"].isna().sum())
     assert f"missing values imputed within the model: x: {missing}" in printed
@@ -120,11 +103,10 @@ def test_cli_imputes_by_default_and_reports_it(tmp_path, capsys, mar_data):
     assert summary["residual_correlations"][0]["parameter"] == "y, x"
 
 
-def test_multiple_imputations_from_well_separated_draws(mar_data, tmp_path):
+def test_multiple_imputations_from_well_separated_draws(mar_fit, tmp_path):
     from multilevel.results.imputations import well_separated_draws
 
-    frame, x_true = mar_data
-    fit = ml.fit("y ~ x + z + (1 | g)", frame, **quick(chains=2, warmup=300, draws=200))
+    frame, _, fit = mar_fit
     stacked = fit.imputations(5)
     assert list(stacked["imputation"].unique()) == [1, 2, 3, 4, 5] and len(stacked) == 5 * len(frame)
     missing = frame["x"].isna().to_numpy()
@@ -333,12 +315,9 @@ def simulate_incomplete_nominal(seed: int, clusters: int = 40, per_cluster: int 
 def test_incomplete_nominal_predictor_is_summed_out_and_imputed():
     frame, labels = simulate_incomplete_nominal(5)
     fit = ml.fit("y ~ x + grp + (1 | g)", frame, **quick(chains=4, warmup=300, draws=250))
-    complete = ml.fit("y ~ x + grp + (1 | g)", frame.assign(grp=labels), **quick(chains=4, warmup=300, draws=250))
-    summary, reference = fit.summary(), complete.summary()
+    summary = fit.summary()
     assert fit.spec.submodels[0].family == "nominal" and summary.loc[["x", "grpb", "grpc"], "rhat"].max() < 1.02
-    for name in ("x", "grpb", "grpc"):  # close to what the complete data say
-        assert abs(summary.loc[name, "median"] - reference.loc[name, "median"]) < 2 * summary.loc[name, "sd"], name
-    for name, truth in {"grp[b] ~ x": 1.0, "grp[c] ~ x": -1.0}.items():
+    for name, truth in {"x": 0.5, "grpb": 1.0, "grpc": -0.8, "grp[b] ~ x": 1.0, "grp[c] ~ x": -1.0}.items():
         assert abs(summary.loc[name, "median"] - truth) < 3 * summary.loc[name, "sd"], name
     missing = frame["grp"].isna().to_numpy()
     completed = fit.imputations(3)

@@ -6,7 +6,6 @@ import pandas as pd
 import multilevel as ml
 
 from .conftest import quick
-from .test_missing_data import simulate_mar_on_outcome
 
 
 def test_effective_number_of_parameters_of_a_linear_regression():
@@ -33,9 +32,8 @@ def test_effective_number_of_parameters_of_a_linear_regression():
     assert table.attrs["notes"]["pareto k"]["above threshold"] == 0
 
 
-def test_criteria_residual_correlations_and_predictions_with_imputed_predictors():
-    frame, x_true = simulate_mar_on_outcome(4)
-    fit = ml.fit("y ~ x + z + (1 | g)", frame, **quick(chains=4, warmup=300, draws=250))
+def test_criteria_residual_correlations_and_predictions_with_imputed_predictors(mar_fit):
+    frame, _, fit = mar_fit
     table = fit.information_criteria()
     assert np.isfinite(table.loc[["WAIC", "LOO"], "elpd"]).all()
     assert fit.pointwise_log_likelihood().shape == (4, 250, len(frame))

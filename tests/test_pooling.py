@@ -6,7 +6,6 @@ import pytest
 
 import multilevel as ml
 
-from .conftest import quick
 
 
 def test_rubins_rules_by_hand():
@@ -34,11 +33,8 @@ def test_rubins_rules_by_hand():
         ml.pool(estimates.head(1), variances.head(1))
 
 
-def test_pooled_regression_over_imputations_agrees_with_the_posterior():
-    from .test_missing_data import simulate_mar_on_outcome
-
-    frame, _ = simulate_mar_on_outcome(4)
-    fit = ml.fit("y ~ x + z + (1 | g)", frame, **quick(chains=4, warmup=300, draws=250))
+def test_pooled_regression_over_imputations_agrees_with_the_posterior(mar_fit):
+    _, _, fit = mar_fit
     completed = fit.imputations(20)
     estimates, variances = [], []
     for _, data in completed.groupby("imputation"):  # ordinary least squares on each completed data set

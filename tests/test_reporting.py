@@ -81,7 +81,7 @@ def test_figures_and_html_report(sleep_fits, tmp_path):
 
 
 def test_report_of_a_fit_with_imputations_shows_the_missing_data(tmp_path):
-    from .test_missing_data import simulate_mar_on_outcome
+    from .conftest import simulate_mar_on_outcome
 
     frame, _ = simulate_mar_on_outcome(4)
     fit = ml.fit("y ~ x * z + (1 | g)", frame, **quick())

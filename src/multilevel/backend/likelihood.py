@@ -27,6 +27,10 @@ class _NumpySpecial:
         from scipy.special import log_expit
         return log_expit(x)
 
+    @staticmethod
+    def softplus(x):
+        return np.logaddexp(x, 0.0)
+
 
 class _JaxSpecial:
     @staticmethod
@@ -44,6 +48,11 @@ class _JaxSpecial:
         import jax
         return jax.nn.log_sigmoid(x)
 
+    @staticmethod
+    def softplus(x):
+        import jax
+        return jax.nn.softplus(x)
+
 
 def special_functions(xp):
     return _NumpySpecial if xp is np else _JaxSpecial
@@ -57,14 +66,15 @@ def log_likelihood(family: Family, y, eta, *, sigma=None, trials=None, xp=np):
         residual = (y - eta) / sigma
         return -0.5 * residual ** 2 - xp.log(sigma) - LOG_SQRT_2PI
     if name in (FamilyName.BERNOULLI, FamilyName.BINOMIAL):
+        n = 1 if name is FamilyName.BERNOULLI else trials
         if family.link == "logit":
-            log_p, log_q = sp.log_sigmoid(eta), sp.log_sigmoid(-eta)
+            # y log(p) + (n - y) log(1 - p) = y eta - n log(1 + e^eta): one transcendental per row, not two
+            kernel = y * eta - n * sp.softplus(eta)
         else:
-            log_p, log_q = sp.log_ndtr(eta), sp.log_ndtr(-eta)
+            kernel = y * sp.log_ndtr(eta) + (n - y) * sp.log_ndtr(-eta)
         if name is FamilyName.BERNOULLI:
-            return y * log_p + (1 - y) * log_q
-        return (sp.gammaln(trials + 1) - sp.gammaln(y + 1) - sp.gammaln(trials - y + 1)
-                + y * log_p + (trials - y) * log_q)
+            return kernel
+        return sp.gammaln(trials + 1) - sp.gammaln(y + 1) - sp.gammaln(trials - y + 1) + kernel
     if name is FamilyName.POISSON:
         return y * eta - xp.exp(eta) - sp.gammaln(y + 1)
     raise ValueError(f"no likelihood for {family}")

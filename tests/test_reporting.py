@@ -90,7 +90,8 @@ def test_report_of_a_fit_with_imputations_shows_the_missing_data(tmp_path):
     fit.report(tmp_path / "imputed.html")
     text = (tmp_path / "imputed.html").read_text()
     for section in ("Missing-data patterns", "Imputed data summaries", "conditional on the imputations",
-                    "Correlations among level-1 residuals", "predictor model", "Conditional effect of x"):
+                    "Correlations among level-1 residuals", "predictor model: <code>x ~ 1 + z + (1 | g)</code>",
+                    "Conditional effect of x"):
         assert section in text, section
 
 

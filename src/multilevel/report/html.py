@@ -137,6 +137,8 @@ def render(fit) -> str:
                      f" ({html.escape(block.parameterization)})</li>")
     for submodel in spec.submodels:
         right = " + ".join(("1",) + submodel.predictor_names)
+        if submodel.factor is not None:  # the submodel's random intercept, as the terminal report prints it
+            right += f" + (1 | {submodel.factor.name})"
         kind = {"probit": "missingness model (probit)", "ordinal": "predictor model (ordinal probit)",
                 "nominal": "predictor model (multinomial logit)"}.get(submodel.family, "predictor model")
         level = " — level 2" if submodel.level == 2 else ""

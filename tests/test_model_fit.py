@@ -30,6 +30,11 @@ def test_effective_number_of_parameters_of_a_linear_regression():
     minimum = n * np.log(2 * np.pi * sigma ** 2) + n
     assert minimum < table.loc["DIC", "deviance"] < minimum + 2 * 4 + 2.0
     assert table.attrs["notes"]["pareto k"]["above threshold"] == 0
+    # computed once per fit (the reports ask again); what a caller does to its copy stays with it
+    table.loc["LOO", "elpd"] = 0.0
+    table.attrs["notes"]["pareto k"]["above threshold"] = 99
+    again = fit.information_criteria()
+    assert again.loc["LOO", "elpd"] < 0 and again.attrs["notes"]["pareto k"]["above threshold"] == 0
 
 
 def test_criteria_residual_correlations_and_predictions_with_imputed_predictors(mar_fit):

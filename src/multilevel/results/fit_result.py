@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -45,6 +46,9 @@ class Fit:
     labels: dict = field(default_factory=dict)  # label → parameter name (Blimp's @label)
     definitions: list = field(default_factory=list)  # (name, expression) derived quantities, in order
     conditional: list = field(default_factory=list)  # (focal, moderator, values or None) conditional effects
+    # tables that cost seconds per thousand draws (criteria, burn-in PSR), computed once: the terminal
+    # report, the HTML report and the JSON summary all ask for them
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         observed = self.data.outcome_observed
@@ -330,6 +334,14 @@ class Fit:
         predictors, the imputed ones integrated over their predictor models by Monte Carlo (see
         :mod:`multilevel.results.marginal`; no plug-in DIC). ``attrs["notes"]`` says how reliable LOO and
         WAIC are."""
+        if likelihood not in self._memo:
+            self._memo[likelihood] = self._information_criteria(likelihood)
+        table = self._memo[likelihood]
+        result = table.copy()
+        result.attrs = copy.deepcopy(table.attrs)
+        return result
+
+    def _information_criteria(self, likelihood: str) -> pd.DataFrame:
         from .criteria import criteria_table
 
         if likelihood == "marginal":
@@ -460,7 +472,10 @@ class Fit:
         warmup (iterations from, to; R-hat; which parameter). Empty with one chain."""
         from .burn_in import burn_in_psr
 
-        return burn_in_psr(self.spec, self.raw.warmup, rows)
+        key = ("burn-in psr", rows)
+        if key not in self._memo:
+            self._memo[key] = burn_in_psr(self.spec, self.raw.warmup, rows)
+        return self._memo[key].copy()
 
     @property
     def converged(self) -> bool:

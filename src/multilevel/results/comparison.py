@@ -19,7 +19,8 @@ def compare(*fits, names: list[str] | None = None, method: str = "stacking") -> 
     """A table ranked by elpd (PSIS-LOO): elpd, its SE, p_loo, the difference from the best model and
     the SE of that difference, stacking weights, and the number of Pareto k values above threshold."""
     from arviz_stats import compare as arviz_compare
-    from arviz_stats import loo
+
+    from .criteria import loo_data
 
     if len(fits) < 2:
         raise SpecificationError("compare needs at least two fits")
@@ -33,10 +34,7 @@ def compare(*fits, names: list[str] | None = None, method: str = "stacking") -> 
                                      f"LOO compares models of the same observations")
     results, bad = {}, {}
     for name, fit in zip(names, fits):
-        tree = fit.tree if "log_likelihood" in fit.tree.children else fit._tree_with(fit.pointwise_log_likelihood())
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            results[name] = loo(tree, pointwise=True)
+        results[name] = loo_data(fit._log_likelihood_tree())
         bad[name] = int(np.sum(np.asarray(results[name].pareto_k) > results[name].good_k))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

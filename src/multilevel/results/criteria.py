@@ -48,13 +48,19 @@ def dic2(pointwise: np.ndarray) -> dict:
     return {"elpd": np.nan, "se": np.nan, "p": p, "deviance": float(deviance.mean()) + p}
 
 
-def psis_loo(tree) -> tuple[dict, np.ndarray]:
-    """PSIS-LOO through ArviZ; returns the summary and the Pareto k per observation."""
+def loo_data(tree):
+    """``arviz_stats.loo`` (pointwise) with its warnings silenced: Pareto k problems are reported in our
+    tables instead."""
     from arviz_stats import loo
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Pareto k problems are reported in the table instead
-        result = loo(tree, pointwise=True)
+        warnings.simplefilter("ignore")
+        return loo(tree, pointwise=True)
+
+
+def psis_loo(tree) -> tuple[dict, np.ndarray]:
+    """PSIS-LOO through ArviZ; returns the summary and the Pareto k per observation."""
+    result = loo_data(tree)
     k = np.asarray(result.pareto_k).reshape(-1)
     return ({"elpd": float(result.elpd), "se": float(result.se), "p": float(result.p),
              "deviance": float(-2 * result.elpd), "good k": float(result.good_k)}, k)

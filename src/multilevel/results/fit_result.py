@@ -360,8 +360,7 @@ class Fit:
         sigma = np.asarray([[float(np.mean(self.draws["sigma"]))]]) if "sigma" in self.draws else None
         plug_in = self._log_likelihood_at(eta.mean(axis=0, keepdims=True), sigma=sigma).reshape(-1)
         del eta
-        tree = self.tree if "log_likelihood" in self.tree.children else self._tree_with(pointwise)
-        table, notes = criteria_table(pointwise, plug_in, tree)
+        table, notes = criteria_table(pointwise, plug_in, self._log_likelihood_tree(pointwise))
         table.attrs["notes"] = notes
         return table
 
@@ -426,6 +425,13 @@ class Fit:
         from .to_arviz import build_tree
 
         return build_tree(self.spec, self.data, self.draws, self.raw.stats, log_lik, {})
+
+    def _log_likelihood_tree(self, pointwise: np.ndarray | None = None):
+        """The DataTree with a log_likelihood group: ``tree`` when it has one (no imputed predictors),
+        otherwise one built around the pointwise log-likelihood of the fitted rows."""
+        if "log_likelihood" in self.tree.children:
+            return self.tree
+        return self._tree_with(self.pointwise_log_likelihood() if pointwise is None else pointwise)
 
     @cached_property
     def tree(self):

@@ -21,8 +21,8 @@ print(vers)
 
 data("sleepstudy", package = "lme4")
 dat <- sleepstudy
-# cross-check with the shared CSV
-csv <- read.csv("/work/shared/data/sleepstudy.csv")
+# cross-check with the copy bundled in the package (run from the repository root)
+csv <- read.csv("src/multilevel/datasets/sleepstudy.csv")
 cat("rows:", nrow(dat), " csv rows:", nrow(csv), "\n")
 cat("max |Reaction diff| vs csv:", max(abs(dat$Reaction - csv$Reaction)),
     " max |Days diff|:", max(abs(dat$Days - csv$Days)), "\n")

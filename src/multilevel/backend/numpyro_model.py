@@ -80,7 +80,8 @@ class Blueprint:
     fixed_prior: tuple | None
     residual_prior: tuple | None
     residual_support: tuple | None
-    blocks: tuple  # per block: (groups, size, correlated, parameterization, intercept flags, sources, supports, sd prior, lkj eta)
+    blocks: tuple  # per block: (groups, size, correlated, parameterization, intercept flags, sources, supports,
+    #                sd prior, lkj eta, group-level fixed columns in the intercept's mean)
     free: tuple[int, ...]
     intercept_absorbed: bool
     dynamic_fixed: tuple = ()  # (column index, expression) evaluated from imputed values
@@ -107,11 +108,22 @@ class Absorption:
     That removes the ridge between a fixed effect and the average of its group deviations.
     One block at most absorbs the intercept: the centered one with the fewest groups (its mean is
     the least determined). ``sources[i][k]`` is "intercept", a fixed column index, or None.
+
+    Group-level predictors (complete fixed columns constant within a factor's groups) join the mean
+    of that factor's random intercept when its block is centered: ``group_level[i]`` lists them.
+    Their coefficients are then informed through the group coefficients alone, and the linear
+    predictor no longer carries them row by row (each to the centered block with the fewest groups).
     """
 
     sources: tuple[tuple, ...]
-    absorbed_fixed: frozenset[int]
+    absorbed_fixed: frozenset[int]  # fixed slopes that are a centered block's slope means
     intercept_absorbed: bool
+    group_level: tuple[tuple[int, ...], ...] = ()
+
+    @property
+    def off_rows(self) -> frozenset[int]:
+        """Fixed columns that enter through a block's mean, not the rows' linear predictor."""
+        return self.absorbed_fixed | frozenset(k for columns in self.group_level for k in columns)
 
 
 def absorption(spec: ModelSpec) -> Absorption:
@@ -133,7 +145,24 @@ def absorption(spec: ModelSpec) -> Absorption:
                     used.add(source)
             row.append(source)
         sources.append(tuple(row))
-    return Absorption(tuple(sources), frozenset(used), intercept_block is not None)
+    group_level: list[tuple[int, ...]] = [() for _ in spec.random]
+    taken = set(used)
+    for i in sorted(with_intercept, key=lambda i: len(spec.random[i].factor.levels)):
+        if spec.group_level:
+            group_level[i] = tuple(k for k in spec.group_level[i] if k not in taken)
+            taken.update(group_level[i])
+    return Absorption(tuple(sources), frozenset(used), intercept_block is not None, tuple(group_level))
+
+
+def group_designs(spec: ModelSpec, X: np.ndarray, group_index) -> dict[int, np.ndarray]:
+    """Per block with absorbed group-level predictors: their internal values, one row per group."""
+    designs = {}
+    for i, columns in enumerate(absorption(spec).group_level):
+        if columns:
+            design = np.zeros((len(spec.random[i].factor.levels), len(columns)))
+            design[np.asarray(group_index[i])] = np.asarray(X)[:, list(columns)]
+            designs[i] = design
+    return designs
 
 
 def internal_priors(spec: ModelSpec) -> InternalPriors:
@@ -163,6 +192,13 @@ def internal_column_means(spec: ModelSpec) -> np.ndarray:
     return means
 
 
+def internal_design(spec: ModelSpec, data: ModelData) -> np.ndarray:
+    """The fixed-effect columns in internal units (centred where they are not absorbed, scaled)."""
+    if not data.X.shape[1]:
+        return data.X
+    return (data.X - internal_column_means(spec)) / np.asarray(spec.scaling.column_sds)
+
+
 def internal_arrays(spec: ModelSpec, data: ModelData) -> ModelArrays:
     """The data in internal units, as NumPy arrays (float64, int32 codes)."""
     scaling = spec.scaling
@@ -170,13 +206,15 @@ def internal_arrays(spec: ModelSpec, data: ModelData) -> ModelArrays:
     location = scaling.outcome_location if gaussian else 0.0
     scale = scaling.outcome_scale if gaussian else 1.0
     y = (data.y - location) / scale
-    X = (data.X - internal_column_means(spec)) / np.asarray(scaling.column_sds) if data.X.shape[1] else data.X
+    X = internal_design(spec, data)
     Z = tuple(Z / np.asarray(sds) for Z, sds in zip(data.Z, scaling.random_column_sds))
     offset = None if data.offset is None else data.offset / scale
+    constants = model_constants(spec)
+    constants.update({f"group design {i}": design for i, design in group_designs(spec, X, data.group_index).items()})
     arrays = ModelArrays(y=np.asarray(y, float), trials=None if data.trials is None else np.asarray(data.trials, float),
                          X=np.asarray(X, float), offset=offset, Z=Z,
                          group_index=tuple(np.asarray(index, np.int32) for index in data.group_index),
-                         constants=model_constants(spec), **_missing_arrays(spec, data))
+                         constants=constants, **_missing_arrays(spec, data))
     if marginalized(spec):
         arrays = arrays._replace(sufficient=sufficient_statistics(spec, data, arrays))
     return arrays
@@ -442,14 +480,14 @@ def blueprint(spec: ModelSpec, data_outcome_observed: np.ndarray | None = None) 
         blocks.append((len(block.factor.levels), block.size, block.has_correlations, block.parameterization,
                        tuple(column.is_intercept for column in block.columns), plan.sources[i],
                        tuple(_support_key(prior) for prior in priors.sds[i]), prior_structure(list(priors.sds[i]))[0],
-                       priors.cor_eta[i]))
+                       priors.cor_eta[i], plan.group_level[i]))
     return Blueprint(
         family=spec.family, intercept=spec.intercept, fixed_count=len(spec.fixed),
         intercept_prior=prior_structure([priors.intercept])[0] if priors.intercept is not None else None,
         fixed_prior=prior_structure(list(priors.fixed))[0] if priors.fixed else None,
         residual_prior=prior_structure([priors.residual])[0] if priors.residual is not None else None,
         residual_support=_support_key(priors.residual) if priors.residual is not None else None,
-        blocks=tuple(blocks), free=tuple(k for k in range(len(spec.fixed)) if k not in plan.absorbed_fixed),
+        blocks=tuple(blocks), free=tuple(k for k in range(len(spec.fixed)) if k not in plan.off_rows),
         intercept_absorbed=plan.intercept_absorbed,
         dynamic_fixed=tuple((k, spec.fixed[k].expression) for k in spec.dynamic_fixed),
         dynamic_random=tuple(tuple((k, block.columns[k].expression) for k in ks)
@@ -555,7 +593,7 @@ def make_model(plan: Blueprint, outcome_name: str = "y"):
             numpyro.factor("Intercept prior", intercept_log_prior(centred[None], constants["intercept prior"]))
         block_effects = []
         for i, (count, size, correlated, parameterization, intercept_flags, sources, supports, sd_prior,
-                eta_lkj) in enumerate(plan.blocks):
+                eta_lkj, group_level) in enumerate(plan.blocks):
             sd = jnp.stack([_free(f"sd_{i}_{k}", _constraint(support)) for k, support in enumerate(supports)])
             numpyro.factor(f"sd_{i} prior", log_prior_function(sd_prior)(sd, constants[f"sd prior {i}"]))
             if correlated:
@@ -573,6 +611,9 @@ def make_model(plan: Blueprint, outcome_name: str = "y"):
                     intercept if source == "intercept" else
                     (coefficients[source] * factors[k] if isinstance(source, int) else jnp.zeros(()))
                     for k, source in enumerate(sources)])
+                if group_level:  # the group-level predictors' part of each group's intercept
+                    level = constants[f"group design {i}"] @ coefficients[np.asarray(group_level)]
+                    mean = jnp.broadcast_to(mean, (count, size)).at[:, intercept_flags.index(True)].add(level)
                 if correlated:
                     effects = numpyro.sample(f"r_{i}", dist.MultivariateNormal(mean, scale_tril=scale_tril)
                                              .expand((count,)).to_event(1))
@@ -994,8 +1035,10 @@ def _nominal_user_units(j: int, submodel, constrained: dict) -> dict:
 
 
 def to_user_units(spec: ModelSpec, constrained: dict[str, np.ndarray],
-                  outcome_missing: int | None = None) -> dict[str, np.ndarray]:
+                  outcome_missing: int | None = None, data: ModelData | None = None) -> dict[str, np.ndarray]:
     """Internal constrained draws (leading sample dims) → parameters in the data's units.
+
+    ``data`` (the fitted rows) is needed when group-level predictors were absorbed into a block.
 
     Returns ``Intercept`` (...), ``b`` (..., p), ``sigma`` (...), and per block i: ``sd_i``
     (..., q), ``cor_i`` (..., q, q), ``r_i`` (..., groups, q).
@@ -1037,6 +1080,10 @@ def to_user_units(spec: ModelSpec, constrained: dict[str, np.ndarray],
                 elif isinstance(source, int):
                     factor = column_sds[k] / sds[source]
                     effects[..., k] -= np.asarray(constrained["b"])[..., source, None] * factor
+            if plan.group_level[i]:
+                design = group_designs(spec, internal_design(spec, data), data.group_index)[i]
+                coefficients = np.asarray(constrained["b"])[..., list(plan.group_level[i])]
+                effects[..., [c.is_intercept for c in block.columns].index(True)] -= coefficients @ design.T
         out[f"r_{i}"] = effects * unit
     if gaussian:
         out["sigma"] = np.asarray(constrained["sigma"]) * scale

@@ -53,7 +53,7 @@ class Fit:
     def __post_init__(self):
         observed = self.data.outcome_observed
         self.draws = to_user_units(self.spec, self.raw.constrained,
-                                   None if observed is None else int((~np.asarray(observed)).sum()))
+                                   None if observed is None else int((~np.asarray(observed)).sum()), self.data)
         self.environment = list(dict.fromkeys(self.environment + self.raw.environment))
 
     # -- tables ------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from ..spec import priors as P
 from ..sampling.config import SamplerConfig
 from ..sampling.nuts import RawDraws
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: group-level predictors absorbed into centered blocks' means
 
 
 def prior_to_json(prior: P.Prior) -> dict:
@@ -108,7 +108,8 @@ def load_fit(path):
         arrays = np.load(io.BytesIO(archive.read("draws.npz")))
         arrays = {name: arrays[name] for name in arrays.files}
     if meta.get("format") != FORMAT_VERSION:
-        raise MultilevelError(f"{path}: saved with format {meta.get('format')}, this version reads {FORMAT_VERSION}")
+        raise MultilevelError(f"{path}: saved with format {meta.get('format')}, this version reads {FORMAT_VERSION}; "
+                             f"refit the model with this version")
     options = dict(meta["options"])
     if isinstance(options.get("priors"), dict):
         options["priors"] = {key: item if isinstance(item, str) else prior_from_json(item)

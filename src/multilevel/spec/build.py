@@ -776,6 +776,8 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
         options={"missing": missing, "priors": style},
         submodels=submodels, dynamic_fixed=dynamic_fixed, dynamic_random=dynamic_random,
         outcome_latent=outcome_latent,
+        group_level=_group_level_columns(X, index_list, set(dynamic_fixed) | {
+            k for k, column in enumerate(fixed_columns) if E.latent_means_in(column.expression)}),
     )
     model_data = ModelData(
         y=y, trials=trials, X=X, offset=offset, group_index=tuple(index_list), Z=tuple(Z_list),
@@ -861,6 +863,26 @@ def _latent_mean_placeholders(names: set[str], values: dict, index, level_two: l
         means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nanmean(value))
         values[E.latent_key(name)] = means[index]
     return sorted(names)
+
+
+def _group_level_columns(X: np.ndarray, index_list, skip: set) -> tuple[tuple[int, ...], ...]:
+    """Per grouping factor, the fixed columns that are constant within each of its groups (group-level
+    predictors such as a school's sector), leaving out ``skip`` (columns with imputed or latent values)."""
+    result = []
+    for index in index_list:
+        groups = int(index.max()) + 1 if len(index) else 0
+        constant = []
+        for k in range(X.shape[1]):
+            x = X[:, k]
+            if k in skip or not len(x) or not np.isfinite(x).all() or np.ptp(x) == 0:
+                continue
+            low, high = np.full(groups, np.inf), np.full(groups, -np.inf)
+            np.minimum.at(low, index, x)
+            np.maximum.at(high, index, x)
+            if np.all(high - low <= 1e-12 * max(1.0, float(np.abs(x).max()))):
+                constant.append(k)
+        result.append(tuple(constant))
+    return tuple(result)
 
 
 def _varies_within(value: np.ndarray, index: np.ndarray) -> bool:

@@ -121,6 +121,7 @@ class ModelSpec:
     dynamic_fixed: tuple[int, ...] = ()  # fixed columns that involve incomplete variables
     dynamic_random: tuple[tuple[int, ...], ...] = ()  # per block, columns that involve incomplete variables
     outcome_latent: bool = False  # missing outcomes are sampled, because a missingness model uses the outcome
+    group_level: tuple[tuple[int, ...], ...] = ()  # per block, complete fixed columns constant within its groups
 
     @property
     def incomplete(self) -> tuple[str, ...]:

@@ -1,0 +1,80 @@
+"""Group-level predictors absorbed into a centered block's mean: the same model, reparameterized.
+
+With absorption the sampled group coefficients are r_j = Intercept + w_j'b + u_j (hierarchical
+centering); without it they are Intercept + u_j and w_j'b enters every row. The shift has unit
+Jacobian, so both log densities must agree at matched parameters, and both must report the same
+deviations u_j in the data's units.
+"""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import multilevel as ml
+from multilevel.backend.log_density import log_density
+from multilevel.backend.numpyro_model import absorption, group_designs, internal_design, to_user_units
+
+
+@pytest.fixture(scope="module")
+def crossed():
+    rng = np.random.default_rng(7)
+    persons, items = 30, 12
+    person = np.repeat(np.arange(persons), items)
+    item = np.tile(np.arange(items), persons)
+    trait = rng.normal(size=persons)  # person level
+    kind = np.array(["a", "b", "c"])[np.arange(items) % 3]  # item level
+    dose = rng.normal(size=persons * items)  # row level
+    eta = (-0.3 + 0.8 * trait[person] + np.where(kind[item] == "b", 0.5, 0.0) + 0.4 * dose
+           + rng.normal(scale=0.7, size=persons)[person] + rng.normal(scale=0.5, size=items)[item])
+    return pd.DataFrame({"y": rng.binomial(1, 1 / (1 + np.exp(-eta))), "trait": trait[person],
+                         "kind": kind[item], "dose": dose, "person": person, "item": item})
+
+
+def test_group_level_columns_are_found_per_factor(crossed):
+    model = ml.Model("y ~ trait + kind + dose + (1 | person) + (1 | item)", crossed, family="bernoulli",
+                     parameterization="centered")
+    names = model.spec.fixed_names
+    assert [[names[k] for k in columns] for columns in model.spec.group_level] == [["trait"], ["kindb", "kindc"]]
+    plan = absorption(model.spec)
+    assert plan.group_level == model.spec.group_level
+    assert names.index("dose") not in plan.off_rows
+    noncentered = ml.Model("y ~ trait + kind + dose + (1 | person) + (1 | item)", crossed, family="bernoulli",
+                           parameterization="noncentered")
+    assert absorption(noncentered.spec).off_rows == frozenset()
+
+
+def test_absorbed_and_plain_parameterizations_are_the_same_model(crossed):
+    model = ml.Model("y ~ trait + kind + dose + (1 | person) + (1 | item)", crossed, family="bernoulli",
+                     parameterization="centered")
+    spec, data = model.spec, model.data
+    plain = dataclasses.replace(spec, group_level=())
+    assert absorption(plain).off_rows == frozenset()
+    designs = group_designs(spec, internal_design(spec, data), data.group_index)
+    rng = np.random.default_rng(3)
+    intercept, b = rng.normal(), rng.normal(size=len(spec.fixed))
+    deviations = [rng.normal(scale=0.6, size=(len(block.factor.levels), 1)) for block in spec.random]
+    sds = {f"sd_{i}_0": np.array(0.5 + i) for i in range(len(spec.random))}
+
+    def constrained(absorbed: bool) -> dict:
+        values = {"Intercept": np.array(intercept), "b": b, **sds}
+        for i, u in enumerate(deviations):
+            r = u.copy()
+            if absorption(spec).sources[i][0] == "intercept":
+                r += intercept
+            if absorbed and i in designs:
+                r[:, 0] += designs[i] @ b[list(absorption(spec).group_level[i])]
+            values[f"r_{i}"] = r
+        return {name: np.asarray(value)[None, None] for name, value in values.items()}
+
+    densities = []
+    for which, absorbed in ((spec, True), (plain, False)):
+        density = log_density(which, data)
+        draws = constrained(absorbed)
+        densities.append(float(density.evaluate(density.flatten(draws))[0]))
+        user = to_user_units(which, draws, data=data)
+        for i, u in enumerate(deviations):
+            np.testing.assert_allclose(user[f"r_{i}"][0, 0], u, atol=1e-12)
+    assert np.isfinite(densities[0])
+    assert densities[0] == pytest.approx(densities[1], abs=1e-8)

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from numpyro.infer.hmc import hmc
-from numpyro.infer.util import get_potential_fn
+from numpyro.infer.util import ParamInfo, get_potential_fn
 
 from .._environment import enable_compilation_cache
 from ..backend.log_density import sample_sites
@@ -77,25 +78,29 @@ class CompiledSampler:
             return {name: jax.random.uniform(k, self.shapes[name], minval=-INIT_RADIUS, maxval=INIT_RADIUS)
                     for name, k in zip(names, keys)}
 
-        def valid(z):
+        def attempt(key):
+            z = propose(key)
             energy, gradient = jax.value_and_grad(potential)(z)
             finite = jnp.isfinite(energy)
             for leaf in jax.tree.leaves(gradient):
                 finite = finite & jnp.all(jnp.isfinite(leaf))
-            return finite
+            return z, energy, gradient, finite
 
         def body(carry):
-            attempt, key, _, _ = carry
-            key, subkey = jax.random.split(key)
-            z = propose(subkey)
-            return attempt + 1, key, z, valid(z)
+            # the first attempt draws with the chain's key itself, later ones with keys split from it;
+            # the potential and its gradient appear once in the program and are handed to the kernel
+            count, key = carry[0], carry[1]
+            next_key, subkey = jax.random.split(key)
+            first = count == 0
+            return (count + 1, jnp.where(first, key, next_key)) + attempt(jnp.where(first, key, subkey))
 
         init_key, kernel_key = jax.random.split(key)
-        first = propose(init_key)
-        _, _, z, ok = jax.lax.while_loop(lambda c: (c[0] < INIT_ATTEMPTS) & ~c[3], body,
-                                         (1, init_key, first, valid(first)))
-        state = self._init_kernel(z, self.config.warmup, adapt_step_size=True, adapt_mass_matrix=True,
-                                  dense_mass=self.config.dense_mass, target_accept_prob=self.config.target_accept,
+        blank = {name: jnp.zeros(shape) for name, shape in self.shapes.items()}
+        _, _, z, energy, gradient, ok = jax.lax.while_loop(
+            lambda c: (c[0] < INIT_ATTEMPTS) & ~c[5], body,
+            (0, init_key, blank, jnp.zeros(()), blank, jnp.asarray(False)))
+        state = self._init_kernel(ParamInfo(z, energy, gradient), self.config.warmup, adapt_step_size=True,
+                                  adapt_mass_matrix=True, dense_mass=self.config.dense_mass, target_accept_prob=self.config.target_accept,
                                   max_tree_depth=self.config.max_tree_depth, model_args=(arrays,),
                                   rng_key=kernel_key)
         return state, ok
@@ -124,11 +129,14 @@ class CompiledSampler:
         started = time.perf_counter()
         with jax.enable_x64(True):
             init = self._batched(self._init_one, (0, None))
-            keys_shaped = self._shape_chains(keys)
-            self._compiled_init = init.lower(keys_shaped, arrays).compile()
-            states, _ = self._compiled_init(keys_shaped, arrays)
-            chunk = self._batched(self._chunk_one, (0, None, None))
-            self._compiled_chunk = chunk.lower(states, arrays, jnp.asarray(CHUNK)).compile()
+            lowered = init.lower(self._shape_chains(keys), arrays)
+            # XLA compiles the first program in a thread (it releases the GIL) while Python traces the
+            # second against the first's output shapes: on a cold start that hides most of one compile
+            with ThreadPoolExecutor(1) as pool:
+                compiling = pool.submit(lowered.compile)
+                chunk = self._batched(self._chunk_one, (0, None, None))
+                self._compiled_chunk = chunk.lower(lowered.out_info[0], arrays, jnp.asarray(CHUNK)).compile()
+                self._compiled_init = compiling.result()
         self.compile_seconds = time.perf_counter() - started
 
     def _shape_chains(self, array):

@@ -34,7 +34,7 @@ INIT_ATTEMPTS = 100
 class RawDraws:
     """Unconstrained draws and sampler statistics, each with leading dims (chain, draw)."""
 
-    unconstrained: dict
+    unconstrained: dict  # of the small sites (at most WARMUP_SITE_LIMIT scalars), as the warmup draws
     constrained: dict
     stats: dict  # diverging, tree_depth, n_steps, energy, acceptance_rate, step_size, lp
     timings: dict  # compile, warmup, sampling seconds
@@ -110,7 +110,12 @@ class CompiledSampler:
             new = jax.lax.cond(index < valid_steps,
                                lambda s: self._sample_kernel(s, model_args=(arrays,)), lambda s: s, state)
             record = {
-                "z": new.z, "potential": new.potential_energy, "energy": new.energy,
+                # constrained values of every site, computed here rather than eagerly afterwards (each eager
+                # transform would be one more small compilation in a fresh process); unconstrained values
+                # of the small sites, for the burn-in table
+                "values": {name: self.transforms[name](value) for name, value in new.z.items()},
+                "z": {name: value for name, value in new.z.items() if _small(value.shape)},
+                "potential": new.potential_energy, "energy": new.energy,
                 "diverging": new.diverging, "n_steps": new.num_steps, "accept": new.accept_prob,
                 "step_size": new.adapt_state.step_size,
             }
@@ -176,8 +181,7 @@ class CompiledSampler:
                 first, last = done, done + steps
                 if first < config.warmup:
                     end = min(steps, config.warmup - first)
-                    warming.append({name: leaf[:, :end] for name, leaf in record["z"].items()
-                                    if int(np.prod(np.shape(leaf)[2:])) <= WARMUP_SITE_LIMIT})
+                    warming.append({name: leaf[:, :end] for name, leaf in record["z"].items()})
                 if last > config.warmup:
                     start = max(0, config.warmup - first)
                     kept.append(jax.tree.map(lambda leaf: leaf[:, start:steps], record))
@@ -205,18 +209,18 @@ class CompiledSampler:
             "step_size": record["step_size"],
             "lp": -record["potential"],
         }
-        constrained = self.constrain(record["z"])
+        constrained = record["values"]
         warmup = jax.tree.map(lambda *leaves: np.concatenate(leaves, axis=1), *warming) if warming else {}
         return RawDraws(unconstrained=record["z"], constrained=constrained, stats=stats, timings=timings,
                         environment=list(self.notes), warmup=warmup)
 
-    def constrain(self, z: dict) -> dict:
-        """Unconstrained draws → constrained values, site by site (vectorized, no compilation)."""
-        with jax.enable_x64(True):
-            return {name: np.asarray(self.transforms[name](jnp.asarray(value))) for name, value in z.items()}
 
 
 WARMUP_SITE_LIMIT = 64  # warmup draws are kept for sites this small (coefficients, SDs, ...), for the PSR table
+
+
+def _small(shape) -> bool:
+    return int(np.prod(shape)) <= WARMUP_SITE_LIMIT
 
 _CACHE: dict = {}
 # Every loaded XLA executable holds memory maps (about 1,300 for a sampler); a process may have at most

@@ -29,7 +29,9 @@ def main(models):
             print(json.dumps(result), flush=True)
     frame = pd.DataFrame(rows)[["model", "choice", "parameterization", "min_ess_bulk", "worst_parameter",
                                 "ess_per_s_sampling", "max_rhat", "divergences", "mean_leapfrog_steps"]]
-    text = markdown(frame)
+    text = ("Centered vs non-centered random effects, each fitted in a fresh process (4 chains x 1000 + 1000, "
+            "seed 1). ESS, R-hat and divergences are deterministic for a seed; ESS per second of sampling is "
+            "this machine's.\n\n" + markdown(frame))
     print(text)
     (HERE / "results" / "parameterization.md").write_text(text + "\n")
 

@@ -2,7 +2,10 @@
 again warm; then, when R with brms and rjags is installed, the same models in brms and JAGS
 (bench/anchors), and the ratios.
 
-    python bench/run.py [MODEL ...] [--no-anchors]
+    python bench/run.py [MODEL ...] [--no-anchors | --reuse-anchors]
+
+``--reuse-anchors`` reads the brms/JAGS rows of an earlier run (bench/results/anchors.csv) instead
+of fitting them again: for re-measuring our side only.
 
 Models: anorexia, sleepstudy, verbagg, mathach, seed001, insteval, million (default: all). Writes
 bench/results/core.csv (ours), bench/results/anchors.csv (theirs) and bench/results/core.md (the
@@ -71,7 +74,7 @@ def ratios(ours: pd.DataFrame, theirs: pd.DataFrame, models: list[str]) -> list[
         warm = ours[(ours.model == model) & (ours.run == "warm cache")].iloc[0]
         measured = theirs[theirs.model == model] if len(theirs) else theirs
         for row in measured.itertuples():
-            lines.append(f"- {model}, {row.tool} (measured in this run): {row.ess_per_s_whole:g} ESS/s whole process, "
+            lines.append(f"- {model}, {row.tool} (measured, see above): {row.ess_per_s_whole:g} ESS/s whole process, "
                          f"{row.ess_per_s_sampling:g} sampling only; ours {cold.ess_per_s_wall:g} whole process "
                          f"cold ({cold.ess_per_s_wall / row.ess_per_s_whole:.1f}x), {warm.ess_per_s_wall:g} warm "
                          f"({warm.ess_per_s_wall / row.ess_per_s_whole:.1f}x), {warm.ess_per_s_sampling:g} sampling "
@@ -91,7 +94,7 @@ def ratios(ours: pd.DataFrame, theirs: pd.DataFrame, models: list[str]) -> list[
 
 
 def main(arguments):
-    with_anchors = "--no-anchors" not in arguments
+    with_anchors = "--no-anchors" not in arguments and "--reuse-anchors" not in arguments
     models = [name for name in arguments if not name.startswith("--")] or list(MODELS)
     rows = []
     for model in models:
@@ -105,12 +108,18 @@ def main(arguments):
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     ours.to_csv(out / "core.csv", index=False)
-    theirs = anchors(models) if with_anchors else pd.DataFrame(columns=THEIRS)
-    if len(theirs):
-        theirs.to_csv(out / "anchors.csv", index=False)
+    if "--reuse-anchors" in arguments:
+        theirs = pd.read_csv(out / "anchors.csv").fillna({"note": ""})
+        theirs = theirs[theirs["model"].isin(models)]
+    else:
+        theirs = anchors(models) if with_anchors else pd.DataFrame(columns=THEIRS)
+        if len(theirs):
+            theirs.to_csv(out / "anchors.csv", index=False)
     lines = ["multilevel (each run a fresh process; 4 chains x 1000 warmup + 1000 draws):", "", markdown(ours), ""]
     if len(theirs):
-        lines += ["brms 2.18 / JAGS 4.3.1 on the same data and machine (bench/anchors):", "", markdown(theirs), ""]
+        source = "rows of an earlier run, reused" if "--reuse-anchors" in arguments else "this run"
+        lines += [f"brms 2.18 / JAGS 4.3.1 on the same data and machine (bench/anchors; {source}):", "",
+                  markdown(theirs), ""]
     lines += ["Ratios (min bulk ESS per second; ours over theirs):"] + ratios(ours, theirs, models)
     text = "\n".join(lines)
     print(text)

@@ -14,7 +14,8 @@ import pytest
 
 import multilevel as ml
 from multilevel.backend.log_density import log_density
-from multilevel.backend.numpyro_model import absorption, group_designs, internal_design, to_user_units
+from multilevel.backend.numpyro_model import (absorption, group_designs, internal_design, model_constants,
+                                              to_user_units)
 
 
 @pytest.fixture(scope="module")
@@ -45,24 +46,41 @@ def test_group_level_columns_are_found_per_factor(crossed):
     assert absorption(noncentered.spec).off_rows == frozenset()
 
 
-def test_absorbed_and_plain_parameterizations_are_the_same_model(crossed):
-    model = ml.Model("y ~ trait + kind + dose + (1 | person) + (1 | item)", crossed, family="bernoulli",
-                     parameterization="centered")
+CASES = {
+    "crossed logistic": ("y ~ trait + kind + dose + (1 | person) + (1 | item)", {"family": "bernoulli"}),
+    # correlated random slope: the slope's mean is its fixed effect, the intercept's also holds trait
+    "gaussian random slope": ("dose ~ trait + y + (1 + y | person)", {}),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_absorbed_and_plain_parameterizations_are_the_same_model(crossed, case):
+    formula, options = CASES[case]
+    model = ml.Model(formula, crossed, parameterization="centered", **options)
     spec, data = model.spec, model.data
+    assert any(absorption(spec).group_level)
     plain = dataclasses.replace(spec, group_level=())
-    assert absorption(plain).off_rows == frozenset()
+    assert not any(absorption(plain).group_level)
     designs = group_designs(spec, internal_design(spec, data), data.group_index)
     rng = np.random.default_rng(3)
     intercept, b = rng.normal(), rng.normal(size=len(spec.fixed))
-    deviations = [rng.normal(scale=0.6, size=(len(block.factor.levels), 1)) for block in spec.random]
-    sds = {f"sd_{i}_0": np.array(0.5 + i) for i in range(len(spec.random))}
+    deviations = [rng.normal(scale=0.6, size=(len(block.factor.levels), block.size)) for block in spec.random]
+    sds = {f"sd_{i}_{k}": np.array(0.5 + i + k / 2) for i, block in enumerate(spec.random) for k in range(block.size)}
+    extra = {f"L_{i}": np.array([[1.0, 0.0], [0.3, np.sqrt(1 - 0.09)]]) for i, block in enumerate(spec.random)
+             if block.has_correlations}
+    if spec.family.has_residual_sd:
+        extra["sigma"] = np.array(0.8)
 
     def constrained(absorbed: bool) -> dict:
-        values = {"Intercept": np.array(intercept), "b": b, **sds}
-        for i, u in enumerate(deviations):
+        values = {"Intercept": np.array(intercept), "b": b, **sds, **extra}
+        for i, (block, u) in enumerate(zip(spec.random, deviations)):
             r = u.copy()
-            if absorption(spec).sources[i][0] == "intercept":
-                r += intercept
+            factors = model_constants(spec)[f"mean factor {i}"]
+            for k, source in enumerate(absorption(spec).sources[i]):
+                if source == "intercept":
+                    r[:, k] += intercept
+                elif isinstance(source, int):
+                    r[:, k] += b[source] * factors[k]
             if absorbed and i in designs:
                 r[:, 0] += designs[i] @ b[list(absorption(spec).group_level[i])]
             values[f"r_{i}"] = r
@@ -74,7 +92,9 @@ def test_absorbed_and_plain_parameterizations_are_the_same_model(crossed):
         draws = constrained(absorbed)
         densities.append(float(density.evaluate(density.flatten(draws))[0]))
         user = to_user_units(which, draws, data=data)
-        for i, u in enumerate(deviations):
-            np.testing.assert_allclose(user[f"r_{i}"][0, 0], u, atol=1e-12)
+        scale = spec.scaling.outcome_scale if spec.family.has_residual_sd else 1.0
+        for i, u in enumerate(deviations):  # the same deviations, in the data's units
+            unit = scale / np.asarray(spec.scaling.random_column_sds[i])
+            np.testing.assert_allclose(user[f"r_{i}"][0, 0], u * unit, atol=1e-12)
     assert np.isfinite(densities[0])
     assert densities[0] == pytest.approx(densities[1], abs=1e-8)

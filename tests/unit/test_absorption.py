@@ -98,3 +98,49 @@ def test_absorbed_and_plain_parameterizations_are_the_same_model(crossed, case):
             np.testing.assert_allclose(user[f"r_{i}"][0, 0], u * unit, atol=1e-12)
     assert np.isfinite(densities[0])
     assert densities[0] == pytest.approx(densities[1], abs=1e-8)
+
+
+def test_which_columns_count_as_group_level(crossed):
+    data = crossed.copy()
+    data["obs"] = np.arange(len(data))  # one row per group: an observation-level effect absorbs nothing
+    model = ml.Model("y ~ trait + dose + (1 | person) + (1 | obs)", data, family="bernoulli",
+                     parameterization="centered")
+    assert model.spec.group_level[1] == ()
+    data.loc[data["person"] < 3, "trait"] = np.nan  # three persons' trait is imputed: it varies with the draws
+    model = ml.Model("y ~ trait + kind + (1 | person) + (1 | item)", data, family="bernoulli",
+                     parameterization="centered")
+    assert model.spec.fixed_names.index("trait") not in absorption(model.spec).off_rows
+    # nested factors: a school-level column goes to the schools, a class-level one to the classes
+    rng = np.random.default_rng(11)
+    school = np.repeat(np.arange(12), 40)
+    cls = school * 4 + np.tile(np.repeat(np.arange(4), 10), 12)
+    nested = pd.DataFrame({"school": school, "cls": cls, "w": rng.normal(size=12)[school],
+                           "v": rng.normal(size=48)[cls], "x": rng.normal(size=480)})
+    nested["y"] = nested["w"] + nested["v"] + nested["x"] + rng.normal(size=48)[cls] + rng.normal(size=480)
+    model = ml.Model("y ~ w + v + x + (1 | school) + (1 | school:cls)", nested, parameterization="centered")
+    names = model.spec.fixed_names
+    assert [[names[k] for k in columns] for columns in absorption(model.spec).group_level] == [["w"], ["v"]]
+
+
+def test_saved_fit_keeps_its_absorbed_columns(crossed, tmp_path):
+    fit = ml.fit("y ~ trait + kind + dose + (1 | person) + (1 | item)", crossed, family="bernoulli",
+                 parameterization="centered", chains=2, warmup=60, draws=40, seed=3, progress=False, warn=False)
+    path = tmp_path / "fit.zip"
+    fit.save(path)
+    loaded = ml.load(path)
+    for i in range(2):
+        np.testing.assert_allclose(loaded.draws[f"r_{i}"], fit.draws[f"r_{i}"], rtol=1e-12)
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        meta = json.loads(archive.read("meta.json"))
+        rest = {name: archive.read(name) for name in archive.namelist() if name != "meta.json"}
+    assert meta["group level"] == [["trait"], ["kindb", "kindc"]]
+    meta["group level"] = [[], []]  # as if saved by a version that absorbed nothing
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("meta.json", json.dumps(meta))
+        for name, content in rest.items():
+            archive.writestr(name, content)
+    with pytest.raises(ml.MultilevelError, match="refit the model"):
+        ml.load(path)

@@ -1081,6 +1081,9 @@ def to_user_units(spec: ModelSpec, constrained: dict[str, np.ndarray],
                     factor = column_sds[k] / sds[source]
                     effects[..., k] -= np.asarray(constrained["b"])[..., source, None] * factor
             if plan.group_level[i]:
+                if data is None:
+                    raise ValueError("to_user_units needs the fitted rows (data=) when group-level predictors "
+                                     "are part of a block's mean")
                 design = group_designs(spec, internal_design(spec, data), data.group_index)[i]
                 coefficients = np.asarray(constrained["b"])[..., list(plan.group_level[i])]
                 effects[..., [c.is_intercept for c in block.columns].index(True)] -= coefficients @ design.T

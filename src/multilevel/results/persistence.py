@@ -75,6 +75,12 @@ def _frame_from_json(item: dict) -> pd.DataFrame:
     return pd.DataFrame(data, index=item["index"])
 
 
+def _group_level_names(spec) -> list[list[str]]:
+    from ..backend.numpyro_model import absorption
+
+    return [[spec.fixed_names[k] for k in columns] for columns in absorption(spec).group_level]
+
+
 def save_fit(fit, path) -> None:
     options = dict(fit.options)
     if isinstance(options.get("priors"), dict):  # a style of defaults ("defaults": "blimp") stays as text
@@ -86,6 +92,7 @@ def save_fit(fit, path) -> None:
         "config": asdict(fit.config), "seed": int(fit.seed), "timings": fit.timings,
         "environment": fit.environment, "diagnostics": fit.diagnostics,
         "labels": fit.labels, "definitions": fit.definitions, "conditional": fit.conditional,
+        "group level": _group_level_names(fit.spec),  # whose raw group coefficients include these predictors
     }
     arrays = {f"constrained/{name}": value for name, value in fit.raw.constrained.items()}
     arrays.update({f"stats/{name}": value for name, value in fit.raw.stats.items()})
@@ -115,6 +122,10 @@ def load_fit(path):
         options["priors"] = {key: item if isinstance(item, str) else prior_from_json(item)
                              for key, item in options["priors"].items()}
     model = Model(meta["formula"], frame, _quiet=True, **options)
+    if "group level" in meta and meta["group level"] != _group_level_names(model.spec):
+        raise MultilevelError(f"{path}: the saved draws hold the group-level predictors {meta['group level']} in "
+                              f"the random intercepts' means, this version would read them as "
+                              f"{_group_level_names(model.spec)}; refit the model with this version")
     raw = RawDraws(
         unconstrained={},
         constrained={name.split("/", 1)[1]: value for name, value in arrays.items() if name.startswith("constrained/")},

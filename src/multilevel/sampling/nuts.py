@@ -32,7 +32,8 @@ INIT_ATTEMPTS = 100
 
 @dataclass
 class RawDraws:
-    """Unconstrained draws and sampler statistics, each with leading dims (chain, draw)."""
+    """Posterior draws (constrained, every site; unconstrained, the small sites) and sampler statistics,
+    each with leading dims (chain, draw)."""
 
     unconstrained: dict  # of the small sites (at most WARMUP_SITE_LIMIT scalars), as the warmup draws
     constrained: dict
@@ -99,10 +100,11 @@ class CompiledSampler:
         _, _, z, energy, gradient, ok = jax.lax.while_loop(
             lambda c: (c[0] < INIT_ATTEMPTS) & ~c[5], body,
             (0, init_key, blank, jnp.zeros(()), blank, jnp.asarray(False)))
-        state = self._init_kernel(ParamInfo(z, energy, gradient), self.config.warmup, adapt_step_size=True,
-                                  adapt_mass_matrix=True, dense_mass=self.config.dense_mass, target_accept_prob=self.config.target_accept,
-                                  max_tree_depth=self.config.max_tree_depth, model_args=(arrays,),
-                                  rng_key=kernel_key)
+        config = self.config
+        state = self._init_kernel(ParamInfo(z, energy, gradient), config.warmup, adapt_step_size=True,
+                                  adapt_mass_matrix=True, dense_mass=config.dense_mass,
+                                  target_accept_prob=config.target_accept, max_tree_depth=config.max_tree_depth,
+                                  model_args=(arrays,), rng_key=kernel_key)
         return state, ok
 
     def _chunk_one(self, state, arrays, valid_steps):
@@ -139,8 +141,12 @@ class CompiledSampler:
             # second against the first's output shapes: on a cold start that hides most of one compile
             with ThreadPoolExecutor(1) as pool:
                 compiling = pool.submit(lowered.compile)
+                try:
+                    states = lowered.out_info[0]
+                except (KeyError, AttributeError):  # the pmap of JAX < 0.8 does not record its output shapes
+                    states = jax.eval_shape(init, self._shape_chains(keys), arrays)[0]
                 chunk = self._batched(self._chunk_one, (0, None, None))
-                self._compiled_chunk = chunk.lower(lowered.out_info[0], arrays, jnp.asarray(CHUNK)).compile()
+                self._compiled_chunk = chunk.lower(states, arrays, jnp.asarray(CHUNK)).compile()
                 self._compiled_init = compiling.result()
         self.compile_seconds = time.perf_counter() - started
 
@@ -215,12 +221,12 @@ class CompiledSampler:
                         environment=list(self.notes), warmup=warmup)
 
 
-
 WARMUP_SITE_LIMIT = 64  # warmup draws are kept for sites this small (coefficients, SDs, ...), for the PSR table
 
 
 def _small(shape) -> bool:
     return int(np.prod(shape)) <= WARMUP_SITE_LIMIT
+
 
 _CACHE: dict = {}
 # Every loaded XLA executable holds memory maps (about 1,300 for a sampler); a process may have at most

@@ -867,10 +867,14 @@ def _latent_mean_placeholders(names: set[str], values: dict, index, level_two: l
 
 def _group_level_columns(X: np.ndarray, index_list, skip: set) -> tuple[tuple[int, ...], ...]:
     """Per grouping factor, the fixed columns that are constant within each of its groups (group-level
-    predictors such as a school's sector), leaving out ``skip`` (columns with imputed or latent values)."""
+    predictors such as a school's sector), leaving out ``skip`` (columns with imputed or latent values),
+    columns constant overall, and factors with one row per group."""
     result = []
     for index in index_list:
         groups = int(index.max()) + 1 if len(index) else 0
+        if groups >= len(index):  # one row per group (an observation-level effect): nothing is group level
+            result.append(())
+            continue
         constant = []
         for k in range(X.shape[1]):
             x = X[:, k]

@@ -1052,6 +1052,12 @@ def to_user_units(spec: ModelSpec, constrained: dict[str, np.ndarray],
     if spec.fixed:
         out["b"] = np.asarray(constrained["b"]) * scale / sds
     plan = absorption(spec)
+    designs = {}
+    if any(plan.group_level):
+        if data is None:
+            raise ValueError("to_user_units needs the fitted rows (data=) when group-level predictors "
+                             "are part of a block's mean")
+        designs = group_designs(spec, internal_design(spec, data), data.group_index)
     internal_means = internal_column_means(spec)
     if spec.intercept:
         intercept = location + scale * np.asarray(constrained["Intercept"])
@@ -1080,13 +1086,9 @@ def to_user_units(spec: ModelSpec, constrained: dict[str, np.ndarray],
                 elif isinstance(source, int):
                     factor = column_sds[k] / sds[source]
                     effects[..., k] -= np.asarray(constrained["b"])[..., source, None] * factor
-            if plan.group_level[i]:
-                if data is None:
-                    raise ValueError("to_user_units needs the fitted rows (data=) when group-level predictors "
-                                     "are part of a block's mean")
-                design = group_designs(spec, internal_design(spec, data), data.group_index)[i]
+            if i in designs:
                 coefficients = np.asarray(constrained["b"])[..., list(plan.group_level[i])]
-                effects[..., [c.is_intercept for c in block.columns].index(True)] -= coefficients @ design.T
+                effects[..., [c.is_intercept for c in block.columns].index(True)] -= coefficients @ designs[i].T
         out[f"r_{i}"] = effects * unit
     if gaussian:
         out["sigma"] = np.asarray(constrained["sigma"]) * scale

@@ -136,7 +136,8 @@ class CompiledSampler:
         started = time.perf_counter()
         with jax.enable_x64(True):
             init = self._batched(self._init_one, (0, None))
-            lowered = init.lower(self._shape_chains(keys), arrays)
+            keys_shaped = self._shape_chains(keys)
+            lowered = init.lower(keys_shaped, arrays)
             # XLA compiles the first program in a thread (it releases the GIL) while Python traces the
             # second against the first's output shapes: on a cold start that hides most of one compile
             with ThreadPoolExecutor(1) as pool:
@@ -144,7 +145,7 @@ class CompiledSampler:
                 try:
                     states = lowered.out_info[0]
                 except (KeyError, AttributeError):  # the pmap of JAX < 0.8 does not record its output shapes
-                    states = jax.eval_shape(init, self._shape_chains(keys), arrays)[0]
+                    states = jax.eval_shape(init, keys_shaped, arrays)[0]
                 chunk = self._batched(self._chunk_one, (0, None, None))
                 self._compiled_chunk = chunk.lower(states, arrays, jnp.asarray(CHUNK)).compile()
                 self._compiled_init = compiling.result()

@@ -125,6 +125,22 @@ def test_which_columns_count_as_group_level(crossed):
 def test_saved_fit_keeps_its_absorbed_columns(crossed, tmp_path):
     fit = ml.fit("y ~ trait + kind + dose + (1 | person) + (1 | item)", crossed, family="bernoulli",
                  parameterization="centered", chains=2, warmup=60, draws=40, seed=3, progress=False, warn=False)
+    # the command line fits the same reparameterized model: the same seed gives the same numbers
+    from multilevel.cli import main
+
+    crossed.to_csv(tmp_path / "crossed.csv", index=False)
+    assert main(["fit", "--data", str(tmp_path / "crossed.csv"), "--model",
+                 "y ~ trait + kind + dose + (1 | person) + (1 | item)", "--family", "bernoulli",
+                 "--parameterization", "centered", "--chains", "2", "--warmup", "60", "--draws", "40",
+                 "--seed", "3", "--no-progress", "--json", str(tmp_path / "summary.json")]) == 0
+    import json
+
+    rows = json.loads((tmp_path / "summary.json").read_text())["summary"]
+    from_cli = {next(iter(row.values())): row["mean"] for row in rows}
+    summary = fit._summary
+    assert set(summary.index) == set(from_cli) and any("item" in name for name in from_cli)
+    for name in summary.index:
+        assert from_cli[name] == pytest.approx(summary.loc[name, "mean"], rel=1e-9, abs=1e-12), name
     path = tmp_path / "fit.zip"
     fit.save(path)
     loaded = ml.load(path)

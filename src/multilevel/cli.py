@@ -12,19 +12,10 @@ from .errors import MultilevelError
 
 
 def read_data(path: str, missing_code: str | None = None):
-    import pandas as pd
+    from .data_files import read_data_file
 
-    from .data_files import read_table
+    return read_data_file(path, missing_code, where="--missing-code: ")
 
-    file = Path(path)
-    if not file.exists():
-        raise MultilevelError(f"data file '{path}' does not exist")
-    suffix = file.suffix.lower()
-    if suffix == ".parquet":
-        return pd.read_parquet(file)
-    if suffix not in (".csv", ".gz", ".tsv", ".tab", ".dat", ".txt"):
-        raise MultilevelError(f"cannot read '{path}': use .csv, .tsv, .dat/.txt (whitespace) or .parquet")
-    return read_table(file, missing_code, where="--missing-code: ")
 
 
 def _pairs(items: list[str] | None, option: str) -> dict[str, str]:

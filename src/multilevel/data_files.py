@@ -57,3 +57,16 @@ def read_table(path, missing_code: str | None = None, *, separator: str | None =
     if missing_code is not None:
         check_missing_code(pd.read_csv(path, **options, dtype=str), str(missing_code).strip(), where)
     return pd.read_csv(path, **options, na_values=[str(missing_code).strip()] if missing_code is not None else None)
+
+
+def read_data_file(path, missing_code: str | None = None, *, where: str = "") -> pd.DataFrame:
+    """A data file named by the user (CLI ``--data``): CSV, TSV, whitespace ``.dat``/``.txt`` or Parquet."""
+    file = Path(path)
+    if not file.exists():
+        raise DataError(f"data file '{path}' does not exist")
+    suffix = file.suffix.lower()
+    if suffix == ".parquet":
+        return pd.read_parquet(file)
+    if suffix not in (".csv", ".gz", ".tsv", ".tab", ".dat", ".txt"):
+        raise DataError(f"cannot read '{path}': use .csv, .tsv, .dat/.txt (whitespace) or .parquet")
+    return read_table(file, missing_code, where=where)

@@ -68,7 +68,7 @@ def test_missingness_indicators_as_predictors(frame):
 def test_a_missing_code_that_looks_like_a_real_value(tmp_path):
     path = tmp_path / "codes.csv"
     path.write_text("a,b\n1,0\n2,3\n0,-99\n5,1\n")
-    with pytest.raises(DataError, match="code 0 appears 1 time.*column 'b'.*-99 to 3"):
+    with pytest.raises(DataError, match="code 0 appears 1 time.*column 'a'.*1 to 5"):
         read_data(str(path), "0")
     assert read_data(str(path), "-99")["b"].isna().sum() == 1
     (tmp_path / "codes.imp").write_text("DATA: codes.csv;\nMISSING: 1;\nMODEL: a ~ b;\n")

@@ -67,7 +67,9 @@ def test_figures_and_html_report(sleep_fits, tmp_path):
     for kind in ("trace", "rank", "posterior", "forest", "caterpillar", "ppc", "residuals"):
         assert f"{kind}.png" in names and f"{kind}.svg" in names, kind
     assert all(path.stat().st_size > 5000 for path in written)
-    assert slopes.plot("imputations") is None and slopes.plot("simple_slopes") is None  # nothing to show
+    for kind in ("imputations", "simple_slopes"):  # nothing to show: an error naming the plots that apply
+        with pytest.raises(ml.MultilevelError, match=f"no '{kind}' plot: .* Plots for this fit: trace, rank"):
+            slopes.plot(kind)
     with pytest.raises(ml.SpecificationError, match="no plot 'tracee'"):
         slopes.plot("tracee")
     report = tmp_path / "report.html"

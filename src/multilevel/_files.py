@@ -35,9 +35,22 @@ def check_output_file(path, option: str = "output") -> Path:
         raise MultilevelError(f"{option} '{path}': the folder '{folder}' does not exist; create it first")
     if not folder.is_dir():
         raise MultilevelError(f"{option} '{path}': '{folder}' is a file, not a folder")
-    if not os.access(folder, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK)):
-        raise MultilevelError(f"{option} '{path}': no permission to write there")
+    if (target.exists() and not os.access(target, os.W_OK)) or not _can_create_in(folder):
+        raise MultilevelError(f"{option} '{path}': cannot write files in '{folder}' (no permission, or not an "
+                              f"ordinary folder); choose another place")
     return target
+
+
+def _can_create_in(folder: Path) -> bool:
+    """Whether a file can really be made in ``folder`` (permissions alone do not tell: /proc, read-only mounts)."""
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=".multilevel-check.", dir=folder)
+    except OSError:
+        return False
+    os.close(descriptor)
+    with contextlib.suppress(OSError):
+        os.unlink(temporary)
+    return True
 
 
 def check_output_folder(path, option: str = "output folder") -> Path:
@@ -52,8 +65,9 @@ def check_output_folder(path, option: str = "output folder") -> Path:
         existing = existing.parent
     if existing.exists() and not existing.is_dir():
         raise MultilevelError(f"{option} '{path}': '{existing}' is a file, not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise MultilevelError(f"{option} '{path}': no permission to write in '{existing}'")
+    if not _can_create_in(existing):
+        raise MultilevelError(f"{option} '{path}': cannot write files in '{existing}' (no permission, or not an "
+                              f"ordinary folder); choose another place")
     return folder
 
 

@@ -17,10 +17,17 @@ import pandas as pd
 from .backend.numpyro_model import (blueprint, discrete_configurations, draw_discrete, draw_latent_means,
                                      draw_marginalized, internal_arrays, make_model)
 from .results.fit_result import Fit
-from .sampling.config import SamplerConfig
+from .errors import ModelNote, SpecificationError, spell
+from .sampling.config import SamplerConfig, check_seed, unknown_options
 from .sampling.nuts import compiled_sampler
 from .spec.build import build_model
 from .spec.checks import as_data_frame
+
+
+_MODEL_OPTIONS = ("family", "link", "priors", "center", "reference", "parameterization", "missing",
+                  "predictor_models", "missingness_models", "ordinal", "nominal")
+_SAMPLER_OPTIONS = ("chains", "warmup", "draws", "thin", "seed", "target_accept", "max_tree_depth", "dense_mass",
+                    "progress", "warn")
 
 
 class ExcludedRowsWarning(UserWarning):
@@ -76,14 +83,27 @@ class Model:
     def __init__(self, formula: str, data, *, family=None, link=None, priors=None, center=None, reference=None,
                  parameterization="auto", missing="model", predictor_models=None, missingness_models=None,
                  ordinal=None, nominal=None,
-                 _quiet: bool = False):
+                 _quiet: bool = False, **unknown):
+        if unknown:
+            if set(unknown) & set(_SAMPLER_OPTIONS):
+                name = sorted(set(unknown) & set(_SAMPLER_OPTIONS))[0]
+                raise SpecificationError(f"{name} is a sampler option, not a model option: write "
+                                         f"Model(formula, data).fit({name}=...) or ml.fit(formula, data, {name}=...)")
+            unknown_options(unknown, _MODEL_OPTIONS, "Model")
         frame = as_data_frame(data)
         self.options = {"family": family, "link": link, "priors": priors, "center": center,
                         "reference": reference, "parameterization": parameterization, "missing": missing,
                         "predictor_models": predictor_models, "missingness_models": missingness_models,
                         "ordinal": ordinal, "nominal": nominal}
+        if missing == "listwise" and (predictor_models or missingness_models):
+            raise SpecificationError(spell("predictor_models and missingness_models", "--predictor-model and "
+                                           "--missingness-model") + " describe how missing values are imputed; "
+                                     "with " + spell("missing='listwise'", "--missing listwise")
+                                     + " incomplete rows are excluded instead, so they would be ignored: drop one")
         self.spec, self.data = build_model(formula, frame, **self.options)
         used = _used_columns(self.spec, frame)
+        if not _quiet:
+            _note_unused_declarations(self.options, used)
         self.frame = frame[used].copy()
         if self.data.excluded_rows and not _quiet:
             reasons = ", ".join(f"{name}: {count}" for name, count in self.data.exclusion_reasons)
@@ -93,15 +113,15 @@ class Model:
 
     def fit(self, *, chains: int = 4, warmup: int = 1000, draws: int = 1000, thin: int = 1, seed: int | None = None,
             target_accept: float = 0.8, max_tree_depth: int = 10, dense_mass: bool = False,
-            progress: bool | None = None, warn: bool = True) -> Fit:
+            progress: bool | None = None, warn: bool = True, **unknown) -> Fit:
         """Sample the posterior with NUTS. ``seed`` makes the result bit-identical on rerun."""
         from .report.progress import SamplingProgress, interactive
 
+        unknown_options(unknown, _SAMPLER_OPTIONS, "fit")
         started = time.perf_counter()
         config = SamplerConfig(chains=chains, warmup=warmup, draws=draws, thin=thin, target_accept=target_accept,
                                max_tree_depth=max_tree_depth, dense_mass=dense_mass)
-        if seed is None:
-            seed = int.from_bytes(os.urandom(4), "little") >> 1
+        seed = int.from_bytes(os.urandom(4), "little") >> 1 if seed is None else check_seed(seed)
         arrays = internal_arrays(self.spec, self.data)
         plan = blueprint(self.spec, self.data.outcome_observed)
         sampler = compiled_sampler(plan, lambda: make_model(plan, self.spec.response.name), arrays, config)
@@ -138,6 +158,17 @@ class Model:
         return result
 
 
+def _note_unused_declarations(options: dict, used: list[str]) -> None:
+    """A declaration about a column the model does not use has no effect: say so rather than ignore it."""
+    declared = [("ordinal", name) for name in options.get("ordinal") or ()]
+    declared += [("nominal", name) for name in options.get("nominal") or ()]
+    declared += [("reference", name) for name in options.get("reference") or {}]
+    for option, name in declared:
+        if name not in used:
+            warnings.warn(f"the {option} declaration of '{name}' has no effect: '{name}' is not in the model",
+                          ModelNote, stacklevel=3)
+
+
 def _used_columns(spec, frame: pd.DataFrame) -> list[str]:
     from .spec.design import _needed_columns
 
@@ -147,8 +178,6 @@ def _used_columns(spec, frame: pd.DataFrame) -> list[str]:
     return [name for name in frame.columns if name in names]
 
 
-_MODEL_OPTIONS = ("family", "link", "priors", "center", "reference", "parameterization", "missing",
-                  "predictor_models", "missingness_models", "ordinal", "nominal")
 
 
 def fit(formula: str, data, **options) -> Fit:
@@ -160,8 +189,13 @@ def fit(formula: str, data, **options) -> Fit:
     return Model(formula, data, **model_options).fit(**options)
 
 
-def load(path) -> Fit:
-    """Load a fit saved with :meth:`Fit.save`."""
+def load(path, data=None) -> Fit:
+    """Load a fit saved with :meth:`Fit.save`.
+
+    ``data``: the data the fit was made with; needed when it was saved with ``include_data=False``
+    (only the columns the model uses are read, the frame is not modified). Data other than those the
+    fit was made with are refused. A damaged, truncated or edited file raises :class:`MultilevelError`.
+    """
     from .results.persistence import load_fit
 
-    return load_fit(path)
+    return load_fit(path, data=data)

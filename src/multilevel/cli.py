@@ -8,7 +8,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from .errors import MultilevelError
+from .errors import ModelNote, MultilevelError, command_line
 
 
 def read_data(path: str, missing_code: str | None = None):
@@ -40,7 +40,9 @@ def _add_sampler_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None, help="random seed (same seed, same numbers)")
     parser.add_argument("--target-accept", type=float, default=None, help="NUTS target acceptance (default 0.8)")
     parser.add_argument("--json", metavar="FILE", help="write the summary as JSON")
-    parser.add_argument("--save", metavar="FILE", help="save the fit (load with multilevel.load)")
+    parser.add_argument("--save", metavar="FILE", help="save the fit (load with multilevel.load); it holds the data used")
+    parser.add_argument("--save-without-data", action="store_true",
+                        help="with --save: leave the data out of the saved fit (loading it then needs the data)")
     parser.add_argument("--nimps", type=int, default=20, help="number of imputations to save (default 20)")
     parser.add_argument("--imputations", metavar="FILE",
                         help="save the stacked completed data sets (.csv or .parquet) with an imputation column")
@@ -57,6 +59,7 @@ def _add_sampler_arguments(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="multilevel",
                                      description="Bayesian multilevel regression (NUTS via NumPyro).")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an internal error")
     commands = parser.add_subparsers(dest="command", required=True)
     fit = commands.add_parser("fit", help="fit a model to a data file, or a Blimp script")
     fit.add_argument("script", nargs="?", help="a Blimp script (.imp); DATA in it is read relative to the script")
@@ -89,10 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
                      help="model: impute missing predictors and outcomes within the model (default); "
                           "listwise: exclude incomplete rows")
     _add_sampler_arguments(fit)
+    for command in (fit,):
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                             help="show the full traceback of an internal error")
     demo = commands.add_parser("demo", help="fit a bundled example (sleepstudy, random slopes)")
     _add_sampler_arguments(demo)
     comparison = commands.add_parser("compare", help="compare saved fits (from --save) by PSIS-LOO")
     comparison.add_argument("fits", nargs="+", help="saved fits (.zip), at least two, of the same data")
+    for command in (demo, comparison):
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                             help="show the full traceback of an internal error")
+    comparison.add_argument("--data", metavar="FILE",
+                            help="the data, for fits saved with --save-without-data (.csv, .tsv, .dat, .parquet)")
     comparison.add_argument("--bayes-factor", action="store_true",
                             help="also the Bayes factor of the first fit against each other (bridge sampling)")
     return parser
@@ -136,8 +147,8 @@ def _run_fit(args, formula: str, data, options: dict, script_settings: dict | No
             fit.environment.append("script settings overridden on the command line: " + ", ".join(
                 f"{name}={getattr(args, name)}" for name in overridden))
     for warning in caught:
-        if issubclass(warning.category, api.ExcludedRowsWarning):
-            console.print(f"[yellow]note: {warning.message}[/yellow]")
+        if issubclass(warning.category, (api.ExcludedRowsWarning, ModelNote)):
+            console.print(f"[yellow]note: {warning.message}[/yellow]", markup=False, style="yellow")
     if translated is not None:
         from .blimp import apply_quantities
 
@@ -145,26 +156,53 @@ def _run_fit(args, formula: str, data, options: dict, script_settings: dict | No
     print_report(fit, console)
     _print_checks(fit, args, console)
     if args.json:
-        Path(args.json).write_text(json.dumps(summary_json(fit), indent=2, default=float))
+        from ._files import atomic_write
+
+        with atomic_write(args.json, encoding="utf-8") as handle:
+            handle.write(json.dumps(summary_json(fit), indent=2, default=float))
+        args.written.append(args.json)
         console.print(f"summary written to {args.json}")
     if args.save:
-        fit.save(args.save)
+        fit.save(args.save, include_data=not args.save_without_data)
+        args.written.append(args.save)
         console.print(f"fit saved to {args.save}")
     if args.imputations:
         fit.save_imputations(args.imputations, args.nimps)
+        args.written.append(args.imputations)
         console.print(f"{args.nimps} imputations saved to {args.imputations}")
     if args.plots:
         written = fit.save_plots(args.plots)
+        args.written.append(args.plots)
         console.print(f"{len(written)} figure files written to {args.plots}")
     if args.report:
         fit.report(args.report)
+        args.written.append(args.report)
         console.print(f"HTML report written to {args.report}")
     if translated is not None:
         from .blimp import save_script_imputations
 
         for written in save_script_imputations(fit, translated, Path(args.script).parent):
+            args.written.append(str(written))
             console.print(f"imputations written to {written}")
     return 0
+
+
+def check_outputs(args) -> None:
+    """Every output path is checked before the data are read and the model sampled, so a fit is never lost to
+    a path that cannot be written."""
+    from ._files import check_output_file, check_output_folder
+
+    for option in ("json", "save", "imputations", "report"):
+        if getattr(args, option, None):
+            check_output_file(getattr(args, option), f"--{option}")
+    if getattr(args, "plots", None):
+        check_output_folder(args.plots, "--plots")
+    if getattr(args, "save_without_data", False) and not getattr(args, "save", None):
+        raise MultilevelError("--save-without-data goes with --save FILE")
+    if getattr(args, "imputations", None) and Path(args.imputations).suffix.lower() not in (".csv", ".parquet"):
+        raise MultilevelError(f"--imputations '{args.imputations}': use a .csv or .parquet file name")
+    if getattr(args, "nimps", 1) < 1:
+        raise MultilevelError(f"--nimps must be at least 1, got {args.nimps}")
 
 
 def _print_checks(fit, args, console) -> None:
@@ -191,7 +229,10 @@ def _compare(args) -> int:
     from .results.bayes_factors import bayes_factor
     from .results.comparison import compare
 
-    fits = [load(path) for path in args.fits]
+    if len(args.fits) < 2:
+        raise MultilevelError("multilevel compare needs at least two saved fits")
+    given = {"data": read_data(args.data)} if args.data else {}
+    fits = [load(path, **given) for path in args.fits]
     names = [Path(path).stem for path in args.fits]
     console = Console() if Console().is_terminal else Console(width=132)
     print_frame(console, "Model comparison (PSIS-LOO)", compare(*fits, names=names))
@@ -204,50 +245,73 @@ def _compare(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The error boundary: a :class:`MultilevelError` is one ``error:`` message and exit 2; Ctrl-C is one line
+    and exit 130; anything else is an internal error, with its traceback under ``--debug``."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.written = []
     try:
-        if args.command == "compare":
-            return _compare(args)
-        if args.command == "demo":
-            from . import datasets
-
-            data = datasets.load("sleepstudy")
-            formula = "Reaction ~ Days + (Days | Subject)"
-            print(f"Demo: sleep deprivation study (lme4::sleepstudy, 180 rows, 18 subjects): {formula}")
-            return _run_fit(args, formula, data, {})
-        if args.script:
-            from .blimp import load_script
-
-            if args.data or args.model:
-                raise MultilevelError("give either a Blimp script or --data and --model, not both")
-            translated = load_script(args.script)
-            print(f"Blimp script {args.script}: focal model {translated.formula}")
-            if args.predictor_model or args.missingness_model or args.ordinal or args.nominal:
-                raise MultilevelError("state predictor and missingness models in the script's MODEL section and "
-                                      "ordinal variables with ORDINAL, not with --predictor-model / "
-                                      "--missingness-model / --ordinal")
-            options = {**translated.options, "priors": _with_style(translated.options.get("priors"), args)}
-            return _run_fit(args, translated.formula, translated.data, options, translated.sampler,
-                            translated.notes, translated)
-        if not args.data or not args.model:
-            raise MultilevelError("multilevel fit needs --data FILE and --model FORMULA (or a Blimp script)")
-        from .spec.prior_text import parse_prior_assignment
-
-        priors = dict(parse_prior_assignment(text) for text in (args.prior or []))
-        options = {
-            "family": args.family, "link": args.link, "priors": _with_style(priors or None, args),
-            "center": _pairs(args.center, "--center") or None,
-            "reference": _pairs(args.reference, "--reference") or None,
-            "parameterization": args.parameterization, "missing": args.missing,
-            "predictor_models": args.predictor_model, "missingness_models": args.missingness_model,
-            "ordinal": args.ordinal, "nominal": args.nominal,
-        }
-        data = read_data(args.data, args.missing_code)
-        return _run_fit(args, args.model, data, options)
+        with command_line():
+            return _command(args)
     except MultilevelError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted; " + (f"written before that: {', '.join(args.written)}" if args.written
+                                 else "nothing was written"), file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - the boundary: say it is ours, show the traceback on request
+        if args.debug:
+            import traceback
+
+            traceback.print_exc()
+        print(f"internal error, please report: {type(error).__name__}: {error}"
+              + ("" if args.debug else " (run again with --debug for the traceback)"), file=sys.stderr)
+        return 3
+
+
+def _command(args) -> int:
+    if args.command == "compare":
+        return _compare(args)
+    if args.command == "demo":
+        from . import datasets
+
+        check_outputs(args)
+        data = datasets.load("sleepstudy")
+        formula = "Reaction ~ Days + (Days | Subject)"
+        print(f"Demo: sleep deprivation study (lme4::sleepstudy, 180 rows, 18 subjects): {formula}")
+        return _run_fit(args, formula, data, {})
+    if args.script:
+        from .blimp import load_script
+
+        if args.data or args.model:
+            raise MultilevelError("give either a Blimp script or --data and --model, not both")
+        if args.predictor_model or args.missingness_model or args.ordinal or args.nominal:
+            raise MultilevelError("state predictor and missingness models in the script's MODEL section and "
+                                  "ordinal variables with ORDINAL, not with --predictor-model / "
+                                  "--missingness-model / --ordinal")
+        check_outputs(args)
+        translated = load_script(args.script)
+        print(f"Blimp script {args.script}: focal model {translated.formula}")
+        options = {**translated.options, "priors": _with_style(translated.options.get("priors"), args)}
+        return _run_fit(args, translated.formula, translated.data, options, translated.sampler,
+                        translated.notes, translated)
+    if not args.data or not args.model:
+        raise MultilevelError("multilevel fit needs --data FILE and --model FORMULA (or a Blimp script)")
+    from .spec.prior_text import parse_prior_assignment
+
+    check_outputs(args)
+    priors = dict(parse_prior_assignment(text) for text in (args.prior or []))
+    options = {
+        "family": args.family, "link": args.link, "priors": _with_style(priors or None, args),
+        "center": _pairs(args.center, "--center") or None,
+        "reference": _pairs(args.reference, "--reference") or None,
+        "parameterization": args.parameterization, "missing": args.missing,
+        "predictor_models": args.predictor_model, "missingness_models": args.missingness_model,
+        "ordinal": args.ordinal, "nominal": args.nominal,
+    }
+    data = read_data(args.data, args.missing_code)
+    return _run_fit(args, args.model, data, options)
 
 
 if __name__ == "__main__":

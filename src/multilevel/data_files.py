@@ -1,13 +1,23 @@
-"""Reading data files, with a check that a missing-value code does not look like a real value.
+"""Reading data files: only real tables get through, and a missing-value code must not look like a real value.
 
-Blimp data files mark missing values with a numeric code (``MISSING: -99;``). A code that lies
-inside the range of a column's other values (``MISSING: 0;`` on a 0–10 scale) would silently
-turn real observations into missing ones; :func:`check_missing_code` refuses it, naming the
-column.
+Every problem with a file is a :class:`DataFileError` (a :class:`DataError`) naming the file and, where
+there is one, the line: a missing file or a directory, bytes that are not UTF-8 text, an empty file, a
+header without rows, a row with more or fewer fields than the header (or than the names given for a
+headerless file). A file that does not parse as a table is refused before any column list is shown, so an
+error never echoes the first line of a text file that is not data.
+
+Blimp data files mark missing values with a numeric code (``MISSING: -99;``). A code that lies inside or
+at the edge of a column's values (``MISSING: 0;`` on a 0–10 scale) would silently turn real observations
+into missing ones; :func:`check_missing_code` refuses it, naming the column.
 """
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,58 +25,242 @@ import pandas as pd
 
 from .errors import DataError
 
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_WHITESPACE_FIELD = re.compile(r'"(?:[^"]|"")*"(?=\s|$)|\S+')
+SUFFIXES = (".csv", ".gz", ".tsv", ".tab", ".dat", ".txt")
+WHITESPACE = r"\s+"
+
+
+class DataFileError(DataError):
+    """A data file that cannot be read as a table. ``kind`` says what is wrong: ``"file"`` (the file
+    itself), ``"names"`` (the names given for a headerless file do not fit its lines) or ``"missing"``
+    (the missing-value code); ``line`` is the file's line number when there is one."""
+
+    def __init__(self, message: str, *, kind: str = "file", line: int | None = None):
+        self.kind = kind
+        self.line = line
+        super().__init__(message)
+
 
 def _as_number(text: str) -> float | None:
     try:
-        return float(text)
+        number = float(text)
     except (TypeError, ValueError):
         return None
+    return number if np.isfinite(number) else None
+
+
+def _grid_step(values: np.ndarray) -> float | None:
+    """For integer-valued ``values``: the smallest gap between distinct values (1 when there is one
+    distinct value); None for values that are not all whole numbers."""
+    if values.size == 0 or not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
+        return None
+    distinct = np.unique(values)
+    return float(np.diff(distinct).min()) if distinct.size > 1 else 1.0
 
 
 def check_missing_code(raw: pd.DataFrame, code: str, where: str = "") -> None:
-    """``raw``: the file read without the code treated as missing. Raises :class:`DataError` when the code
-    appears in a column whose other values surround it (so it may be a real value there)."""
+    """``raw``: the file read without the code treated as missing. Raises :class:`DataFileError` when the
+    code may be a real value of a column where it appears: it lies within the range of the column's
+    other values, or, for a column of whole numbers, within one step of it (0 on a 1–5 or 0–5 scale:
+    the code and the values form one grid)."""
     number = _as_number(code)
     for name in raw.columns:
         column = raw[name]
-        if number is not None:
-            values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
-            hits = values == number
-            others = values[~hits & ~np.isnan(values)]
-        else:
-            hits = (column.astype(str).str.strip() == code).to_numpy()
-            others = np.array([])
-        if not hits.any() or others.size < 2:
+        if number is None:
+            continue  # a text code ('NA', '.') cannot be a numeric value
+        values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+        hits = values == number
+        others = values[~hits & ~np.isnan(values)]
+        if not hits.any() or others.size == 0:
             continue
         low, high = float(others.min()), float(others.max())
-        if low <= number <= high:
-            raise DataError(f"{where}the missing-value code {code} appears {int(hits.sum())} time(s) in column "
-                            f"'{name}', whose other values run from {low:g} to {high:g}: there it may be a real "
-                            f"value, and it would be read as missing. Recode the missing values with a code outside "
-                            f"every column's range (such as -99 or 999)")
+        step = _grid_step(others)
+        inside = low <= number <= high
+        at_edge = (step is not None and number == round(number)
+                   and low - step <= number <= high + step)
+        if inside or at_edge:
+            how = ("there it may be a real value" if inside else
+                   f"it sits at the edge of that scale of whole numbers, so there it may be a real value")
+            raise DataFileError(
+                f"{where}the missing-value code {code} appears {int(hits.sum())} time(s) in column '{name}', "
+                f"whose other values run from {low:g} to {high:g}: {how}, and it would be read as missing. "
+                f"Recode the missing values with a code outside every column's range (such as -99 or 999)",
+                kind="missing")
+
+
+def _display(path: Path) -> str:
+    return str(path)
+
+
+def _character_name(character: str) -> str:
+    from .syntax.tokens import describe_character
+
+    return describe_character(character)
+
+
+def _read_text(path: Path) -> str:
+    """The file's text, or a :class:`DataFileError` saying why there is none."""
+    shown = _display(path)
+    if not path.exists():
+        raise DataFileError(f"data file '{shown}' does not exist")
+    if path.is_dir():
+        raise DataFileError(f"'{shown}' is a directory, not a data file")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise DataFileError(f"cannot read data file '{shown}': {error.strerror or error}") from None
+    if path.suffix.lower() == ".gz":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, ValueError) as error:
+            raise DataFileError(f"'{shown}' is not a readable gzip file ({error})") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # a UTF-8 byte-order mark (Excel, Notepad)
+    if b"\x00" in data:
+        line = data[:data.index(b"\x00")].count(b"\n") + 1
+        raise DataFileError(f"'{shown}' is not a text table: line {line} holds binary (NUL) bytes. "
+                            "Give a CSV, TSV or whitespace-separated text file (or Parquet)", line=line)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise DataFileError(f"'{shown}' is not UTF-8 text: line {line} holds the byte 0x{data[error.start]:02X}, "
+                            "which UTF-8 does not allow (the file may be Latin-1 / Windows-1252, or binary). "
+                            "Save it as UTF-8 (in Excel: CSV UTF-8) and try again", line=line) from None
+    control = _CONTROL.search(text)
+    if control is not None:
+        line = text.count("\n", 0, control.start()) + 1
+        raise DataFileError(f"'{shown}' is not a text table: line {line} holds the control character "
+                            f"{_character_name(control.group())}", line=line)
+    return text
+
+
+def _rows(text: str, separator: str) -> tuple[list[tuple[int, int]], list[str]]:
+    """(line number, number of fields) of each non-blank line, split as pandas will split it, and the
+    fields of the first such line."""
+    quoted = '"' in text
+    lines = text.split("\n")
+    if separator == WHITESPACE or quoted:
+        if separator == WHITESPACE:
+            split = _WHITESPACE_FIELD.findall if quoted else str.split
+            rows = [(number, split(line)) for number, line in enumerate(lines, start=1) if line.strip()]
+        else:
+            rows = _csv_rows(text, separator)
+        return [(number, len(fields)) for number, fields in rows], (rows[0][1] if rows else [])
+    # the fast path: no quotes, so every separator separates (a line of spaces only is blank to pandas too)
+    counts = [(number, line.count(separator) + 1) for number, line in enumerate(lines, start=1)
+              if separator in line or not line.isspace() and line]
+    first = lines[counts[0][0] - 1].rstrip("\r").split(separator) if counts else []
+    return counts, first
+
+
+def _csv_rows(text: str, separator: str) -> list[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(text), delimiter=separator)
+    rows = []
+    start = 1
+    try:
+        for fields in reader:
+            if fields and any(field.strip() for field in fields) or len(fields) > 1:
+                rows.append((start, fields))
+            start = reader.line_num + 1
+    except csv.Error as error:
+        raise DataFileError(f"line {reader.line_num}: {error}", line=reader.line_num) from None
+    return rows
+
+
+def _separator_for(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        suffix = Path(path.stem).suffix.lower()
+    return "\t" if suffix in (".tsv", ".tab") else WHITESPACE if suffix in (".dat", ".txt") else ","
+
+
+def _check_shape(path: Path, rows: list[tuple[int, int]], first: list[str], header: bool, names,
+                 names_from: str) -> None:
+    shown = _display(path)
+    if not rows:
+        raise DataFileError(f"data file '{shown}' is empty")
+    if names is not None:
+        for number, count in rows:
+            if count != len(names):
+                raise DataFileError(
+                    f"{names_from} names {len(names)} variable(s) but line {number} of '{shown}' has "
+                    f"{count} field(s): every line of a file without a header needs one value per name "
+                    f"(a mismatch would shift every column)", kind="names", line=number)
+        return
+    first_line, width = rows[0]
+    if header and len(rows) == 1:
+        raise DataFileError(f"data file '{shown}' has a header (line {first_line}) but no data rows")
+    for number, count in rows[1:]:
+        if count != width:
+            against = f"the header (line {first_line})" if header else f"line {first_line}"
+            raise DataFileError(f"'{shown}' is not a table: line {number} has {count} field(s) but {against} "
+                                f"has {width}", line=number)
+    if header and width == 1 and any(character.isspace() for character in first[0].strip()):
+        raise DataFileError(f"'{shown}' does not look like a table: it has a single column whose header "
+                            f"(line {first_line}) holds spaces. Give a CSV (comma-separated), TSV (.tsv) or "
+                            "whitespace-separated (.dat, .txt) file with a header of column names", line=first_line)
 
 
 def read_table(path, missing_code: str | None = None, *, separator: str | None = None, header="infer",
-               names=None, where: str = "") -> pd.DataFrame:
-    """Read a CSV / whitespace / tab-separated file with an optional missing-value code (checked)."""
+               names=None, where: str = "", names_from: str = "the names given") -> pd.DataFrame:
+    """Read a CSV / whitespace / tab-separated file with an optional missing-value code (checked).
+
+    ``header``: ``"infer"`` (the first line holds the column names unless ``names`` are given) or None
+    (no header line; ``names`` name the fields, one per field on every line)."""
     path = Path(path)
     if separator is None:
-        suffix = path.suffix.lower()
-        separator = "\t" if suffix in (".tsv", ".tab") else r"\s+" if suffix in (".dat", ".txt") else ","
-    options = {"sep": separator, "header": header, "names": names}
-    if missing_code is not None:
-        check_missing_code(pd.read_csv(path, **options, dtype=str), str(missing_code).strip(), where)
-    return pd.read_csv(path, **options, na_values=[str(missing_code).strip()] if missing_code is not None else None)
+        separator = _separator_for(path)
+    text = _read_text(path)
+    has_header = header is not None and names is None
+    rows, first = _rows(text, separator)
+    _check_shape(path, rows, first, has_header, names, names_from)
+    options = {"sep": separator, "header": 0 if has_header else None, "names": names, "index_col": False}
+    if separator != WHITESPACE:
+        options["skipinitialspace"] = False
+    code = str(missing_code).strip() if missing_code is not None else None
+    try:
+        with warnings.catch_warnings():
+            # a line the parser splits into more fields than the header would lose data: an error
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            if code is not None:
+                check_missing_code(pd.read_csv(io.StringIO(text), **options, dtype=str), code, where)
+            frame = pd.read_csv(io.StringIO(text), **options, na_values=[code] if code is not None else None)
+    except DataError:
+        raise
+    except (ValueError, pd.errors.ParserError, pd.errors.ParserWarning, csv.Error, OverflowError) as error:
+        detail = " ".join(str(error).split())
+        raise DataFileError(f"cannot read '{_display(path)}' as a table: {detail}") from None
+    expected = (len(rows) - (1 if has_header else 0), len(names) if names is not None else rows[0][1])
+    if frame.shape != expected:  # the lines split one way, the parser another: quotes that do not pair up
+        raise DataFileError(f"cannot read '{_display(path)}' as a table: its {expected[0]} line(s) of "
+                            f"{expected[1]} field(s) parse as {frame.shape[0]} row(s) of {frame.shape[1]} column(s); "
+                            "a quote character (\") may be unbalanced, or a quoted value spans lines")
+    return frame
 
 
 def read_data_file(path, missing_code: str | None = None, *, where: str = "") -> pd.DataFrame:
     """A data file named by the user (CLI ``--data``): CSV, TSV, whitespace ``.dat``/``.txt`` or Parquet."""
     file = Path(path)
     if not file.exists():
-        raise DataError(f"data file '{path}' does not exist")
+        raise DataFileError(f"data file '{path}' does not exist")
+    if file.is_dir():
+        raise DataFileError(f"'{path}' is a directory, not a data file")
     suffix = file.suffix.lower()
     if suffix == ".parquet":
-        return pd.read_parquet(file)
-    if suffix not in (".csv", ".gz", ".tsv", ".tab", ".dat", ".txt"):
-        raise DataError(f"cannot read '{path}': use .csv, .tsv, .dat/.txt (whitespace) or .parquet")
+        if missing_code is not None:
+            raise DataFileError(f"a missing-value code does not apply to the Parquet file '{path}': Parquet marks "
+                                "missing values itself (leave out the missing-value code)")
+        try:
+            frame = pd.read_parquet(file)
+        except ImportError:
+            raise DataFileError(f"cannot read '{path}': reading Parquet needs pyarrow (pip install pyarrow)") from None
+        except Exception as error:  # pyarrow raises its own error types for a damaged file
+            raise DataFileError(f"cannot read '{path}' as Parquet: {' '.join(str(error).split())}") from None
+        if frame.shape[0] == 0:
+            raise DataFileError(f"data file '{path}' has no rows")
+        return frame
+    if suffix not in SUFFIXES:
+        raise DataFileError(f"cannot read '{path}': use .csv, .tsv, .dat/.txt (whitespace) or .parquet")
     return read_table(file, missing_code, where=where)

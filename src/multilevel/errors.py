@@ -7,6 +7,30 @@ message points into what the user wrote.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
+_INTERFACE: contextvars.ContextVar[str] = contextvars.ContextVar("multilevel_interface", default="python")
+
+
+@contextlib.contextmanager
+def command_line():
+    """Within this block, messages name command-line options instead of Python arguments (see :func:`spell`)."""
+    token = _INTERFACE.set("cli")
+    try:
+        yield
+    finally:
+        _INTERFACE.reset(token)
+
+
+def spell(python: str, cli: str) -> str:
+    """The words for a fix in the user's language: ``spell("missing='listwise'", "--missing listwise")``."""
+    return cli if _INTERFACE.get() == "cli" else python
+
+
+def on_command_line() -> bool:
+    return _INTERFACE.get() == "cli"
+
 
 class MultilevelError(Exception):
     """Base class of every error raised by ``multilevel``."""
@@ -59,3 +83,8 @@ class DataError(MultilevelError):
 
 class SamplingError(MultilevelError):
     """The sampler could not start or run."""
+
+
+class ModelNote(UserWarning):
+    """Something the user should know about how the model reads the data (not an error): e.g. a text
+    column with many distinct values dummy coded into many columns. The CLI prints each as a note."""

@@ -81,8 +81,10 @@ def _estimates(frame: pd.DataFrame, caption: str) -> str:
 
 
 def _figure(drawn, caption: str) -> str:
+    from .plots import save_figure
+
     buffer = io.BytesIO()
-    drawn.savefig(buffer, format="png", dpi=100)
+    save_figure(drawn, buffer, format="png", dpi=100)
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
     return (f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{encoded}">'
             f"<figcaption class='note'>{html.escape(caption)}</figcaption></figure>")
@@ -208,6 +210,11 @@ def render(fit) -> str:
 
 
 def write_report(fit, path) -> Path:
-    path = Path(path)
-    path.write_text(render(fit), encoding="utf-8")
+    """Write the report to ``path``, whole or not at all (checked first: a missing folder is an error)."""
+    from .._files import atomic_write, check_output_file
+
+    path = check_output_file(path, "report")
+    text = render(fit)
+    with atomic_write(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
     return path

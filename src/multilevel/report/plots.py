@@ -2,14 +2,22 @@
 
 Each function takes a fit and returns a :class:`matplotlib.figure.Figure`; :func:`figures` lists
 those that apply to the fit and :func:`save_figures` writes them as PNG and SVG.
+
+Every figure is drawn and saved through :func:`figure` and :func:`save_figure`, with matplotlib's
+mathtext off: labels are the user's names as literal text, so a column called ``cost$a$b`` is shown
+as written instead of breaking the figure.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
+
+from .._files import atomic_path, check_output_folder
+from ..errors import MultilevelError, SpecificationError
 
 MAIN_CLASSES = ["Intercept", "fixed", "sd", "cor", "residual sd"]
 MAX_PANELS = 12
@@ -157,15 +165,13 @@ def ppc(fit, draws: int = 100) -> Figure:
     return figure
 
 
-def imputations(fit) -> Figure | None:
+def imputations(fit) -> Figure:
     """Observed values of each incomplete variable against its imputed values (all draws)."""
     from ..results.imputations import imputed_cells
 
     nominal = {sub.outcome for sub in fit.spec.submodels if sub.family == "nominal"}  # codes, not values
     cells = {name: value for name, value in imputed_cells(fit).items()
              if fit.frame[name].dtype.kind in "fiu" and name not in nominal}
-    if not cells:
-        return None
     figure, axes = _grid(len(cells), columns=min(3, len(cells)))
     rows_used = fit.frame.loc[fit.data.row_labels]
     for axis, (name, (_, draws)) in zip(axes, cells.items()):
@@ -214,12 +220,10 @@ def residuals(fit) -> Figure:
     return figure
 
 
-def simple_slopes(fit) -> Figure | None:
+def simple_slopes(fit) -> Figure:
     """Each conditional effect asked for (SIMPLE / ``conditional_effects``) over the moderator's range."""
     from ..results.derived import conditional_effect_draws
 
-    if not fit.conditional:
-        return None
     figure, axes = _grid(len(fit.conditional), columns=min(2, len(fit.conditional)), size=(4.5, 3.2))
     for axis, (focal, moderator, _) in zip(axes, fit.conditional):
         column = np.asarray(fit.frame.loc[fit.data.row_labels, moderator], dtype=float)
@@ -239,35 +243,95 @@ KINDS = {"trace": trace, "rank": rank, "posterior": posterior, "forest": forest,
          "ppc": ppc, "imputations": imputations, "residuals": residuals, "simple_slopes": simple_slopes}
 
 
-def figure(fit, kind: str) -> Figure | None:
-    from ..errors import SpecificationError
+def literal_text():
+    """Text in figures is literal: no mathtext (``$...$``), whatever the user's matplotlib settings."""
+    return matplotlib.rc_context({"text.parse_math": False, "text.usetex": False})
 
-    if kind not in KINDS:
-        raise SpecificationError(f"no plot '{kind}'; plots: {', '.join(KINDS)}")
+
+def _not_applicable(fit, kind: str) -> str | None:
+    """Why figure ``kind`` does not apply to this fit, or None when it does."""
     if kind == "caterpillar" and not fit.spec.random:
-        return None
+        return "this fit has no random effects"
     if kind == "forest" and not len(fit.fixed_effects()):
-        return None
-    return KINDS[kind](fit)
+        return "this fit has no fixed effects"
+    if kind == "imputations":
+        from ..results.imputations import imputed_cells
+
+        nominal = {sub.outcome for sub in fit.spec.submodels if sub.family == "nominal"}
+        cells = imputed_cells(fit)
+        if not cells:
+            return "this fit has no imputed values (no variable with missing values was modelled)"
+        if not any(fit.frame[name].dtype.kind in "fiu" and name not in nominal for name in cells):
+            return "this fit has no imputed numeric values (only categories, see fit.imputations())"
+    if kind == "simple_slopes" and not fit.conditional:
+        return "this fit has no conditional effects yet: ask for one with fit.conditional_effects(focal, moderator)"
+    return None
+
+
+def applicable_kinds(fit) -> list[str]:
+    return [kind for kind in KINDS if _not_applicable(fit, kind) is None]
+
+
+def _check_kind(kind) -> None:
+    if not isinstance(kind, str) or kind not in KINDS:
+        from ..spec.checks import suggest
+
+        close = suggest(kind, KINDS) if isinstance(kind, str) else ""
+        raise SpecificationError(f"no plot {kind!r}.{close} Plots: {', '.join(KINDS)}")
+
+
+def figure(fit, kind: str) -> Figure:
+    """The figure ``kind`` of this fit; a :class:`MultilevelError` saying which kinds apply when it does not."""
+    _check_kind(kind)
+    reason = _not_applicable(fit, kind)
+    if reason is not None:
+        raise MultilevelError(f"no '{kind}' plot: {reason}. Plots for this fit: {', '.join(applicable_kinds(fit))}")
+    with literal_text():
+        return KINDS[kind](fit)
 
 
 def figures(fit) -> dict[str, Figure]:
     """Every figure that applies to this fit, by name."""
-    result = {}
-    for kind in KINDS:
-        drawn = figure(fit, kind)
-        if drawn is not None:
-            result[kind] = drawn
-    return result
+    return {kind: figure(fit, kind) for kind in applicable_kinds(fit)}
+
+
+def save_figure(drawn: Figure, target, **options) -> None:
+    """``drawn.savefig(target, ...)`` with literal text; a path is written whole or not at all."""
+    with literal_text():
+        if isinstance(target, (str, Path)):
+            with atomic_path(target) as temporary:
+                drawn.savefig(temporary, **options)
+        else:
+            drawn.savefig(target, **options)
+
+
+def _checked_formats(formats) -> list[str]:
+    if isinstance(formats, str):
+        formats = [formats]
+    supported = Figure().canvas.get_supported_filetypes()
+    try:
+        chosen = [str(extension).lower().lstrip(".") for extension in formats]
+    except TypeError:
+        raise SpecificationError(f"formats must be a list of file types such as ('png', 'svg'), "
+                                 f"got {formats!r}") from None
+    unknown = [extension for extension in chosen if extension not in supported]
+    if unknown or not chosen:
+        raise SpecificationError(f"no figure format {', '.join(map(repr, unknown)) or 'given'}; formats: "
+                                 f"{', '.join(sorted(supported))}")
+    return list(dict.fromkeys(chosen))
 
 
 def save_figures(fit, directory, formats=("png", "svg")) -> list[Path]:
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    formats = _checked_formats(formats)
+    directory = check_output_folder(directory, "plots folder")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise MultilevelError(f"plots folder '{directory}' cannot be made: {error.strerror or error}") from None
     written = []
     for name, drawn in figures(fit).items():
         for extension in formats:
             path = directory / f"{name}.{extension}"
-            drawn.savefig(path, dpi=110)
+            save_figure(drawn, path, format=extension, dpi=110)
             written.append(path)
     return written

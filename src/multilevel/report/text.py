@@ -8,6 +8,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from ..errors import spell
 from ..results.data_summary import data_summary
 from ..results.diagnostics import ESS_LIMIT, RHAT_LIMIT
 
@@ -241,8 +242,10 @@ def model_fit(fit):
     too large to hold (the report then says how to compute them)."""
     from ..results.fit_result import LOG_LIKELIHOOD_LIMIT
 
+    from ..results.criteria import enough_draws
+
     chains, samples = fit.raw.stats["diverging"].shape
-    if chains * samples * fit.data.n > LOG_LIKELIHOOD_LIMIT:
+    if chains * samples * fit.data.n > LOG_LIKELIHOOD_LIMIT or not enough_draws(chains, samples):
         return None, None
     from ..results.marginal import marginal_available
 
@@ -262,10 +265,17 @@ def model_fit(fit):
 
 
 def _print_model_fit(fit, console: Console) -> None:
+    from ..results.criteria import MIN_DRAWS, enough_draws
+
     criteria, correlations = model_fit(fit)
     if criteria is None:
-        console.print("\n  [dim]information criteria: the data are too large for the report; call "
-                      "fit.information_criteria()[/dim]")
+        if not enough_draws(*fit.raw.stats["diverging"].shape):
+            console.print(f"\n  [dim]information criteria: fewer than {MIN_DRAWS} draws in all, too few for "
+                          f"PSIS-LOO[/dim]")
+        else:
+            how = spell("call fit.information_criteria()",
+                        "save the fit (--save) and call fit.information_criteria() on ml.load(...) in Python")
+            console.print(f"\n  [dim]information criteria: the data are too large for the report; {how}[/dim]")
         return
     both = any(str(name).endswith("(marginal)") for name in criteria.index)
     conditional = (" (conditional on the imputations, and marginal over them)" if both else

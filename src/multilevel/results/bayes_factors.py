@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..errors import SpecificationError
+from ..errors import SpecificationError, spell
 from ..spec import priors as P
 
 _IMPROPER = (P.Flat, P.FlatCovariance)
@@ -36,7 +36,8 @@ def log_marginal_likelihood(fit, seed: int | None = None) -> dict:
     if improper:
         raise SpecificationError(f"the marginal likelihood needs proper priors, but {', '.join(improper[:5])} "
                                  f"{'has' if len(improper) == 1 else 'have'} a flat (improper) prior; give "
-                                 f"{'it' if len(improper) == 1 else 'them'} a proper prior with priors={{...}}")
+                                 f"{'it' if len(improper) == 1 else 'them'} a proper prior with "
+                                 f"{spell('priors={...}', '--prior NAME=PRIOR')}")
     density = log_density(fit.spec, fit.data)
     points = density.flatten(fit.raw.constrained)
     result = bridge_sampling(density.evaluate, points, fit.config.chains, fit.seed if seed is None else seed)

@@ -21,6 +21,11 @@ import pandas as pd
 from scipy.special import logsumexp
 
 COLUMNS = ["criterion", "elpd", "se", "p", "deviance"]
+MIN_DRAWS = 20  # PSIS fits a Pareto tail to the largest weights: fewer draws in all leave no tail to fit
+
+
+def enough_draws(chains: int, draws: int) -> bool:
+    return chains * draws >= MIN_DRAWS
 
 
 def waic(pointwise: np.ndarray) -> dict:
@@ -53,6 +58,12 @@ def loo_data(tree):
     tables instead."""
     from arviz_stats import loo
 
+    from ..errors import SamplingError
+
+    total = int(np.prod([tree.posterior.sizes[dim] for dim in ("chain", "draw")]))
+    if total < MIN_DRAWS:
+        raise SamplingError(f"PSIS-LOO needs at least {MIN_DRAWS} draws in all; this fit has {total}: "
+                            f"fit with more draws")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return loo(tree, pointwise=True)

@@ -9,6 +9,7 @@ draws — never handed to Python's ``eval``.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ..errors import FormulaSpecificationError, SpecificationError
 from ..spec import expressions as E
@@ -73,12 +74,66 @@ def derived_draws(fit, definitions: list[tuple[str, str]], labels: dict[str, str
     return result
 
 
+def _interactions(fit) -> list[tuple[str, str]]:
+    """The two-way interactions among the fixed effects, as (one, other) pairs in both orders."""
+    pairs = []
+    for name in fit.spec.fixed_names:
+        parts = name.split(":")
+        if len(parts) == 2:
+            pairs += [(parts[0], parts[1]), (parts[1], parts[0])]
+    return pairs
+
+
+def check_focal_and_moderator(fit, focal, moderator) -> None:
+    """A :class:`SpecificationError` naming the unknown name, with close matches and the names that can be
+    used, unless ``focal`` is a coefficient of this model and ``moderator`` a numeric variable interacting
+    with it."""
+    pairs = _interactions(fit)
+    names = fit.spec.fixed_names
+    focals = [name for name in names if any(one == name for one, _ in pairs)]
+    usable = (f"Focal predictors with an interaction here: {', '.join(focals)}" if focals else
+              "This model has no interaction of two predictors, so no conditional effects")
+    if not isinstance(focal, str) or focal not in names:
+        close = suggest(focal, names) if isinstance(focal, str) else ""
+        raise SpecificationError(f"{focal!r} is not a coefficient of this model.{close} {usable}")
+    moderators = [other for one, other in pairs if one == focal]
+    if not moderators:
+        raise SpecificationError(f"'{focal}' interacts with nothing in this model. {usable}")
+    if not isinstance(moderator, str) or moderator not in moderators:
+        if isinstance(moderator, str) and moderator in fit.frame.columns:
+            raise SpecificationError(f"'{moderator}' does not interact with '{focal}' in this model. "
+                                     f"Moderators of '{focal}': {', '.join(moderators)}")
+        close = suggest(moderator, moderators) if isinstance(moderator, str) else ""
+        raise SpecificationError(f"{moderator!r} is not a variable of this model.{close} "
+                                 f"Moderators of '{focal}': {', '.join(moderators)}")
+    if moderator not in fit.frame.columns or not pd.api.types.is_numeric_dtype(fit.frame[moderator]):
+        raise SpecificationError(f"'{moderator}' is not a numeric column of the data; conditional effects are "
+                                 f"given at values of a numeric moderator")
+
+
 def interaction_name(fit, focal: str, moderator: str) -> str:
     for name in (f"{focal}:{moderator}", f"{moderator}:{focal}"):
         if name in fit.spec.fixed_names:
             return name
     raise SpecificationError(f"the model has no interaction of '{focal}' and '{moderator}' "
                              f"(terms: {', '.join(fit.spec.fixed_names)})")
+
+
+def moderator_points(at) -> list[float] | None:
+    """``at`` (None, a number or a list of numbers) as a list of floats; a SpecificationError otherwise."""
+    if at is None:
+        return None
+    if isinstance(at, (int, float, np.number)) and not isinstance(at, bool):
+        at = [at]
+    if isinstance(at, (str, bytes, dict)) or not np.iterable(at):
+        raise SpecificationError(f"at: give the moderator's values as a list of numbers, e.g. at=[0, 1, 2]; "
+                                 f"got {at!r}")
+    values = list(at)
+    if not values or not all(isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
+                             and np.isfinite(v) for v in values):
+        raise SpecificationError(f"at: give the moderator's values as a list of finite numbers, e.g. at=[0, 1, 2]; "
+                                 f"got {at!r}")
+    return [float(v) for v in values]
 
 
 def moderator_values(fit, moderator: str, values=None) -> list[tuple[str, float]]:
@@ -103,8 +158,7 @@ def moderator_values(fit, moderator: str, values=None) -> list[tuple[str, float]
 
 def conditional_effect_draws(fit, focal: str, moderator: str, values=None) -> dict[str, np.ndarray]:
     """The effect of ``focal`` at values of ``moderator``: b_focal + b_focal:moderator × value, per draw."""
+    check_focal_and_moderator(fit, focal, moderator)
     parameters = parameter_draws(fit)
-    if focal not in parameters:
-        raise SpecificationError(f"'{focal}' is not a coefficient of this model{suggest(focal, fit.spec.fixed_names)}")
     slope, interaction = parameters[focal], parameters[interaction_name(fit, focal, moderator)]
     return {f"{focal} | {label}": slope + interaction * value for label, value in moderator_values(fit, moderator, values)}

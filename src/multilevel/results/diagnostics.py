@@ -7,6 +7,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ..errors import spell
+
 RHAT_LIMIT = 1.01
 ESS_LIMIT = 400
 
@@ -21,6 +23,15 @@ def _listing(frame: pd.DataFrame, column: str, limit: int = 5) -> str:
     return ", ".join(items[:limit]) + more
 
 
+def _longer(warmup: int, draws: int) -> str:
+    warmup, draws = max(2 * warmup, 1000), max(2 * draws, 1000)
+    return spell(f"warmup={warmup}, draws={draws}", f"--warmup {warmup} --draws {draws}")
+
+
+def _reparameterize() -> str:
+    return spell("parameterization={'factor': 'centered' or 'noncentered'}", "--parameterization centered or noncentered")
+
+
 def check(summary: pd.DataFrame, stats: dict, draws_per_chain: int, warmup: int, max_tree_depth: int,
           random_effect_rhat: float | None = None) -> list[str]:
     """Messages for every failed check (empty when all pass)."""
@@ -29,9 +40,9 @@ def check(summary: pd.DataFrame, stats: dict, draws_per_chain: int, warmup: int,
     if len(rhat):
         messages.append(
             f"R-hat above {RHAT_LIMIT} for {_listing(rhat.sort_values('rhat', ascending=False), 'rhat')}: the chains "
-            f"do not agree yet. Run longer (e.g. warmup={max(2 * warmup, 1000)}, draws={max(2 * draws_per_chain, 1000)}); if it "
+            f"do not agree yet. Run longer (e.g. {_longer(warmup, draws_per_chain)}); if it "
             f"persists, use stronger priors for those parameters or switch the parameterization of their grouping "
-            f"factor (parameterization={{'factor': 'centered' or 'noncentered'}}).")
+            f"factor ({_reparameterize()}).")
     if random_effect_rhat is not None and random_effect_rhat > RHAT_LIMIT and not len(rhat):
         messages.append(f"R-hat of some group-level effects reaches {random_effect_rhat:.3g}: run longer before "
                         f"interpreting individual groups.")
@@ -43,19 +54,19 @@ def check(summary: pd.DataFrame, stats: dict, draws_per_chain: int, warmup: int,
             messages.append(
                 f"{label} ESS below {ESS_LIMIT} for {_listing(low.sort_values(column), column)}: "
                 f"{'means and SDs' if label == 'bulk' else 'the 2.5% and 97.5% quantiles'} of these are imprecise. "
-                f"Run more draws (about draws={needed} per chain).")
+                f"Run more draws (about {spell(f'draws={needed}', f'--draws {needed}')} per chain).")
     divergent = int(np.sum(stats["diverging"]))
     if divergent:
         total = stats["diverging"].size
         messages.append(
             f"{divergent} of {total} draws after warmup ended in a divergent transition: the sampler could not "
-            f"follow the posterior's curvature and estimates may be biased. Raise target_accept (e.g. 0.95); if "
+            f"follow the posterior's curvature and estimates may be biased. Raise {spell('target_accept', '--target-accept')} (e.g. 0.95); if "
             f"divergences remain, change the parameterization of the grouping factors with few observations per "
             f"group or give their SDs more informative priors.")
     saturated = int(np.sum(stats["tree_depth"] >= max_tree_depth))
     if saturated:
         messages.append(f"{saturated} draws hit the maximum tree depth ({max_tree_depth}): sampling is inefficient; "
-                        f"raise max_tree_depth or reparameterize.")
+                        f"{spell('raise max_tree_depth or reparameterize', 'reparameterize (--parameterization)')}.")
     return messages
 
 

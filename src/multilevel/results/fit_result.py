@@ -113,18 +113,25 @@ class Fit:
     def conditional_effects(self, focal: str, moderator: str, at=None) -> pd.DataFrame:
         """The effect of ``focal`` at values of ``moderator`` (Blimp's SIMPLE): b_focal + b_focal:moderator ×
         value. ``at``: moderator values on the data's scale; default its mean and mean ± 1 SD."""
-        from .derived import conditional_effect_draws
+        from .derived import conditional_effect_draws, moderator_points
 
+        at = moderator_points(at)
         table = self._summarize_draws(conditional_effect_draws(self, focal, moderator, at))
         if (focal, moderator, at) not in self.conditional:
-            self.conditional.append((focal, moderator, None if at is None else list(at)))
+            self.conditional.append((focal, moderator, at))
         return table
 
     def johnson_neyman(self, focal: str, moderator: str, level: float = 0.95, points: int = 400) -> pd.DataFrame:
         """Regions of ``moderator`` (over its observed range) where the ``level`` credible interval of the
         conditional effect of ``focal`` excludes zero: one row per region (from, to, sign)."""
-        from .derived import conditional_effect_draws
+        from ..errors import SpecificationError
+        from .derived import check_focal_and_moderator, conditional_effect_draws
 
+        check_focal_and_moderator(self, focal, moderator)
+        if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
+            raise SpecificationError(f"level must be a probability between 0 and 1 (e.g. 0.95), got {level!r}")
+        if isinstance(points, bool) or not isinstance(points, (int, np.integer)) or points < 2:
+            raise SpecificationError(f"points must be a whole number of at least 2, got {points!r}")
         column = np.asarray(self.frame.loc[self.data.row_labels, moderator], dtype=float)
         grid = np.linspace(np.nanmin(column), np.nanmax(column), points)
         draws = conditional_effect_draws(self, focal, moderator, grid)
@@ -288,11 +295,14 @@ class Fit:
 
     def save_imputations(self, path, count: int = 20, average_path=None) -> None:
         """Write the stacked completed data sets (``.csv`` or ``.parquet``), and the average if asked."""
-        from .imputations import write
+        from .imputations import check_path, write
 
+        check_path(path)  # both paths checked before any work is done
+        if average_path is not None:
+            check_path(average_path, "average imputation file")
         write(self.imputations(count), path)
         if average_path is not None:
-            write(self.average_imputation(), average_path)
+            write(self.average_imputation(), average_path, "average imputation file")
 
     # -- ArviZ ------------------------------------------------------------------------
     def _fitted_linear_predictor(self) -> np.ndarray:
@@ -382,7 +392,9 @@ class Fit:
     def plot(self, kind: str):
         """A matplotlib Figure: ``"trace"``, ``"rank"``, ``"posterior"``, ``"forest"`` (fixed effects),
         ``"caterpillar"`` (random effects), ``"ppc"``, ``"imputations"`` (observed vs imputed values),
-        ``"residuals"`` (per level) or ``"simple_slopes"``; None where it does not apply."""
+        ``"residuals"`` (per level) or ``"simple_slopes"``. A kind that does not apply to this fit (no
+        imputed values, no random effects, no conditional effects asked for) raises a
+        :class:`MultilevelError` naming the kinds that do."""
         from ..report.plots import figure
 
         return figure(self, kind)
@@ -487,11 +499,19 @@ class Fit:
     def converged(self) -> bool:
         return not self.diagnostics
 
-    def save(self, path) -> None:
-        """Save to one file (a zip archive); ``multilevel.load(path)`` restores it."""
+    def save(self, path, include_data: bool = True) -> None:
+        """Save to one file (a zip archive); ``multilevel.load(path)`` restores it.
+
+        The file holds the model, the draws and, by default, the data used (the rows and columns the
+        model read): whoever gets the file gets those data. With ``include_data=False`` it holds no data
+        rows, only a fingerprint of them (row count, column names and a SHA-256 of the values); load it
+        with ``multilevel.load(path, data=frame)``, which refuses data other than those the fit was
+        made with. The file is written whole or not at all, and checksums let ``load`` detect a file
+        that was truncated or edited since.
+        """
         from .persistence import save_fit
 
-        save_fit(self, path)
+        save_fit(self, path, include_data=include_data)
 
     def __repr__(self) -> str:
         return (f"<multilevel.Fit {self.spec.formula!r} {self.spec.family} — {self.data.n} rows, "

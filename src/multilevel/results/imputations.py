@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._files import atomic_path, check_output_file
 from ..errors import MultilevelError
 
 
@@ -47,6 +48,8 @@ def _base(fit) -> pd.DataFrame:
 
 def well_separated_draws(chains: int, per_chain: int, count: int) -> np.ndarray:
     """Flat indices (chain-major) of ``count`` draws spread evenly over chains and over each chain."""
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)):
+        raise MultilevelError(f"the number of imputations must be a whole number, got {count!r}")
     if count < 1:
         raise MultilevelError("the number of imputations must be at least 1")
     if count > chains * per_chain:
@@ -126,15 +129,26 @@ def average_imputation(fit) -> pd.DataFrame:
     return base
 
 
-def write(frame: pd.DataFrame, path) -> Path:
-    path = Path(path)
+def check_path(path, option: str = "imputations file") -> Path:
+    """``path`` can be written (its folder exists, it is not a folder), and Parquet can be written if asked."""
+    path = check_output_file(path, option)
     if path.suffix.lower() == ".parquet":
-        try:
-            frame.to_parquet(path, index=False)
-        except ImportError:
-            raise MultilevelError("writing Parquet needs pyarrow: pip install pyarrow (or write .csv)") from None
-    else:
-        frame.to_csv(path, index=False)
+        import importlib.util
+
+        if not any(importlib.util.find_spec(engine) for engine in ("pyarrow", "fastparquet")):
+            raise MultilevelError(f"{option} '{path}': writing Parquet needs pyarrow: pip install pyarrow "
+                                  f"(or write .csv)")
+    return path
+
+
+def write(frame: pd.DataFrame, path, option: str = "imputations file") -> Path:
+    """Write ``frame`` as ``.parquet`` (by the suffix) or CSV, whole or not at all."""
+    path = check_path(path, option)
+    with atomic_path(path) as temporary:
+        if path.suffix.lower() == ".parquet":
+            frame.to_parquet(temporary, index=False)
+        else:
+            frame.to_csv(temporary, index=False)
     return path
 
 

@@ -26,3 +26,46 @@ class SamplerConfig:
             raise SpecificationError(f"warmup must be a whole number >= 0, got {self.warmup!r}")
         if not 0 < self.target_accept < 1:
             raise SpecificationError(f"target_accept must be between 0 and 1, got {self.target_accept}")
+
+
+MAX_SEED = 2 ** 63 - 1
+
+# Other tools' names for our sampler options (brms, rstanarm, NumPyro, PyMC, Blimp), each with what to write here.
+_OTHER_NAMES = {
+    "iter": "brms's iter counts warmup and draws together: write warmup=1000, draws=1000",
+    "n_iter": "write draws= (draws kept per chain) and warmup=",
+    "iterations": "Blimp's ITERATIONS is the total across chains: write draws= (per chain)",
+    "burn": "Blimp's BURN is warmup= (per chain)", "burnin": "write warmup= (per chain)",
+    "num_warmup": "write warmup=", "num_samples": "write draws=", "num_chains": "write chains=",
+    "tune": "PyMC's tune is warmup=", "samples": "write draws=", "n_samples": "write draws=",
+    "cores": "chains run in parallel already, one CPU device per chain: write chains=",
+    "random_seed": "write seed=", "rng_key": "write seed= (an integer)",
+    "adapt_delta": "brms's adapt_delta is target_accept=", "max_treedepth": "write max_tree_depth=",
+    "warmup_iter": "write warmup=",
+}
+
+
+def unknown_options(unknown: dict, known, where: str) -> None:
+    """Raise :class:`SpecificationError` for keyword arguments ``where`` does not take, saying which was meant."""
+    import difflib
+
+    if not unknown:
+        return
+    name = sorted(unknown)[0]
+    if name in _OTHER_NAMES:
+        hint = _OTHER_NAMES[name]
+    else:
+        close = difflib.get_close_matches(name, list(known), n=2, cutoff=0.6)
+        hint = f"did you mean {' or '.join(f'{c}=' for c in close)}?" if close else ""
+    raise SpecificationError(f"{where} has no option '{name}'" + (f": {hint}" if hint else "")
+                             + f" (its options: {', '.join(known)})")
+
+
+def check_seed(seed) -> int:
+    """A seed is a whole number from 0 to 2^63 - 1 (the same seed gives the same numbers)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int,)) and not (hasattr(seed, "__index__")):
+        raise SpecificationError(f"seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
+    value = int(seed.__index__())
+    if not 0 <= value <= MAX_SEED:
+        raise SpecificationError(f"seed must be a whole number from 0 to {MAX_SEED} (2^63 - 1), got {value}")
+    return value

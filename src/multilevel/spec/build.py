@@ -7,15 +7,16 @@ compilation, and reported with the column, the token or the rows involved.
 from __future__ import annotations
 
 import itertools
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, FormulaSpecificationError, SpecificationError
+from ..errors import DataError, FormulaSpecificationError, ModelNote, SpecificationError, spell
 from ..syntax import ast, parse_formula
 from . import expressions as E
-from .checks import (as_data_frame, check_design, check_finite, check_outcome, check_text_column,
+from .checks import (as_data_frame, check_design, check_finite, check_levels, check_outcome, check_text_column,
                      is_numeric_column, suggest)
 from .families import Family, FamilyName, make_family
 from .model_spec import (Column, GroupingFactor, ModelData, ModelSpec, RandomBlock, Response, Scaling,
@@ -104,6 +105,12 @@ class _Resolver:
                 position = labels.index(wanted)
                 labels.insert(0, labels.pop(position))
                 raw_levels.insert(0, raw_levels.pop(position))
+            try:
+                note = check_levels(name, series, len(labels), forced)
+            except DataError as error:
+                raise self.error(str(error), node) from None
+            if note:
+                warnings.warn(note.format(reference=labels[0]), ModelNote, stacklevel=2)
             self.variables[key] = VariableInfo(key, "categorical", tuple(labels), tuple(raw_levels))
             self.categorical_raw[key] = series
         elif reference is not None and self.variables[key].levels[0] != str(reference):
@@ -452,6 +459,7 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
     elif not isinstance(outcome_node, ast.Name):
         raise resolver.error("the outcome must be a column name, or cbind(successes, failures)", outcome_node,
                              hint="Transform the outcome in the data (a new column) rather than in the formula.")
+    _check_declared_outcome(outcome_node, ordinal, nominal, family)
     if parsed.addition is not None:
         addition = parsed.addition
         if not (isinstance(addition, ast.Call) and addition.function == "trials" and len(addition.arguments) == 1):
@@ -469,7 +477,7 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
     if family.name is FamilyName.BINOMIAL and response_kind == "value":
         raise resolver.error("a binomial outcome needs its number of trials", outcome_node,
                              hint="Write successes | trials(n) ~ x, or cbind(successes, failures) ~ x; "
-                                  "for 0/1 outcomes use family='bernoulli'.")
+                                  f"for 0/1 outcomes use {spell("family='bernoulli'", "--family bernoulli")}.")
 
     # -- every column referenced must exist -------------------------------------------
     referenced: list[ast.Name] = []
@@ -517,7 +525,8 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
                        and name in {n.name for n in resolver.column_names(f.node)} for f in expanded.factors.values()):
                     raise SpecificationError(
                         f"'{name}' has {int(frame[name].isna().sum())} missing values and is made categorical with "
-                        f"C(...) in the formula; declare it nominal=['{name}'] and use it as a plain term instead")
+                        f"C(...) in the formula; declare it {spell(f"nominal=['{name}']", f'--nominal {name}')} and use it "
+                        f"as a plain term instead")
                 if frame[name].isna().all():
                     raise DataError(f"column '{name}' has no observed values (missing in all {len(frame)} rows): "
                                     f"it cannot be modelled or imputed; remove it from the model")
@@ -988,7 +997,8 @@ def _refuse_missing_structure(frame: pd.DataFrame, structural: set, group_nodes)
             rows = ", ".join(map(str, frame.index[missing][:5])) + (" ..." if missing.sum() > 5 else "")
             what = "the cluster ID" if name in grouping else "the column"
             raise DataError(f"{what} '{name}' is missing in {int(missing.sum())} row(s) (row labels {rows}); it "
-                            f"cannot be imputed. Fill it in or remove those rows, or use missing='listwise' (which "
+                            f"cannot be imputed. Fill it in or remove those rows, or use "
+                            f"{spell("missing='listwise'", "--missing listwise")} (which "
                             f"also excludes rows missing other values)")
 
 
@@ -1047,6 +1057,18 @@ def _missing_mask(value: np.ndarray) -> np.ndarray:
     """Missing entries of a variable's values: NaN for numbers, code -1 for categorical codes."""
     value = np.asarray(value)
     return np.isnan(value) if value.dtype.kind == "f" else value < 0
+
+
+def _check_declared_outcome(outcome_node, ordinal, nominal, family) -> None:
+    """A declaration on the outcome is never ignored: ordinal and nominal outcomes have no family yet."""
+    names = {node.name for node in ([outcome_node] if isinstance(outcome_node, ast.Name) else [])}
+    for declared, what in ((ordinal, "ordinal"), (nominal, "nominal")):
+        for name in sorted(names & set(_as_list(declared))):
+            option = spell(f"{what}=['{name}']", f"--{what} {name}")
+            raise SpecificationError(
+                f"the outcome '{name}' is declared {what} ({option}), but {what} outcomes are not available yet "
+                f"(planned: brms's family='{'cumulative' if what == 'ordinal' else 'categorical'}'); the declaration "
+                f"is not ignored. Drop {option} to model it as a {family or 'gaussian'} outcome")
 
 
 def _check_combinations(submodels) -> None:

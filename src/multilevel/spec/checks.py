@@ -7,7 +7,7 @@ import difflib
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, on_command_line, spell
 
 
 def suggest(name: str, choices) -> str:
@@ -50,11 +50,22 @@ def check_text_column(name: str, series: pd.Series) -> None:
     as_text = values.astype(str)
     numeric = pd.to_numeric(as_text, errors="coerce")
     share = float(numeric.notna().mean())
-    if share >= 0.9 and numeric.nunique() > 0.5 * len(values) and len(values) > 10:
+    bad = numeric.isna().to_numpy()
+    if share >= 0.9 and len(values) > 10 and (bad.any() or numeric.nunique() > 0.5 * len(values)):
+        if bad.any():  # numbers with a few that are not: a typo, a decimal comma or a missing-value word
+            position = int(series.index.get_loc(values.index[np.flatnonzero(bad)[0]]))
+            value = as_text.iloc[int(np.flatnonzero(bad)[0])]
+            where = (f"data row {position + 1} (line {position + 1} after the header)" if on_command_line()
+                     else f"row {position + 1} (label {series.index[position]!r})")
+            fix = spell(f"fix it (pd.to_numeric(data['{name}'], errors='coerce') makes it missing)",
+                        f"fix it in the file, or if it marks missing values, pass --missing-code {value!r}")
+            raise DataError(f"column '{name}' holds numbers stored as text, but {value!r} on {where} is not a "
+                            f"number ({int(bad.sum())} such value(s)): {fix}; or wrap it in C({name}) to treat "
+                            f"every value as a category")
         examples = ", ".join(repr(v) for v in as_text.iloc[:3])
-        raise DataError(f"column '{name}' holds numbers stored as text ({examples}, ...); convert it with "
-                        f"pd.to_numeric(data['{name}']) to use it as a number, or wrap it in C({name}) to "
-                        f"treat it as categorical")
+        raise DataError(f"column '{name}' holds numbers stored as text ({examples}, ...); "
+                        + spell(f"convert it with pd.to_numeric(data['{name}'])", "write them as plain numbers in the file")
+                        + f" to use it as a number, or wrap it in C({name}) to treat it as categorical")
     kinds = {type(v) for v in values.iloc[:1000]}
     if len(kinds) > 1 and any(k in (int, float) for k in kinds) and any(k is str for k in kinds):
         raise DataError(f"column '{name}' mixes numbers and text; clean it or wrap it in C({name}) to "
@@ -74,7 +85,8 @@ def check_outcome(family_name: str, name: str, y: np.ndarray, trials: np.ndarray
         if bad.any():
             values = ", ".join(f"{v:g}" for v in np.unique(y[bad])[:5])
             raise DataError(f"outcome '{name}' must be 0 or 1 for the bernoulli family; found {values}. "
-                            f"Recode it, or use family='binomial' with trials(n) for counts out of n")
+                            f"Recode it, or use {spell("family='binomial'", "--family binomial")} with "
+                            f"trials(n) for counts out of n")
     if family_name in ("poisson", "binomial"):
         bad = (y < 0) | (y != np.round(y))
         if bad.any():
@@ -120,3 +132,23 @@ def check_design(names: tuple[str, ...], X: np.ndarray, intercept: bool) -> None
         raise DataError(f"predictors {', '.join(repr(n) for n in collinear)} are perfectly collinear "
                         f"(one is an exact combination of the others{', with the intercept' if intercept else ''}); "
                         f"remove one of them")
+
+
+MANY_LEVELS = 20  # a text column with more distinct values than this is dummy coded with a note
+
+
+def check_levels(name: str, series: pd.Series, levels: int, forced: bool) -> str | None:
+    """A categorical predictor with very many levels: an error when it looks like an identifier or free text
+    (as many levels as half its rows), else a note (returned) saying how many dummy columns it takes."""
+    observed = int(series.notna().sum())
+    if levels > 10 and levels >= 0.5 * observed:
+        kind = "categorical" if forced else "text"
+        raise DataError(f"column '{name}' is {kind} with {levels} distinct values in {observed} rows: as a "
+                        f"categorical predictor it would take {levels - 1} dummy columns, and it looks like an "
+                        f"identifier or free text. If it identifies groups, use it as a grouping factor, "
+                        f"(1 | {name}); otherwise remove it from the model")
+    if levels > MANY_LEVELS:
+        return (f"column '{name}' has {levels} distinct {'values' if forced else 'text values'}: it is dummy coded "
+                f"into {levels - 1} columns (reference '{{reference}}'); if it identifies groups, (1 | {name}) "
+                f"is usually the better model")
+    return None

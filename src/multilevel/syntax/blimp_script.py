@@ -29,11 +29,13 @@ import bisect
 import difflib
 import enum
 import re
+import unicodedata
 from dataclasses import dataclass, field, fields, replace
 
 from ..errors import BlimpScriptError, FormulaSyntaxError
 from . import ast
 from .formula import parse_expression
+from .tokens import describe_character
 
 # -- the parsed script ------------------------------------------------------------------
 
@@ -131,7 +133,10 @@ def parse_script(text: str) -> BlimpScript:
     """Parse a Blimp script. Raises :class:`BlimpScriptError` pointing at the bad text."""
     if not isinstance(text, str):
         raise TypeError(f"a Blimp script must be a string, not {type(text).__name__}")
+    if text.startswith("\ufeff"):
+        text = text[1:]  # a UTF-8 byte-order mark (Windows Notepad) read as text
     source = _Source(text)
+    _check_invisible_characters(source)
     builder = _ScriptBuilder(source)
     for statement in _split_statements(source):
         builder.add(statement)
@@ -296,6 +301,33 @@ class _Fragment:
         return self.error(message, start, end, hint)
 
 
+# -- invisible and odd characters -------------------------------------------------------
+
+# Unicode categories of characters that do not show, or show as a space, in an editor: format
+# characters (zero-width space, byte-order mark, direction marks), controls, private-use and
+# unassigned code points, and separators other than the plain space.
+_ODD_CATEGORIES = ("Cf", "Cc", "Co", "Cn", "Cs", "Zl", "Zp", "Zs")
+_ALLOWED_CHARACTERS = " \t\n\r"
+
+
+def is_odd_character(character: str) -> bool:
+    return character not in _ALLOWED_CHARACTERS and unicodedata.category(character) in _ODD_CATEGORIES
+
+
+def _check_invisible_characters(source: _Source) -> None:
+    """An invisible or odd character outside comments (copied from a web page or a word processor) is
+    an error naming it, rather than a puzzling message about the text around it."""
+    for offset, character in enumerate(source.cleaned):
+        if is_odd_character(character):
+            shown = "a non-breaking space" if character == "\u00a0" else (
+                "a space character other than the plain space" if unicodedata.category(character) == "Zs" else
+                "an invisible character")
+            raise source.error(f"the script holds {shown}, {describe_character(character)}, here", offset,
+                               offset + 1, hint="Delete it and, where a space belongs, type a plain space; such "
+                                                "characters come from copying text from a web page or a word "
+                                                "processor.")
+
+
 # -- statements -------------------------------------------------------------------------
 
 _LINE_START_COMMAND = re.compile(r"[ \t\r]*([A-Za-z_][A-Za-z0-9_.]*)[ \t]*:")
@@ -403,7 +435,7 @@ def _scan(fragment: _Fragment) -> list[_Token]:
         if character.isspace():
             position += 1
             continue
-        if character.isdigit() or (character == "." and text[position + 1:position + 2].isdigit()):
+        if _NUMBER.match(text, position):
             token = _scan_number(fragment, text, position)
         elif character.isalpha() or character == "_":
             token = _scan_name(text, position)

@@ -16,10 +16,12 @@ _COMPARISONS = ("==", "!=", "<", ">", "<=", ">=")
 
 
 class _Parser:
-    def __init__(self, text: str):
+    def __init__(self, text: str, formula: bool = False):
         self.text = text
         self.tokens = tokenize(text)
         self.position = 0
+        self.formula_mode = formula  # powers outside calls follow R's formula algebra
+        self.call_depth = 0
 
     # -- helpers ---------------------------------------------------------------------
     @property
@@ -129,10 +131,37 @@ class _Parser:
     def power(self) -> ast.Node:
         base = self.atom()
         if self.at_operator("^", "**"):
-            self.advance()
+            operator = self.advance()
             exponent = self.unary()  # right associative
+            if self.formula_mode and self.call_depth == 0:
+                self.check_formula_power(base, operator, exponent)
             return ast.Binary("^", base, exponent, start=base.start, end=exponent.end)
         return base
+
+    def check_formula_power(self, base: ast.Node, operator: Token, exponent: ast.Node) -> None:
+        """Outside I(...), R's formula algebra reads ``(a + b)^2`` as all interactions up to order 2, so
+        ``x^2`` of a single term is just ``x``: a Python or R user writing it means a square, and
+        gets an error rather than a linear term. ``**`` is never a formula operator."""
+        shown = base.inner if isinstance(base, ast.Parenthesized) else base
+        base_text = " ".join(self.text[shown.start:shown.end].split())
+        exponent_text = " ".join(self.text[exponent.start:exponent.end].split())
+        several = isinstance(base, ast.Parenthesized) and isinstance(base.inner, ast.Binary) and \
+            base.inner.operator in ("+", "-")
+        if operator.text == "**":
+            if several:
+                raise self.error("'**' is not a formula operator", operator,
+                                 hint=f"For all interactions up to order {exponent_text} write "
+                                      f"({base_text})^{exponent_text}; for the power of a variable, "
+                                      f"I(x**{exponent_text}).")
+            raise self.error(f"'{base_text}**{exponent_text}' in a formula is not a power", operator,
+                             hint=f"For the power of {base_text} write I({base_text}**{exponent_text}) "
+                                  f"(or I({base_text}^{exponent_text})).")
+        if not several:
+            raise self.error(f"'{base_text}^{exponent_text}' in a formula is not a power: R's formula algebra "
+                             f"reads '^' as interactions, and {base_text} with itself is just {base_text}",
+                             operator, hint=f"For the power write I({base_text}^{exponent_text}); for all "
+                                            f"interactions up to order {exponent_text} of several terms, "
+                                            f"(a + b)^{exponent_text}.")
 
     def atom(self) -> ast.Node:
         token = self.current
@@ -156,6 +185,13 @@ class _Parser:
         raise self.error(f"unexpected '{token.text}': a term is missing here")
 
     def call(self, name: Token) -> ast.Call:
+        self.call_depth += 1
+        try:
+            return self.call_arguments(name)
+        finally:
+            self.call_depth -= 1
+
+    def call_arguments(self, name: Token) -> ast.Call:
         opening = self.advance()  # '('
         arguments: list[ast.Node] = []
         keywords: list[tuple[str, ast.Node]] = []
@@ -213,7 +249,7 @@ def parse_formula(text: str) -> ast.Formula:
     """Parse an lme4/brms formula. Raises :class:`FormulaSyntaxError` pointing at the bad token."""
     if not isinstance(text, str):
         raise TypeError(f"a formula must be a string, not {type(text).__name__}")
-    return _Parser(text).formula()
+    return _Parser(text, formula=True).formula()
 
 
 def parse_expression(text: str) -> ast.Node:

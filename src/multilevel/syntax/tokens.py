@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 from dataclasses import dataclass
 
 from ..errors import FormulaSyntaxError
@@ -30,6 +31,14 @@ class Token:
 # Longest operators first so that "||" wins over "|" and "==" over "=".
 OPERATORS = ("%in%", "||", "==", "!=", "<=", ">=", "**", "~", "+", "-", "*", "/", ":",
              "^", "|", "<", ">", "=")
+
+
+def describe_character(character: str) -> str:
+    """``U+200B (ZERO WIDTH SPACE)``."""
+    kinds = {"Cc": "a control character", "Co": "a private-use character", "Cn": "an unassigned code point",
+             "Cs": "a lone surrogate"}
+    name = unicodedata.name(character, "") or kinds.get(unicodedata.category(character), "unnamed")
+    return f"U+{ord(character):04X} ({name})"
 
 
 def _is_name_start(character: str) -> bool:
@@ -110,6 +119,11 @@ def tokenize(text: str) -> list[Token]:
                 position += len(operator)
                 break
         else:
+            if unicodedata.category(character) in ("Cf", "Cc", "Co", "Cn", "Cs", "Zl", "Zp", "Zs"):
+                name = describe_character(character)
+                raise FormulaSyntaxError(f"the formula holds an invisible character, {name}, here", text, start,
+                                         start + 1, hint="Delete it; such characters come from copying text from "
+                                                         "a web page or a word processor.")
             raise FormulaSyntaxError(f"unexpected character '{character}'", text, start, start + 1)
     tokens.append(Token(Kind.END, "", length, length))
     return tokens

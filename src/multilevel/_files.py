@@ -72,24 +72,6 @@ def check_output_folder(path, option: str = "output folder") -> Path:
 
 
 @contextlib.contextmanager
-def atomic_write(path, mode: str = "w", **open_options):
-    """``with atomic_write(path, "wb") as handle: ...``: the target appears whole or not at all."""
-    target = Path(path)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent or ".")
-    try:
-        with os.fdopen(descriptor, mode, **open_options) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        _permissions_as_open(temporary)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
-@contextlib.contextmanager
 def atomic_path(path):
     """For writers that take a file name (matplotlib, pandas): yields a temporary path, renamed to ``path`` on success."""
     target = Path(path)
@@ -104,3 +86,13 @@ def atomic_path(path):
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode: str = "w", **open_options):
+    """``with atomic_write(path, "wb") as handle: ...``: the target appears whole or not at all."""
+    with atomic_path(path) as temporary:
+        with open(temporary, mode, **open_options) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data_files import WHITESPACE, DataFileError, _read_text, read_table
+from .data_files import WHITESPACE, DataFileError, _read_text, file_bytes, read_table, utf8_text
 from .errors import BlimpScriptError, DataError, MultilevelError
 from .syntax import ast
 from .syntax.blimp_script import BlimpScript, ModelLine, parse_script
@@ -502,20 +502,7 @@ def _sampler_settings(script: BlimpScript) -> tuple[dict, list[str]]:
 def read_script_text(path) -> str:
     """A script file's text (UTF-8; a byte-order mark, as Windows Notepad writes, is dropped)."""
     path = Path(path)
-    if not path.exists():
-        raise DataError(f"script '{path}' does not exist")
-    if path.is_dir():
-        raise DataError(f"'{path}' is a directory, not a Blimp script")
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise DataError(f"cannot read script '{path}': {error.strerror or error}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[:error.start].count(b"\n") + 1
-        raise DataError(f"script '{path}' is not UTF-8 text: line {line} holds the byte 0x{data[error.start]:02X} "
-                        "(the file may be Latin-1 / Windows-1252, or not a text file). Save it as UTF-8") from None
+    return utf8_text(file_bytes(path, "Blimp script"), path, "Blimp script")
 
 
 def load_script(path) -> ScriptModel:

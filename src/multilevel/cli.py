@@ -104,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
                              help="show the full traceback of an internal error")
     comparison.add_argument("--data", metavar="FILE",
                             help="the data, for fits saved with --save-without-data (.csv, .tsv, .dat, .parquet)")
+    comparison.add_argument("--missing-code", default=None, help="with --data: value that marks missing data in it")
     comparison.add_argument("--bayes-factor", action="store_true",
                             help="also the Bayes factor of the first fit against each other (bridge sampling)")
     return parser
@@ -231,7 +232,9 @@ def _compare(args) -> int:
 
     if len(args.fits) < 2:
         raise MultilevelError("multilevel compare needs at least two saved fits")
-    given = {"data": read_data(args.data)} if args.data else {}
+    if args.missing_code is not None and not args.data:
+        raise MultilevelError("--missing-code goes with --data FILE")
+    given = {"data": read_data(args.data, args.missing_code)} if args.data else {}
     fits = [load(path, **given) for path in args.fits]
     names = [Path(path).stem for path in args.fits]
     console = Console() if Console().is_terminal else Console(width=132)

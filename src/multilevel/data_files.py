@@ -99,35 +99,45 @@ def _character_name(character: str) -> str:
     return describe_character(character)
 
 
+def file_bytes(path: Path, what: str = "data file") -> bytes:
+    """The bytes of a file the user named (``what``: "data file", "script"), or a :class:`DataFileError`
+    saying why there are none."""
+    if not path.exists():
+        raise DataFileError(f"{what} '{path}' does not exist")
+    if path.is_dir():
+        raise DataFileError(f"'{path}' is a directory, not a {what}")
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise DataFileError(f"cannot read {what} '{path}': {error.strerror or error}") from None
+
+
+def utf8_text(data: bytes, path: Path, what: str = "data file") -> str:
+    """``data`` decoded as UTF-8 (a leading byte-order mark, as Excel and Notepad write, dropped)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise DataFileError(f"{what} '{path}' is not UTF-8 text: line {line} holds the byte "
+                            f"0x{data[error.start]:02X}, which UTF-8 does not allow (the file may be Latin-1 / "
+                            "Windows-1252, or binary). Save it as UTF-8 (in Excel: CSV UTF-8) and try again",
+                            line=line) from None
+
+
 def _read_text(path: Path) -> str:
     """The file's text, or a :class:`DataFileError` saying why there is none."""
     shown = _display(path)
-    if not path.exists():
-        raise DataFileError(f"data file '{shown}' does not exist")
-    if path.is_dir():
-        raise DataFileError(f"'{shown}' is a directory, not a data file")
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise DataFileError(f"cannot read data file '{shown}': {error.strerror or error}") from None
+    data = file_bytes(path)
     if path.suffix.lower() == ".gz":
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError, ValueError) as error:
             raise DataFileError(f"'{shown}' is not a readable gzip file ({error})") from None
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]  # a UTF-8 byte-order mark (Excel, Notepad)
     if b"\x00" in data:
         line = data[:data.index(b"\x00")].count(b"\n") + 1
         raise DataFileError(f"'{shown}' is not a text table: line {line} holds binary (NUL) bytes. "
                             "Give a CSV, TSV or whitespace-separated text file (or Parquet)", line=line)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[:error.start].count(b"\n") + 1
-        raise DataFileError(f"'{shown}' is not UTF-8 text: line {line} holds the byte 0x{data[error.start]:02X}, "
-                            "which UTF-8 does not allow (the file may be Latin-1 / Windows-1252, or binary). "
-                            "Save it as UTF-8 (in Excel: CSV UTF-8) and try again", line=line) from None
+    text = utf8_text(data, path)
     control = _CONTROL.search(text)
     if control is not None:
         line = text.count("\n", 0, control.start()) + 1

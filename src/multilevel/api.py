@@ -178,8 +178,6 @@ def _used_columns(spec, frame: pd.DataFrame) -> list[str]:
     return [name for name in frame.columns if name in names]
 
 
-
-
 def fit(formula: str, data, **options) -> Fit:
     """Resolve and sample in one call: ``fit(formula, data, family=..., chains=..., seed=...)``.
 

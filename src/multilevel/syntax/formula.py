@@ -146,7 +146,7 @@ class _Parser:
         base_text = " ".join(self.text[shown.start:shown.end].split())
         exponent_text = " ".join(self.text[exponent.start:exponent.end].split())
         several = isinstance(base, ast.Parenthesized) and isinstance(base.inner, ast.Binary) and \
-            base.inner.operator in ("+", "-")
+            base.inner.operator in ("+", "-", "*")
         if operator.text == "**":
             if several:
                 raise self.error("'**' is not a formula operator", operator,

@@ -41,11 +41,19 @@ def api_error(call: Callable[[], object]) -> str:
 
 
 def cli_error(argv: list[str], code: int = 2) -> str:
-    """Run the CLI; it must exit with ``code`` and print an ``error:`` line. Returns what it printed to stderr."""
+    """Run the CLI; it must exit with ``code`` and print an ``error:`` line before any sampler is compiled.
+    Returns what it printed to stderr."""
+    from unittest import mock
+
+    from multilevel import api
     from multilevel.cli import main
 
+    def no_sampling(*args, **kwargs):
+        raise AssertionError("the sampler was about to be compiled: the error must come before that")
+
     stderr, stdout = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(stdout):
+    with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(stdout), \
+            mock.patch.object(api, "compiled_sampler", no_sampling):
         returned = main(argv)
     text = stderr.getvalue()
     assert returned == code, f"exit code {returned}, wanted {code}; stderr: {text!r}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 from .cases import Case, api_error, cli_error, ml
@@ -73,6 +75,11 @@ CASES = [
          ("line 13:", "'x1' is not a variable", "Did you mean 'x1i'?")),
     Case("script-chains-zero", "Blimp scripts", "CHAINS: 0;",
          lambda tmp: cli_error(["fit", script(tmp, SCRIPT + "CHAINS: 0;\n")]), ("line 13:", "CHAINS must be from 1")),
+    Case("script-iterations-zero", "Blimp scripts", "ITERATIONS: 0;",
+         lambda tmp: cli_error(["fit", script(tmp, re.sub(r"ITERATIONS: \d+;", "ITERATIONS: 0;", SCRIPT))]),
+         ("line 12:", "ITERATIONS must be from 1")),
+    Case("script-seed-negative", "Blimp scripts", "SEED: -1;",
+         lambda tmp: cli_error(["fit", script(tmp, re.sub(r"SEED: \d+;", "SEED: -1;", SCRIPT))]), ("line 10:", "SEED")),
     Case("script-headerless-without-variables", "Blimp scripts", "DATA: five.dat;  (numbers on line 1, no VARIABLES)",
          lambda tmp: (five_column_dat(tmp), cli_error(["fit", script(tmp, "DATA: five.dat;\nMODEL: b ~ d;\n")]))[1],
          ("line 1:", "no VARIABLES")),

@@ -125,8 +125,13 @@ def utf8_text(data: bytes, path: Path, what: str = "data file") -> str:
                             line=line) from None
 
 
-def _read_text(path: Path) -> str:
-    """The file's text, or a :class:`DataFileError` saying why there is none."""
+_CONTROL_BYTES = bytes([*range(0, 9), *range(14, 32), 127])
+_NOT_CONTROL = bytes(sorted(set(range(256)) - set(_CONTROL_BYTES)))
+
+
+def _table_bytes(path: Path) -> bytes:
+    """The file's bytes, checked to be UTF-8 text without NUL or control characters (a byte-order mark
+    dropped), or a :class:`DataFileError` saying why they are not."""
     shown = _display(path)
     data = file_bytes(path)
     if path.suffix.lower() == ".gz":
@@ -134,36 +139,56 @@ def _read_text(path: Path) -> str:
             data = gzip.decompress(data)
         except (OSError, EOFError, ValueError) as error:
             raise DataFileError(f"'{shown}' is not a readable gzip file ({error})") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
     if b"\x00" in data:
         line = data[:data.index(b"\x00")].count(b"\n") + 1
         raise DataFileError(f"'{shown}' is not a text table: line {line} holds binary (NUL) bytes. "
                             "Give a CSV, TSV or whitespace-separated text file (or Parquet)", line=line)
-    text = utf8_text(data, path)
-    control = _CONTROL.search(text)
-    if control is not None:
-        line = text.count("\n", 0, control.start()) + 1
+    if data.translate(None, _NOT_CONTROL):  # C speed: what is left are the control bytes, if any
+        text = data.decode("utf-8", errors="replace")
+        position = _CONTROL.search(text).start()
+        line = text.count("\n", 0, position) + 1
         raise DataFileError(f"'{shown}' is not a text table: line {line} holds the control character "
-                            f"{_character_name(control.group())}", line=line)
-    return text
+                            f"{_character_name(text[position])}", line=line)
+    utf8_text(data, path)  # raises, naming the line, where the bytes are not UTF-8
+    return data
 
 
-def _rows(text: str, separator: str) -> tuple[list[tuple[int, int]], list[str]]:
-    """(line number, number of fields) of each non-blank line, split as pandas will split it, and the
-    fields of the first such line."""
-    quoted = '"' in text
-    lines = text.split("\n")
-    if separator == WHITESPACE or quoted:
+def _read_text(path: Path) -> str:
+    """The file's text, or a :class:`DataFileError` saying why there is none."""
+    return _table_bytes(path).decode("utf-8")
+
+
+def _rows(data: bytes, separator: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Line numbers and numbers of fields of the non-blank lines, split as pandas will split them, and
+    the fields of the first such line."""
+    if separator == WHITESPACE or b'"' in data:
+        text = data.decode("utf-8")
         if separator == WHITESPACE:
-            split = _WHITESPACE_FIELD.findall if quoted else str.split
-            rows = [(number, split(line)) for number, line in enumerate(lines, start=1) if line.strip()]
+            split = _WHITESPACE_FIELD.findall if '"' in text else str.split
+            rows = [(number, split(line)) for number, line in enumerate(text.split("\n"), start=1) if line.strip()]
         else:
             rows = _csv_rows(text, separator)
-        return [(number, len(fields)) for number, fields in rows], (rows[0][1] if rows else [])
-    # the fast path: no quotes, so every separator separates (a line of spaces only is blank to pandas too)
-    counts = [(number, line.count(separator) + 1) for number, line in enumerate(lines, start=1)
-              if separator in line or not line.isspace() and line]
-    first = lines[counts[0][0] - 1].rstrip("\r").split(separator) if counts else []
-    return counts, first
+        numbers = np.array([number for number, _ in rows], dtype=np.int64)
+        counts = np.array([len(fields) for _, fields in rows], dtype=np.int64)
+        return numbers, counts, (rows[0][1] if rows else [])
+    # the fast path: no quotes, so every separator separates; counted in C, line by line
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    breaks = np.flatnonzero(buffer == ord("\n"))
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [buffer.size]])
+    separators = np.flatnonzero(buffer == ord(separator))
+    counts = np.searchsorted(separators, ends) - np.searchsorted(separators, starts)
+    keep = counts > 0
+    for index in np.flatnonzero(~keep):  # lines without a separator: blank (skipped, as by pandas) or one field
+        keep[index] = bool(data[starts[index]:ends[index]].strip())
+    numbers = np.flatnonzero(keep) + 1
+    if not numbers.size:
+        return numbers, counts[keep] + 1, []
+    line = numbers[0] - 1
+    first = data[starts[line]:ends[line]].decode("utf-8").rstrip("\r").split(separator)
+    return numbers, counts[keep] + 1, first
 
 
 def _csv_rows(text: str, separator: str) -> list[tuple[int, list[str]]]:
@@ -187,27 +212,29 @@ def _separator_for(path: Path) -> str:
     return "\t" if suffix in (".tsv", ".tab") else WHITESPACE if suffix in (".dat", ".txt") else ","
 
 
-def _check_shape(path: Path, rows: list[tuple[int, int]], first: list[str], header: bool, names,
+def _check_shape(path: Path, numbers: np.ndarray, counts: np.ndarray, first: list[str], header: bool, names,
                  names_from: str) -> None:
     shown = _display(path)
-    if not rows:
+    if not numbers.size:
         raise DataFileError(f"data file '{shown}' is empty")
     if names is not None:
-        for number, count in rows:
-            if count != len(names):
-                raise DataFileError(
-                    f"{names_from} names {len(names)} variable(s) but line {number} of '{shown}' has "
-                    f"{count} field(s): every line of a file without a header needs one value per name "
-                    f"(a mismatch would shift every column)", kind="names", line=number)
+        wrong = np.flatnonzero(counts != len(names))
+        if wrong.size:
+            number, count = int(numbers[wrong[0]]), int(counts[wrong[0]])
+            raise DataFileError(
+                f"{names_from} names {len(names)} variable(s) but line {number} of '{shown}' has "
+                f"{count} field(s): every line of a file without a header needs one value per name "
+                f"(a mismatch would shift every column)", kind="names", line=number)
         return
-    first_line, width = rows[0]
-    if header and len(rows) == 1:
+    first_line, width = int(numbers[0]), int(counts[0])
+    if header and numbers.size == 1:
         raise DataFileError(f"data file '{shown}' has a header (line {first_line}) but no data rows")
-    for number, count in rows[1:]:
-        if count != width:
-            against = f"the header (line {first_line})" if header else f"line {first_line}"
-            raise DataFileError(f"'{shown}' is not a table: line {number} has {count} field(s) but {against} "
-                                f"has {width}", line=number)
+    wrong = np.flatnonzero(counts[1:] != width)
+    if wrong.size:
+        number, count = int(numbers[wrong[0] + 1]), int(counts[wrong[0] + 1])
+        against = f"the header (line {first_line})" if header else f"line {first_line}"
+        raise DataFileError(f"'{shown}' is not a table: line {number} has {count} field(s) but {against} "
+                            f"has {width}", line=number)
     if header and width == 1 and any(character.isspace() for character in first[0].strip()):
         raise DataFileError(f"'{shown}' does not look like a table: it has a single column whose header "
                             f"(line {first_line}) holds spaces. Give a CSV (comma-separated), TSV (.tsv) or "
@@ -223,10 +250,10 @@ def read_table(path, missing_code: str | None = None, *, separator: str | None =
     path = Path(path)
     if separator is None:
         separator = _separator_for(path)
-    text = _read_text(path)
+    data = _table_bytes(path)
     has_header = header is not None and names is None
-    rows, first = _rows(text, separator)
-    _check_shape(path, rows, first, has_header, names, names_from)
+    numbers, counts, first = _rows(data, separator)
+    _check_shape(path, numbers, counts, first, has_header, names, names_from)
     options = {"sep": separator, "header": 0 if has_header else None, "names": names, "index_col": False}
     if separator != WHITESPACE:
         options["skipinitialspace"] = False
@@ -236,14 +263,14 @@ def read_table(path, missing_code: str | None = None, *, separator: str | None =
             # a line the parser splits into more fields than the header would lose data: an error
             warnings.simplefilter("error", pd.errors.ParserWarning)
             if code is not None:
-                check_missing_code(pd.read_csv(io.StringIO(text), **options, dtype=str), code, where)
-            frame = pd.read_csv(io.StringIO(text), **options, na_values=[code] if code is not None else None)
+                check_missing_code(pd.read_csv(io.BytesIO(data), **options, dtype=str), code, where)
+            frame = pd.read_csv(io.BytesIO(data), **options, na_values=[code] if code is not None else None)
     except DataError:
         raise
     except (ValueError, pd.errors.ParserError, pd.errors.ParserWarning, csv.Error, OverflowError) as error:
         detail = " ".join(str(error).split())
         raise DataFileError(f"cannot read '{_display(path)}' as a table: {detail}") from None
-    expected = (len(rows) - (1 if has_header else 0), len(names) if names is not None else rows[0][1])
+    expected = (numbers.size - (1 if has_header else 0), len(names) if names is not None else int(counts[0]))
     if frame.shape != expected:  # the lines split one way, the parser another: quotes that do not pair up
         raise DataFileError(f"cannot read '{_display(path)}' as a table: its {expected[0]} line(s) of "
                             f"{expected[1]} field(s) parse as {frame.shape[0]} row(s) of {frame.shape[1]} column(s); "

@@ -182,3 +182,19 @@ def test_advice_names_command_line_options_on_the_command_line():
     assert "warmup=1000, draws=1000" in python and "target_accept" in python and "--" not in python
     assert "--warmup 1000 --draws 1000" in cli_words and "--target-accept" in cli_words
     assert "--draws 400" in cli_words and "draws=" not in cli_words
+
+
+def test_the_command_line_prints_notes_before_it_samples(tmp_path, capsys):
+    frame = ml.datasets.load("sleepstudy")
+    frame["Subject"] = frame["Subject"].astype(str)
+    frame["rater"] = [f"rater [{k % 25}]" for k in range(len(frame))]  # brackets: printed as text, not markup
+    frame.loc[3, "Days"] = np.nan
+    path = tmp_path / "sleep.csv"
+    frame.to_csv(path, index=False)
+    assert cli.main(["fit", "--data", str(path), "--model", "Reaction ~ Days + rater + (1 | Subject)",
+                     "--missing", "listwise", "--chains", "2", "--warmup", "50", "--draws", "50", "--seed", "1",
+                     "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    excluded, coded = out.find("note: 1 of 180 rows excluded"), out.find("note: column 'rater' has 25 distinct")
+    assert 0 <= excluded < out.find("Sampling") and 0 <= coded < out.find("Sampling"), out[:2000]
+    assert "reference 'rater [0]'" in out

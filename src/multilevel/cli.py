@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -139,6 +140,11 @@ def _run_fit(args, formula: str, data, options: dict, script_settings: dict | No
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = api.Model(formula, data, **options)
+    for warning in caught:  # before sampling, so that a long fit can be stopped at once
+        if issubclass(warning.category, (api.ExcludedRowsWarning, ModelNote)):
+            console.print(f"note: {warning.message}", markup=False, style="yellow")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # diagnostics and environment notes are in the report
         sampler = _sampler_options(args, script_settings)
         fit = model.fit(**sampler, progress=not args.no_progress and None, warn=False)
     if script_settings is not None:
@@ -147,9 +153,6 @@ def _run_fit(args, formula: str, data, options: dict, script_settings: dict | No
         if overridden:
             fit.environment.append("script settings overridden on the command line: " + ", ".join(
                 f"{name}={getattr(args, name)}" for name in overridden))
-    for warning in caught:
-        if issubclass(warning.category, (api.ExcludedRowsWarning, ModelNote)):
-            console.print(f"[yellow]note: {warning.message}[/yellow]", markup=False, style="yellow")
     if translated is not None:
         from .blimp import apply_quantities
 
@@ -250,8 +253,11 @@ def _compare(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """The error boundary: a :class:`MultilevelError` is one ``error:`` message and exit 2; Ctrl-C is one line
     and exit 130; anything else is an internal error, with its traceback under ``--debug``."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=sys.stderr)
+        return 130
     args.written = []
     try:
         with command_line():
@@ -317,5 +323,16 @@ def _command(args) -> int:
     return _run_fit(args, args.model, data, options)
 
 
+def entry() -> None:
+    """The ``multilevel`` command. After Ctrl-C the process ends at once with status 130: an import or a
+    compilation that was cut short can leave state whose clean-up at exit would be interrupted again."""
+    code = main()
+    if code == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

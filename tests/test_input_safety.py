@@ -198,3 +198,19 @@ def test_the_command_line_prints_notes_before_it_samples(tmp_path, capsys):
     excluded, coded = out.find("note: 1 of 180 rows excluded"), out.find("note: column 'rater' has 25 distinct")
     assert 0 <= excluded < out.find("Sampling") and 0 <= coded < out.find("Sampling"), out[:2000]
     assert "reference 'rater [0]'" in out
+
+
+def test_parquet_imputations_without_pyarrow_are_refused_before_sampling(tmp_path, capsys, monkeypatch):
+    import importlib.util
+
+    if any(importlib.util.find_spec(engine) for engine in ("pyarrow", "fastparquet")):
+        pytest.skip("a Parquet engine is installed here")
+    from multilevel import api
+
+    def no_sampling(*args, **kwargs):
+        raise AssertionError("the sampler was compiled before the output path was checked")
+
+    monkeypatch.setattr(api, "compiled_sampler", no_sampling)
+    assert cli.main(["fit", "--data", CSV, "--model", "Reaction ~ Days + (1 | Subject)",
+                     "--imputations", str(tmp_path / "imps.parquet")]) == 2
+    assert "writing Parquet needs pyarrow" in capsys.readouterr().err

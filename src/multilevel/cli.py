@@ -203,8 +203,12 @@ def check_outputs(args) -> None:
         check_output_folder(args.plots, "--plots")
     if getattr(args, "save_without_data", False) and not getattr(args, "save", None):
         raise MultilevelError("--save-without-data goes with --save FILE")
-    if getattr(args, "imputations", None) and Path(args.imputations).suffix.lower() not in (".csv", ".parquet"):
-        raise MultilevelError(f"--imputations '{args.imputations}': use a .csv or .parquet file name")
+    if getattr(args, "imputations", None):
+        if Path(args.imputations).suffix.lower() not in (".csv", ".parquet"):
+            raise MultilevelError(f"--imputations '{args.imputations}': use a .csv or .parquet file name")
+        from .results.imputations import check_path
+
+        check_path(args.imputations, "--imputations")  # also: Parquet needs pyarrow, said before sampling
     if getattr(args, "nimps", 1) < 1:
         raise MultilevelError(f"--nimps must be at least 1, got {args.nimps}")
 

@@ -165,13 +165,18 @@ def ppc(fit, draws: int = 100) -> Figure:
     return figure
 
 
-def imputations(fit) -> Figure:
-    """Observed values of each incomplete variable against its imputed values (all draws)."""
+def _numeric_imputed_cells(fit) -> dict:
+    """The imputed cells of numeric variables (nominal ones hold codes, not values), by variable."""
     from ..results.imputations import imputed_cells
 
-    nominal = {sub.outcome for sub in fit.spec.submodels if sub.family == "nominal"}  # codes, not values
-    cells = {name: value for name, value in imputed_cells(fit).items()
-             if fit.frame[name].dtype.kind in "fiu" and name not in nominal}
+    nominal = {sub.outcome for sub in fit.spec.submodels if sub.family == "nominal"}
+    return {name: value for name, value in imputed_cells(fit).items()
+            if fit.frame[name].dtype.kind in "fiu" and name not in nominal}
+
+
+def imputations(fit) -> Figure:
+    """Observed values of each incomplete variable against its imputed values (all draws)."""
+    cells = _numeric_imputed_cells(fit)
     figure, axes = _grid(len(cells), columns=min(3, len(cells)))
     rows_used = fit.frame.loc[fit.data.row_labels]
     for axis, (name, (_, draws)) in zip(axes, cells.items()):
@@ -257,11 +262,9 @@ def _not_applicable(fit, kind: str) -> str | None:
     if kind == "imputations":
         from ..results.imputations import imputed_cells
 
-        nominal = {sub.outcome for sub in fit.spec.submodels if sub.family == "nominal"}
-        cells = imputed_cells(fit)
-        if not cells:
+        if not imputed_cells(fit):
             return "this fit has no imputed values (no variable with missing values was modelled)"
-        if not any(fit.frame[name].dtype.kind in "fiu" and name not in nominal for name in cells):
+        if not _numeric_imputed_cells(fit):
             return "this fit has no imputed numeric values (only categories, see fit.imputations())"
     if kind == "simple_slopes" and not fit.conditional:
         return "this fit has no conditional effects yet: ask for one with fit.conditional_effects(focal, moderator)"

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, fields, replace
 from ..errors import BlimpScriptError, FormulaSyntaxError
 from . import ast
 from .formula import parse_expression
-from .tokens import describe_character
+from .tokens import describe_character, is_odd_character
 
 # -- the parsed script ------------------------------------------------------------------
 
@@ -302,17 +302,6 @@ class _Fragment:
 
 
 # -- invisible and odd characters -------------------------------------------------------
-
-# Unicode categories of characters that do not show, or show as a space, in an editor: format
-# characters (zero-width space, byte-order mark, direction marks), controls, private-use and
-# unassigned code points, and separators other than the plain space.
-_ODD_CATEGORIES = ("Cf", "Cc", "Co", "Cn", "Cs", "Zl", "Zp", "Zs")
-_ALLOWED_CHARACTERS = " \t\n\r"
-
-
-def is_odd_character(character: str) -> bool:
-    return character not in _ALLOWED_CHARACTERS and unicodedata.category(character) in _ODD_CATEGORIES
-
 
 def _check_invisible_characters(source: _Source) -> None:
     """An invisible or odd character outside comments (copied from a web page or a word processor) is

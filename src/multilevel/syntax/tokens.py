@@ -41,6 +41,17 @@ def describe_character(character: str) -> str:
     return f"U+{ord(character):04X} ({name})"
 
 
+# Unicode categories of characters that do not show, or show as a space, in an editor: format characters
+# (zero-width space, byte-order mark, direction marks), controls, private-use and unassigned code points,
+# and separators other than the plain space.
+_ODD_CATEGORIES = ("Cf", "Cc", "Co", "Cn", "Cs", "Zl", "Zp", "Zs")
+_ALLOWED_CHARACTERS = " \t\n\r"
+
+
+def is_odd_character(character: str) -> bool:
+    return character not in _ALLOWED_CHARACTERS and unicodedata.category(character) in _ODD_CATEGORIES
+
+
 def _is_name_start(character: str) -> bool:
     return character.isalpha() or character in "._"
 
@@ -119,7 +130,7 @@ def tokenize(text: str) -> list[Token]:
                 position += len(operator)
                 break
         else:
-            if unicodedata.category(character) in ("Cf", "Cc", "Co", "Cn", "Cs", "Zl", "Zp", "Zs"):
+            if is_odd_character(character):
                 name = describe_character(character)
                 raise FormulaSyntaxError(f"the formula holds an invisible character, {name}, here", text, start,
                                          start + 1, hint="Delete it; such characters come from copying text from "

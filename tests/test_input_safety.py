@@ -48,9 +48,12 @@ def test_ctrl_c_prints_one_line_and_exits_130(wait):
     process = subprocess.Popen([PYTHON, "-m", "multilevel.cli", "fit", "--data", CSV, "--model",
                                 "Reaction ~ Days + (Days | Subject)", "--draws", "1000000", "--no-progress"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(wait)
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=60)
+    try:
+        time.sleep(wait)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()  # never leave a sampler running when the test fails
     assert process.returncode == 130, err
     assert err.strip().splitlines()[-1] == "interrupted; nothing was written", err
     assert "Traceback" not in err

@@ -159,6 +159,7 @@ def _run_fit(args, formula: str, data, options: dict, script_settings: dict | No
         apply_quantities(fit, translated)
     print_report(fit, console)
     _print_checks(fit, args, console)
+    _writing["outputs"] = True
     if args.json:
         from ._files import atomic_write
 
@@ -327,9 +328,27 @@ def _command(args) -> int:
     return _run_fit(args, args.model, data, options)
 
 
+_writing = {"outputs": False}  # set while the outputs are written: Ctrl-C then unwinds, removing a partial file
+
+
+def _on_interrupt(signum, frame) -> None:
+    """Ctrl-C while reading, compiling or sampling ends the process at once. A KeyboardInterrupt raised there
+    can be swallowed by a library (a bare ``except:`` around an optional import) and the fit go on; nothing
+    has been written yet, so there is nothing to clean up."""
+    if _writing["outputs"]:
+        raise KeyboardInterrupt
+    print("interrupted; nothing was written", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
+
+
 def entry() -> None:
     """The ``multilevel`` command. After Ctrl-C the process ends at once with status 130: an import or a
     compilation that was cut short can leave state whose clean-up at exit would be interrupted again."""
+    import signal
+
+    signal.signal(signal.SIGINT, _on_interrupt)
     code = main()
     if code == 130:
         sys.stdout.flush()

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from multilevel.blimp import load_script, translate
 from multilevel.data_files import read_data_file, read_table
 from multilevel.errors import MultilevelError
-from multilevel.spec.build import build_model
+from multilevel.model.build import build_model
 from multilevel.syntax import parse_formula, parse_script
 
 DATA = Path(__file__).parent / "data"

@@ -24,7 +24,7 @@ _WHERE = {
     "Model": ".api", "fit": ".api", "load": ".api", "fit_script": ".blimp", "load_script": ".blimp",
     "Fit": ".results.fit_result", "ConvergenceWarning": ".results.diagnostics", "bayes_factor": ".results.bayes_factors",
     "compare": ".results.comparison", "pool": ".results.pooling", "datasets": ".datasets",
-    **{name: ".spec.priors" for name in _PRIORS},
+    **{name: ".model.priors" for name in _PRIORS},
 }
 
 __all__ = [

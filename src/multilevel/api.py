@@ -20,8 +20,8 @@ from .results.fit_result import Fit
 from .errors import ModelNote, SpecificationError, spell
 from .sampling.config import SamplerConfig, check_seed, unknown_options
 from .sampling.nuts import compiled_sampler
-from .spec.build import build_model
-from .spec.checks import as_data_frame
+from .model.build import build_model
+from .model.checks import as_data_frame
 
 
 _MODEL_OPTIONS = ("family", "link", "priors", "center", "reference", "parameterization", "missing",
@@ -170,7 +170,7 @@ def _note_unused_declarations(options: dict, used: list[str]) -> None:
 
 
 def _used_columns(spec, frame: pd.DataFrame) -> list[str]:
-    from .spec.design import _needed_columns
+    from .model.design import _needed_columns
 
     names = _needed_columns(spec, include_submodels=True) | {spec.response.name}
     if spec.response.trials is not None:

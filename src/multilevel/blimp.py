@@ -524,7 +524,7 @@ def check_quantities(translated: ScriptModel) -> None:
     script, quantities = translated.script, translated.quantities or {}
     if script is None or not (script.parameters or script.simple or quantities.get("labels")):
         return
-    from .spec.build import build_model
+    from .model.build import build_model
 
     try:
         spec, _ = build_model(translated.formula, translated.data, **translated.options)

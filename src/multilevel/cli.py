@@ -312,7 +312,7 @@ def _command(args) -> int:
                         translated.notes, translated)
     if not args.data or not args.model:
         raise MultilevelError("multilevel fit needs --data FILE and --model FORMULA (or a Blimp script)")
-    from .spec.prior_text import parse_prior_assignment
+    from .model.prior_text import parse_prior_assignment
 
     check_outputs(args)
     priors = dict(parse_prior_assignment(text) for text in (args.prior or []))

@@ -4,7 +4,7 @@ import pytest
 
 import multilevel as ml
 from multilevel.errors import DataError, FormulaSpecificationError, SpecificationError
-from multilevel.spec.build import build_model
+from multilevel.model.build import build_model
 
 
 def test_categorical_treatment_coding_and_reference(sleepstudy):
@@ -185,7 +185,7 @@ def test_group_centering_within_an_interaction_factor():
 
 
 def test_group_centred_predictions_use_the_fitting_cluster_means():
-    from multilevel.spec.design import evaluate_design
+    from multilevel.model.design import evaluate_design
 
     frame = _two_factor_frame()
     spec, data = build_model("y ~ x + (1 | g)", frame, center={"x": "group"})

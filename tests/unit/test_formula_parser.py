@@ -2,7 +2,7 @@ import pytest
 
 from multilevel.errors import FormulaSyntaxError
 from multilevel.syntax import ast, parse_formula
-from multilevel.spec.terms import expand_formula
+from multilevel.model.terms import expand_formula
 
 
 def terms(text):

@@ -9,7 +9,7 @@ from scipy import stats
 from scipy.special import expit, ndtr
 
 from multilevel.backend.likelihood import log_likelihood
-from multilevel.spec.families import make_family
+from multilevel.model.families import make_family
 
 ETA = np.array([-40.0, -3.0, -0.2, 0.0, 0.7, 5.0, 40.0])
 

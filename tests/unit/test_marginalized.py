@@ -9,7 +9,7 @@ from scipy.stats import multivariate_normal
 
 import multilevel as ml
 from multilevel.backend.numpyro_model import (draw_marginalized, internal_arrays, marginal_log_likelihood)
-from multilevel.spec.build import build_model
+from multilevel.model.build import build_model
 
 
 def _model(seed=0):

@@ -9,7 +9,7 @@ from scipy import stats
 import multilevel as ml
 from multilevel.backend.prior_densities import vector_log_prior
 from multilevel.errors import SpecificationError
-from multilevel.spec.prior_text import parse_prior, parse_prior_assignment
+from multilevel.model.prior_text import parse_prior, parse_prior_assignment
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..spec.families import Family, FamilyName
+from ..model.families import Family, FamilyName
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 

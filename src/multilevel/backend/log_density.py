@@ -19,8 +19,8 @@ from numpyro.distributions.transforms import biject_to
 from numpyro.infer.initialization import init_to_uniform
 from numpyro.infer.util import get_potential_fn
 
-from ..spec.families import FamilyName
-from ..spec.model_spec import ModelData, ModelSpec
+from ..model.families import FamilyName
+from ..model.model_spec import ModelData, ModelSpec
 from .numpyro_model import blueprint, internal_arrays, make_model
 
 

@@ -27,10 +27,10 @@ import numpyro.distributions as dist
 from numpyro import handlers
 from numpyro.distributions import constraints
 
-from ..spec import priors as P
-from ..spec.families import FamilyName
-from ..spec.model_spec import ModelData, ModelSpec
-from ..spec.prior_assignment import block_cor_key, sd_name
+from ..model import priors as P
+from ..model.families import FamilyName
+from ..model.model_spec import ModelData, ModelSpec
+from ..model.prior_assignment import block_cor_key, sd_name
 from .likelihood import log_likelihood
 from .prior_densities import log_prior_function, prior_structure
 

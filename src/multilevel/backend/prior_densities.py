@@ -1,4 +1,4 @@
-"""Log densities of :mod:`multilevel.spec.priors` in JAX, grouped and vectorized."""
+"""Log densities of :mod:`multilevel.model.priors` in JAX, grouped and vectorized."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy import special, stats
 
-from ..spec import priors as P
+from ..model import priors as P
 
 LOG_2 = math.log(2.0)
 

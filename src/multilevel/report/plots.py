@@ -277,7 +277,7 @@ def applicable_kinds(fit) -> list[str]:
 
 def _check_kind(kind) -> None:
     if not isinstance(kind, str) or kind not in KINDS:
-        from ..spec.checks import suggest
+        from ..model.checks import suggest
 
         close = suggest(kind, KINDS) if isinstance(kind, str) else ""
         raise SpecificationError(f"no plot {kind!r}.{close} Plots: {', '.join(KINDS)}")

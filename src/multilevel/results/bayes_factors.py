@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SpecificationError, spell
-from ..spec import priors as P
+from ..model import priors as P
 
 _IMPROPER = (P.Flat, P.FlatCovariance)
 _HYPOTHESIS = re.compile(r"^\s*(?P<name>[^=<>]+?)\s*=\s*(?P<value>[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?)\s*$")

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..spec.model_spec import ModelSpec
-from ..spec.prior_assignment import sd_name
+from ..model.model_spec import ModelSpec
+from ..model.prior_assignment import sd_name
 from .parameters import block_labels
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..spec.model_spec import ModelSpec
+from ..model.model_spec import ModelSpec
 
 CHUNK_VALUES = 20_000_000  # draws x rows x columns evaluated at once
 

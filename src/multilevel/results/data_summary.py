@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..spec.model_spec import ModelData, ModelSpec
+from ..model.model_spec import ModelData, ModelSpec
 
 
 def data_summary(spec: ModelSpec, data: ModelData) -> dict:

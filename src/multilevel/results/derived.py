@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import FormulaSpecificationError, SpecificationError
-from ..spec import expressions as E
-from ..spec.checks import suggest
+from ..model import expressions as E
+from ..model.checks import suggest
 from ..syntax import ast
 from ..syntax.formula import parse_expression
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import SpecificationError
-from ..spec.families import FamilyName
+from ..model.families import FamilyName
 from .imputations import imputed_cells
 from .parameters import block_labels
 

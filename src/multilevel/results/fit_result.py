@@ -13,8 +13,8 @@ from ..backend.likelihood import log_likelihood
 from ..backend.numpyro_model import to_user_units
 from ..sampling.config import SamplerConfig
 from ..sampling.nuts import RawDraws
-from ..spec.design import Design, evaluate_design
-from ..spec.model_spec import ModelData, ModelSpec
+from ..model.design import Design, evaluate_design
+from ..model.model_spec import ModelData, ModelSpec
 from . import diagnostics
 from .parameters import Parameter, block_labels, parameter_table
 from .predict import linear_predictor, predictions

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..spec.families import FamilyName
-from ..spec.model_spec import ModelSpec
-from ..spec.prior_assignment import cor_name, sd_name
+from ..model.families import FamilyName
+from ..model.model_spec import ModelSpec
+from ..model.prior_assignment import cor_name, sd_name
 
 
 @dataclass(frozen=True)

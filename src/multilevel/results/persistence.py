@@ -26,7 +26,7 @@ import pandas as pd
 
 from .._files import atomic_write, check_output_file
 from ..errors import MultilevelError, spell
-from ..spec import priors as P
+from ..model import priors as P
 from ..sampling.config import SamplerConfig
 from ..sampling.nuts import RawDraws
 
@@ -344,7 +344,7 @@ def _check_model_shapes(path, arrays: dict, spec, data) -> None:
 def _data_given(path, meta: dict, data) -> pd.DataFrame:
     """The used columns of the data the caller passed, checked against the saved fingerprint (a new frame;
     the caller's is not touched)."""
-    from ..spec.checks import as_data_frame
+    from ..model.checks import as_data_frame
 
     frame = as_data_frame(data)
     recorded = meta.get("data")

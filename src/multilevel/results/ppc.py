@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..spec.families import FamilyName
+from ..model.families import FamilyName
 
 
 def statistics_for(fit) -> dict:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend.likelihood import mean_of
-from ..spec.design import Design
-from ..spec.families import FamilyName
-from ..spec.model_spec import ModelSpec
+from ..model.design import Design
+from ..model.families import FamilyName
+from ..model.model_spec import ModelSpec
 
 
 def linear_predictor(spec: ModelSpec, draws: dict, design: Design, rng: np.random.Generator,

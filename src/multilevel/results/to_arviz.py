@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..spec.model_spec import ModelData, ModelSpec
+from ..model.model_spec import ModelData, ModelSpec
 from .parameters import block_labels
 
 

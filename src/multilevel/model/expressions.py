@@ -4,7 +4,7 @@ A design column is a product of *factors*, each an :class:`Expression` of variab
 Evaluation takes a mapping of variable name → array and an array namespace
 (``numpy`` or ``jax.numpy``), so the same tree evaluates on the data once, on imputed
 values inside the log density, and on new data for prediction. Nothing here calls
-Python's ``eval``: user text becomes these nodes in :mod:`multilevel.spec.build`.
+Python's ``eval``: user text becomes these nodes in :mod:`multilevel.model.build`.
 """
 
 from __future__ import annotations

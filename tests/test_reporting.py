@@ -86,14 +86,17 @@ def test_report_of_a_fit_with_imputations_shows_the_missing_data(tmp_path):
     from .conftest import simulate_mar_on_outcome
 
     frame, _ = simulate_mar_on_outcome(4)
-    fit = ml.fit("y ~ x * z + (1 | g)", frame, **quick())
-    fit.conditional_effects("x", "z")
+    plain = ml.fit("y ~ x * z + (1 | g)", frame, **quick())
+    fit = plain.with_quantities({"slope_sum": "x + z"}, conditional=[("x", "z")])
+    assert plain.quantities.conditional == () and plain.quantities.definitions == ()  # the fit given is not changed
+    with pytest.raises(ml.MultilevelError, match="no conditional effects yet"):
+        plain.plot("simple_slopes")
     assert fit.plot("imputations") is not None and fit.plot("simple_slopes") is not None
     fit.report(tmp_path / "imputed.html")
     text = (tmp_path / "imputed.html").read_text()
     for section in ("Missing-data patterns", "Imputed data summaries", "conditional on the imputations",
                     "Correlations among level-1 residuals", "predictor model: <code>x ~ 1 + z + (1 | g)</code>",
-                    "Conditional effect of x"):
+                    "Conditional effect of x", "slope_sum"):
         assert section in text, section
 
 

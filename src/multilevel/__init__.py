@@ -21,8 +21,8 @@ __version__ = "0.1.0"
 _PRIORS = ("LKJ", "Cauchy", "Exponential", "Flat", "FlatCovariance", "Gamma", "HalfCauchy", "HalfNormal",
            "HalfStudentT", "InverseGamma", "LogNormal", "Normal", "StudentT", "Uniform")
 _WHERE = {
-    "Model": ".api", "fit": ".api", "load": ".api", "fit_script": ".blimp", "load_script": ".blimp",
-    "Fit": ".results.fit_result", "ConvergenceWarning": ".results.diagnostics", "bayes_factor": ".results.bayes_factors",
+    "Model": ".api", "fit": ".api", "load": ".api", "fit_script": ".api", "load_script": ".blimp",
+    "Fit": ".api", "ConvergenceWarning": ".results.diagnostics", "bayes_factor": ".results.bayes_factors",
     "compare": ".results.comparison", "pool": ".results.pooling", "datasets": ".datasets",
     **{name: ".model.priors" for name in _PRIORS},
 }

@@ -1,4 +1,5 @@
-"""The public entry points: :class:`Model` and :func:`fit`, thin composers of the stages.
+"""The public entry points: :class:`Model`, :func:`fit`, :func:`load` and :func:`fit_script`, thin
+composers of the stages, and :class:`Fit`, the fitted model.
 
 ``Model(formula, data, ...)`` resolves the formula against the data (every check happens
 here, before compilation); ``Model.fit(...)`` samples and returns a :class:`Fit`. A model's
@@ -11,12 +12,13 @@ from __future__ import annotations
 import os
 import time
 import warnings
+from pathlib import Path
 
 import pandas as pd
 
 from .backend.numpyro_model import (blueprint, discrete_configurations, draw_discrete, draw_latent_means,
                                      draw_marginalized, internal_arrays, make_model)
-from .results.fit_result import Fit
+from .results.fit_result import FitResult
 from .errors import ModelNote, SpecificationError, spell
 from .sampling.config import SamplerConfig, check_seed, unknown_options
 from .sampling.nuts import compiled_sampler
@@ -28,6 +30,34 @@ _MODEL_OPTIONS = ("family", "link", "priors", "center", "reference", "parameteri
                   "predictor_models", "missingness_models", "ordinal", "nominal")
 _SAMPLER_OPTIONS = ("chains", "warmup", "draws", "thin", "seed", "target_accept", "max_tree_depth", "dense_mass",
                     "progress", "warn")
+
+
+class Fit(FitResult):
+    """A fitted Bayesian multilevel model: a value (spec, data, draws, sampler settings, seed, timings,
+    notes; see :class:`~multilevel.results.fit_value.FitValue`) with its analyses as methods (see
+    :class:`~multilevel.results.fit_result.FitResult`), its figures and its HTML report. Nothing changes it."""
+
+    def plot(self, kind: str):
+        """A matplotlib Figure: ``"trace"``, ``"rank"``, ``"posterior"``, ``"forest"`` (fixed effects),
+        ``"caterpillar"`` (random effects), ``"ppc"``, ``"imputations"`` (observed vs imputed values),
+        ``"residuals"`` (per level) or ``"simple_slopes"`` (the conditional effects the fit carries, see
+        :meth:`with_quantities`). A kind that does not apply to this fit raises a
+        :class:`MultilevelError` naming the kinds that do."""
+        from .report.plots import figure
+
+        return figure(self, kind)
+
+    def save_plots(self, directory, formats=("png", "svg")) -> list:
+        """Write every figure that applies to this fit into ``directory``; returns the paths."""
+        from .report.plots import save_figures
+
+        return save_figures(self, directory, formats)
+
+    def report(self, path) -> None:
+        """Write a self-contained HTML report (tables and figures embedded; opens offline)."""
+        from .report.html import write_report
+
+        write_report(self, path)
 
 
 class ExcludedRowsWarning(UserWarning):
@@ -145,10 +175,9 @@ class Model:
             raw.timings["group effects"] = time.perf_counter() - drawn
         timings = dict(raw.timings)
         timings["prepare"] = prepared - started
+        timings["total"] = time.perf_counter() - started  # the convergence checks are computed when first read
         result = Fit(spec=self.spec, data=self.data, config=config, seed=seed, raw=raw, frame=self.frame,
                      options=self.options, timings=timings)
-        result.check()
-        timings["total"] = time.perf_counter() - started
         if warn:
             from .results.diagnostics import warn as emit
 
@@ -196,4 +225,27 @@ def load(path, data=None) -> Fit:
     """
     from .results.persistence import load_fit
 
-    return load_fit(path, data=data)
+    return load_fit(path, data=data, model_class=Model, fit_class=Fit)
+
+
+def fit_script(path, *, priors=None, **overrides) -> Fit:
+    """Fit a Blimp script. ``overrides`` replace its sampler settings (e.g. ``draws=500`` for a quick look).
+
+    ``priors="blimp"`` uses Blimp's default priors, to compare with Blimp's output like for like. The fit
+    carries the script's labels, PARAMETERS and SIMPLE effects (its report shows them) and notes on how
+    the script was translated.
+    """
+    from .blimp import apply_quantities, load_script, save_script_imputations
+
+    translated = load_script(path)
+    sampler = {**translated.sampler, **overrides}
+    model = Model(translated.formula, translated.data, **{**translated.options, "priors": priors})
+    result = apply_quantities(model.fit(**sampler), translated)
+    written = save_script_imputations(result, translated, Path(path).parent)
+    notes = [f"{translated.imputations['count']} imputations saved to {written[0]}"
+             + (f", their average to {written[1]}" if len(written) > 1 else "")] if written else []
+    notes += [note for note in translated.notes if not any(key in overrides for key in ("warmup", "draws", "chains"))]
+    if overrides:
+        notes.append(f"script settings overridden: {', '.join(f'{k}={v}' for k, v in overrides.items())}")
+    notes.append(f"Blimp script {path} translated to: {translated.formula}")
+    return result.with_notes(*notes)

@@ -410,13 +410,12 @@ def _labels(regressions: list[ModelLine], focal_line: ModelLine) -> dict[str, st
     return labels
 
 
-def apply_quantities(fit, translated: "ScriptModel") -> None:
-    """Attach a script's labels, PARAMETERS and SIMPLE effects to its fit (they appear in the report)."""
+def apply_quantities(fit, translated: "ScriptModel"):
+    """The fit carrying a script's labels, PARAMETERS and SIMPLE effects (they appear in the report); a new
+    value, the fit given is not changed."""
     quantities = translated.quantities or {}
-    if quantities.get("definitions") or quantities.get("labels"):
-        fit.derive(dict(quantities.get("definitions", [])), labels=quantities.get("labels"))
-    for focal, moderator, values in quantities.get("conditional", []):
-        fit.conditional_effects(focal, moderator, values)
+    return fit.with_quantities(dict(quantities.get("definitions", [])), labels=quantities.get("labels"),
+                               conditional=quantities.get("conditional", []))
 
 
 def _imputation_settings(script: BlimpScript) -> dict | None:
@@ -577,27 +576,4 @@ def save_script_imputations(fit, translated: ScriptModel, folder: Path) -> list[
     stacked = folder / settings["stacked"]
     average = folder / settings["average"] if "average" in settings else None
     fit.save_imputations(stacked, settings["count"], average)
-    fit.environment.append(f"{settings['count']} imputations saved to {stacked}"
-                           + (f", their average to {average}" if average else ""))
     return [stacked] + ([average] if average else [])
-
-
-def fit_script(path, *, priors=None, **overrides):
-    """Fit a Blimp script. ``overrides`` replace its sampler settings (e.g. ``draws=500`` for a quick look).
-
-    ``priors="blimp"`` uses Blimp's default priors, to compare with Blimp's output like for like.
-    """
-    from .api import Model
-
-    translated = load_script(path)
-    sampler = {**translated.sampler, **overrides}
-    model = Model(translated.formula, translated.data, **{**translated.options, "priors": priors})
-    fit = model.fit(**sampler)
-    apply_quantities(fit, translated)
-    save_script_imputations(fit, translated, Path(path).parent)
-    fit.environment.extend(note for note in translated.notes
-                           if not any(key in overrides for key in ("warmup", "draws", "chains")))
-    if overrides:
-        fit.environment.append(f"script settings overridden: {', '.join(f'{k}={v}' for k, v in overrides.items())}")
-    fit.environment.append(f"Blimp script {path} translated to: {translated.formula}")
-    return fit

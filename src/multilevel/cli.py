@@ -149,14 +149,15 @@ def _run_fit(args, formula: str, data, options: dict, script_settings: dict | No
         fit = model.fit(**sampler, progress=not args.no_progress and None, warn=False)
     if script_settings is not None:
         overridden = [name for name in ("warmup", "draws", "chains") if getattr(args, name) is not None]
-        fit.environment.extend(note for note in notes or [] if not overridden)
+        kept = [note for note in notes or [] if not overridden]
         if overridden:
-            fit.environment.append("script settings overridden on the command line: " + ", ".join(
+            kept.append("script settings overridden on the command line: " + ", ".join(
                 f"{name}={getattr(args, name)}" for name in overridden))
+        fit = fit.with_notes(*kept)
     if translated is not None:
         from .blimp import apply_quantities
 
-        apply_quantities(fit, translated)
+        fit = apply_quantities(fit, translated)
     print_report(fit, console)
     _print_checks(fit, args, console)
     _writing["outputs"] = True

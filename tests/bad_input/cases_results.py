@@ -35,7 +35,7 @@ CASES = [
     Case("plot-unknown-kind", "results", 'fit.plot("traces")',
          lambda tmp: api_error(lambda: interaction_fit().plot("traces")), ("Did you mean 'trace'?", "Plots: trace")),
     Case("plot-simple-slopes-not-asked", "results", 'fit.plot("simple_slopes")  # no conditional effect asked for',
-         lambda tmp: api_error(lambda: interaction_fit().plot("simple_slopes")), ("fit.conditional_effects",)),
+         lambda tmp: api_error(lambda: interaction_fit().plot("simple_slopes")), ("fit.with_quantities",)),
     Case("johnson-neyman-unknown-moderator", "results", 'fit.johnson_neyman("x", "ww")  # y ~ x * w + (1 | g)',
          lambda tmp: api_error(lambda: interaction_fit().johnson_neyman("x", "ww")),
          ("'ww' is not a variable of this model", "Did you mean 'w'?", "Moderators of 'x': w")),

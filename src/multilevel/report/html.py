@@ -167,9 +167,9 @@ def render(fit) -> str:
     parts.append(_estimates(fit.icc(), "Intraclass correlation"))
     for title, frame in effect_size_tables(fit).items():
         parts.append(_estimates(frame, title))
-    if fit.definitions:
+    if fit.quantities.definitions:
         parts.append(_estimates(fit.derived_quantities(), "Derived quantities"))
-    for focal, moderator, values in fit.conditional:
+    for focal, moderator, values in fit.quantities.conditional:
         parts.append(_estimates(fit.conditional_effects(focal, moderator, values), f"Conditional effect of {focal}"))
     parts.append(_estimates(fit.summary(["predictor model"]), "Predictor models"))
     parts.append(_estimates(fit.summary(["missingness model"]), "Missingness models (probit)"))

@@ -195,9 +195,10 @@ def imputations(fit) -> Figure:
 def residuals(fit) -> Figure:
     """Level 1: residual against fitted value (posterior means); level 2: each group's random intercept
     against its fitted mean without it."""
-    eta = fit._fitted_linear_predictor()
     from ..backend.likelihood import mean_of
+    from ..results.predict import fitted_linear_predictor
 
+    eta = fitted_linear_predictor(fit)
     fitted = mean_of(fit.spec.family, eta).mean(axis=0)
     observed = np.ones(fit.data.n, bool) if fit.data.outcome_observed is None else fit.data.outcome_observed
     y = fit.data.y / (fit.data.trials if fit.data.trials is not None else 1.0)
@@ -229,8 +230,9 @@ def simple_slopes(fit) -> Figure:
     """Each conditional effect asked for (SIMPLE / ``conditional_effects``) over the moderator's range."""
     from ..results.derived import conditional_effect_draws
 
-    figure, axes = _grid(len(fit.conditional), columns=min(2, len(fit.conditional)), size=(4.5, 3.2))
-    for axis, (focal, moderator, _) in zip(axes, fit.conditional):
+    effects = fit.quantities.conditional
+    figure, axes = _grid(len(effects), columns=min(2, len(effects)), size=(4.5, 3.2))
+    for axis, (focal, moderator, _) in zip(axes, effects):
         column = np.asarray(fit.frame.loc[fit.data.row_labels, moderator], dtype=float)
         grid = np.linspace(np.nanmin(column), np.nanmax(column), 60)
         draws = conditional_effect_draws(fit, focal, moderator, grid)
@@ -266,8 +268,9 @@ def _not_applicable(fit, kind: str) -> str | None:
             return "this fit has no imputed values (no variable with missing values was modelled)"
         if not _numeric_imputed_cells(fit):
             return "this fit has no imputed numeric values (only categories, see fit.imputations())"
-    if kind == "simple_slopes" and not fit.conditional:
-        return "this fit has no conditional effects yet: ask for one with fit.conditional_effects(focal, moderator)"
+    if kind == "simple_slopes" and not fit.quantities.conditional:
+        return ("this fit has no conditional effects yet: add one with "
+                "fit.with_quantities(conditional=[(focal, moderator)])")
     return None
 
 

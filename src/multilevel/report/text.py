@@ -185,14 +185,14 @@ def print_report(fit, console: Console | None = None) -> None:
     for title, table in effect_size_tables(fit).items():
         console.print(_estimates_table(title, table))
     _print_model_fit(fit, console)
-    if fit.definitions:
+    if fit.quantities.definitions:
         console.print(_estimates_table("Derived quantities (PARAMETERS)", fit.derived_quantities()))
-        for name, text in fit.definitions:
+        for name, text in fit.quantities.definitions:
             console.print(f"  [dim]{name} = {text}[/dim]")
-        if fit.labels:
-            console.print("  [dim]labels: " + ", ".join(f"{label} = {name}" for label, name in fit.labels.items())
+        if fit.quantities.labels:
+            console.print("  [dim]labels: " + ", ".join(f"{label} = {name}" for label, name in fit.quantities.labels)
                           + "[/dim]")
-    for focal, moderator, values in fit.conditional:
+    for focal, moderator, values in fit.quantities.conditional:
         console.print(_estimates_table(f"Conditional effect of {focal} (SIMPLE)",
                                        fit.conditional_effects(focal, moderator, values)))
 
@@ -240,12 +240,11 @@ def print_frame(console: Console, title: str, frame) -> None:
 def model_fit(fit):
     """Information criteria and residual correlations, or (None, None) where the log-likelihood would be
     too large to hold (the report then says how to compute them)."""
-    from ..results.fit_result import LOG_LIKELIHOOD_LIMIT
-
     from ..results.criteria import enough_draws
+    from ..results.log_likelihood import log_likelihood_too_large
 
     chains, samples = fit.raw.stats["diverging"].shape
-    if chains * samples * fit.data.n > LOG_LIKELIHOOD_LIMIT or not enough_draws(chains, samples):
+    if log_likelihood_too_large(chains, samples, fit.data.n) or not enough_draws(chains, samples):
         return None, None
     from ..results.marginal import marginal_available
 
@@ -341,11 +340,11 @@ def summary_json(fit) -> dict:
         "sampler": {"chains": fit.config.chains, "warmup": fit.config.warmup, "draws": fit.config.draws,
                     "thin": fit.config.thin, "seed": fit.seed, "target_accept": fit.config.target_accept},
         "parameterization": {block.factor.name: block.parameterization for block in fit.spec.random},
-        "summary": _records(fit._summary),
-        "derived": _records(fit.derived_quantities()) if fit.definitions else [],
+        "summary": _records(fit.summary_frame),
+        "derived": _records(fit.derived_quantities()) if fit.quantities.definitions else [],
         "conditional_effects": [{"focal": focal, "moderator": moderator,
                                  "effects": _records(fit.conditional_effects(focal, moderator, values))}
-                                for focal, moderator, values in fit.conditional],
+                                for focal, moderator, values in fit.quantities.conditional],
         "missing_data_patterns": _records(fit.missing_data_patterns()) if fit.spec.submodels else [],
         "information_criteria": _records(criteria) if criteria is not None else [],
         "residual_correlations": _records(correlations) if correlations is not None else [],
@@ -353,6 +352,6 @@ def summary_json(fit) -> dict:
         "variance_explained": _records(effect_sizes.get("Proportion of variance explained (Rights & Sterba)",
                                                         fit.summary([]).iloc[:0])),
         "diagnostics": fit.diagnostics,
-        "environment": fit.environment,
-        "timings": fit.timings,
+        "environment": list(fit.environment),
+        "timings": dict(fit.timings),
     }

@@ -21,6 +21,7 @@ def compare(*fits, names: list[str] | None = None, method: str = "stacking") -> 
     from arviz_stats import compare as arviz_compare
 
     from .criteria import loo_data
+    from .log_likelihood import log_likelihood_tree
 
     if len(fits) < 2:
         raise SpecificationError("compare needs at least two fits")
@@ -34,7 +35,7 @@ def compare(*fits, names: list[str] | None = None, method: str = "stacking") -> 
                                      f"LOO compares models of the same observations")
     results, bad = {}, {}
     for name, fit in zip(names, fits):
-        results[name] = loo_data(fit._log_likelihood_tree())
+        results[name] = loo_data(log_likelihood_tree(fit))
         bad[name] = int(np.sum(np.asarray(results[name].pareto_k) > results[name].good_k))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

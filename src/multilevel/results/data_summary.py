@@ -51,3 +51,14 @@ def missing_patterns(frame: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
 def missing_rates(frame: pd.DataFrame, variables: list[str]) -> pd.Series:
     """Percent missing per variable, highest first."""
     return (100.0 * frame[variables].isna().mean()).sort_values(ascending=False)
+
+
+def modelled_variables(spec: ModelSpec, frame: pd.DataFrame) -> list[str]:
+    """The model's columns other than its grouping factors."""
+    grouping = {name for block in spec.random for name in block.factor.variables}
+    return [name for name in frame.columns if name not in grouping]
+
+
+def fit_missing_patterns(spec: ModelSpec, data: ModelData, frame: pd.DataFrame) -> pd.DataFrame:
+    """Blimp's pattern table over the model's variables in the rows used."""
+    return missing_patterns(frame.loc[data.row_labels], modelled_variables(spec, frame))

@@ -8,6 +8,9 @@ draws — never handed to Python's ``eval``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
@@ -16,6 +19,32 @@ from ..model import expressions as E
 from ..model.checks import suggest
 from ..syntax import ast
 from ..syntax.formula import parse_expression
+from .summaries import summarize_draws
+
+class ConditionalEffect(NamedTuple):
+    """A conditional effect asked for: ``focal`` at ``at`` values of ``moderator`` (None: mean and mean ± 1 SD)."""
+
+    focal: str
+    moderator: str
+    at: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Quantities:
+    """Labels (label, parameter), derived quantities (name, expression) in order, and conditional effects
+    that a fit carries: shown in its reports, kept when it is saved."""
+
+    labels: tuple[tuple[str, str], ...] = ()
+    definitions: tuple[tuple[str, str], ...] = ()
+    conditional: tuple[ConditionalEffect, ...] = ()
+
+    @property
+    def label_map(self) -> dict[str, str]:
+        return dict(self.labels)
+
+    def __bool__(self) -> bool:
+        return bool(self.labels or self.definitions or self.conditional)
+
 
 _OPERATORS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "^": np.power, "**": np.power}
 
@@ -162,3 +191,64 @@ def conditional_effect_draws(fit, focal: str, moderator: str, values=None) -> di
     parameters = parameter_draws(fit)
     slope, interaction = parameters[focal], parameters[interaction_name(fit, focal, moderator)]
     return {f"{focal} | {label}": slope + interaction * value for label, value in moderator_values(fit, moderator, values)}
+
+
+def checked_quantities(fit, current: Quantities, definitions: dict[str, str] | None = None,
+                       labels: dict[str, str] | None = None, conditional=None) -> Quantities:
+    """``current`` with more labels, definitions and conditional effects, each checked against ``fit``
+    (a SpecificationError naming the bad name or token otherwise)."""
+    merged = {**current.label_map, **(labels or {})}
+    pairs = list(current.definitions) + [(str(name), text) for name, text in (definitions or {}).items()]
+    derived_draws(fit, pairs, merged)
+    effects = list(current.conditional)
+    for item in conditional or ():
+        if isinstance(item, str) or len(item) not in (2, 3):
+            raise SpecificationError(f"conditional: give (focal, moderator) or (focal, moderator, values) "
+                                     f"items, got {item!r}")
+        focal, moderator, at = (tuple(item) + (None,))[:3]
+        at = moderator_points(at)
+        conditional_effect_draws(fit, focal, moderator, at)  # checks focal, moderator and values
+        effect = ConditionalEffect(focal, moderator, None if at is None else tuple(at))
+        if effect not in effects:
+            effects.append(effect)
+    return Quantities(tuple(merged.items()), tuple(pairs), tuple(effects))
+
+
+def derived_table(fit, quantities: Quantities) -> pd.DataFrame:
+    """Summaries of every derived quantity of ``quantities``, in order."""
+    return summarize_draws(derived_draws(fit, list(quantities.definitions), quantities.label_map), *fit.shape)
+
+
+def derive(fit, definitions: dict[str, str], labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """Summaries of ``definitions`` over the fit's draws; the fit's own labels and definitions may be used."""
+    quantities = checked_quantities(fit, fit.quantities, definitions, labels)
+    return derived_table(fit, quantities).loc[[str(name) for name in definitions]]
+
+
+def conditional_effects(fit, focal: str, moderator: str, at=None) -> pd.DataFrame:
+    """Summaries of the effect of ``focal`` at values of ``moderator`` (default its mean and mean ± 1 SD)."""
+    return summarize_draws(conditional_effect_draws(fit, focal, moderator, moderator_points(at)), *fit.shape)
+
+
+def johnson_neyman(fit, focal: str, moderator: str, level: float = 0.95, points: int = 400) -> pd.DataFrame:
+    """Regions of ``moderator`` (over its observed range) where the ``level`` credible interval of the
+    conditional effect of ``focal`` excludes zero: one row per region (from, to, effect)."""
+    check_focal_and_moderator(fit, focal, moderator)
+    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
+        raise SpecificationError(f"level must be a probability between 0 and 1 (e.g. 0.95), got {level!r}")
+    if isinstance(points, bool) or not isinstance(points, (int, np.integer)) or points < 2:
+        raise SpecificationError(f"points must be a whole number of at least 2, got {points!r}")
+    column = np.asarray(fit.frame.loc[fit.data.row_labels, moderator], dtype=float)
+    grid = np.linspace(np.nanmin(column), np.nanmax(column), points)
+    draws = conditional_effect_draws(fit, focal, moderator, grid)
+    tail = (1 - level) / 2
+    bounds = np.array([np.quantile(value, [tail, 1 - tail]) for value in draws.values()])
+    sign = np.where(bounds[:, 0] > 0, 1, np.where(bounds[:, 1] < 0, -1, 0))
+    regions, start = [], 0
+    for k in range(1, points + 1):
+        if k == points or sign[k] != sign[start]:
+            if sign[start] != 0:
+                regions.append({"from": grid[start], "to": grid[k - 1],
+                                "effect": "positive" if sign[start] > 0 else "negative"})
+            start = k
+    return pd.DataFrame(regions, columns=["from", "to", "effect"])

@@ -73,3 +73,24 @@ def check(summary: pd.DataFrame, stats: dict, draws_per_chain: int, warmup: int,
 def warn(messages: list[str]) -> None:
     for message in messages:
         warnings.warn(message, ConvergenceWarning, stacklevel=3)
+
+
+CHECKED_CLASSES = ["Intercept", "fixed", "sd", "cor", "residual sd", "predictor model", "missingness model"]
+
+
+def convergence_messages(spec, summary: pd.DataFrame, draws, stats: dict, config) -> list[str]:
+    """The convergence checks of a fit: R-hat, ESS, divergences, tree depth (on the main parameters) and
+    the worst R-hat of the group-level effects."""
+    rhat_random = None
+    if spec.random:
+        from arviz_stats.base import array_stats
+
+        worst = []
+        for i in range(len(spec.random)):
+            effects = draws[f"r_{i}"]
+            stacked = np.moveaxis(effects, (0, 1), (-2, -1)).reshape(-1, *effects.shape[:2])
+            worst.append(float(np.nanmax(array_stats.rhat(stacked, chain_axis=-2, draw_axis=-1)))
+                         if config.chains > 1 else np.nan)
+        rhat_random = float(np.nanmax(worst)) if np.isfinite(worst).any() else None
+    main = summary[summary["class"].isin(CHECKED_CLASSES)]
+    return check(main, stats, config.draws, config.warmup, config.max_tree_depth, rhat_random)

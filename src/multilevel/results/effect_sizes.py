@@ -219,3 +219,25 @@ def standardized_by_level_draws(fit, moments: DesignMoments) -> dict[str, np.nda
         if np.mean(sd_between[:, k]) > 1e-8:
             result[f"{name} (between)"] = b[:, k] * sd_between[:, k] / np.sqrt(between)
     return result
+
+
+def _cached_moments(fit) -> DesignMoments:
+    if "design moments" not in fit._memo:
+        fit._memo["design moments"] = design_moments(fit)
+    return fit._memo["design moments"]
+
+
+def variance_explained(fit, by_level: bool = False):
+    """Summaries of :func:`variance_explained_draws` (or :func:`by_level_draws` with ``by_level``)."""
+    from .summaries import summarize_draws
+
+    draws = (by_level_draws if by_level else variance_explained_draws)(fit, _cached_moments(fit))
+    return summarize_draws(draws, *fit.shape)
+
+
+def standardized_coefficients(fit, by_level: bool = False):
+    """Summaries of :func:`standardized_draws` (or :func:`standardized_by_level_draws` with ``by_level``)."""
+    from .summaries import summarize_draws
+
+    draws = (standardized_by_level_draws if by_level else standardized_draws)(fit, _cached_moments(fit))
+    return summarize_draws(draws, *fit.shape)

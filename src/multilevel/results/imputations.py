@@ -175,3 +175,14 @@ def imputed_data_summaries(fit, count: int | None = None) -> pd.DataFrame:
                      "max": completed.max(axis=1).mean()})
     return pd.DataFrame(rows).set_index("variable") if rows else pd.DataFrame(
         columns=["mean", "sd", "25%", "50%", "75%", "min", "max"])
+
+
+def save_imputations(fit, path, count: int = 20, average_path=None) -> None:
+    """Write ``count`` stacked completed data sets (``.csv`` or ``.parquet``), and their average if asked;
+    both paths are checked before any work is done."""
+    check_path(path)
+    if average_path is not None:
+        check_path(average_path, "average imputation file")
+    write(completed_datasets(fit, count), path)
+    if average_path is not None:
+        write(average_imputation(fit), average_path, "average imputation file")

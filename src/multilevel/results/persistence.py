@@ -29,6 +29,8 @@ from ..errors import MultilevelError, spell
 from ..model import priors as P
 from ..sampling.config import SamplerConfig
 from ..sampling.nuts import RawDraws
+from .derived import ConditionalEffect, Quantities
+from .saved_data import data_fingerprint, frame_from_json, frame_to_json, plain
 
 FORMAT_VERSION = 3  # 3: checksums, array shapes, optional data; 2: group-level predictors absorbed into means
 READABLE_FORMATS = (2, 3)
@@ -49,72 +51,10 @@ def prior_from_json(item: dict) -> P.Prior:
     return kind(**item["fields"])
 
 
-def _frame_to_json(frame: pd.DataFrame) -> dict:
-    columns = {}
-    for name in frame.columns:
-        series = frame[name]
-        if isinstance(series.dtype, pd.CategoricalDtype):
-            columns[name] = {"kind": "categorical", "categories": [_plain(c) for c in series.cat.categories],
-                             "ordered": bool(series.cat.ordered),
-                             "codes": series.cat.codes.astype(int).tolist()}
-        elif pd.api.types.is_bool_dtype(series):
-            columns[name] = {"kind": "bool", "values": [None if pd.isna(v) else bool(v) for v in series]}
-        elif pd.api.types.is_numeric_dtype(series):
-            columns[name] = {"kind": "number", "integer": pd.api.types.is_integer_dtype(series),
-                             "values": [None if pd.isna(v) else float(v) for v in series]}
-        else:
-            columns[name] = {"kind": "object", "values": [None if pd.isna(v) else _plain(v) for v in series]}
-    return {"index": [_plain(v) for v in frame.index], "columns": columns, "order": list(map(str, frame.columns))}
-
-
-def _plain(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _frame_from_json(item: dict) -> pd.DataFrame:
-    data = {}
-    for name in item["order"]:
-        column = item["columns"][name]
-        if column["kind"] == "categorical":
-            data[name] = pd.Categorical.from_codes(column["codes"], categories=column["categories"],
-                                                   ordered=column["ordered"])
-        elif column["kind"] == "number":
-            values = pd.Series(column["values"], dtype=float)
-            data[name] = values.astype("Int64") if column["integer"] and values.isna().any() else (
-                values.astype(np.int64) if column["integer"] else values)
-        elif column["kind"] == "bool":
-            data[name] = pd.Series(column["values"])
-        else:
-            data[name] = pd.Series(column["values"])  # pandas infers its text dtype, as when the data were read
-    return pd.DataFrame(data, index=item["index"])
-
-
 def _group_level_names(spec) -> list[list[str]]:
     from ..backend.numpyro_model import absorption
 
     return [[spec.fixed_names[k] for k in columns] for columns in absorption(spec).group_level]
-
-
-# -- the data's fingerprint ------------------------------------------------------------------
-def _canonical_values(series: pd.Series) -> dict:
-    """A column in a form that survives a round trip through CSV or Parquet: numbers (and booleans) to 12
-    significant digits, text as text, categories with their order; missing values as null."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return {"categories": [str(c) for c in series.cat.categories], "ordered": bool(series.cat.ordered),
-                "values": [None if pd.isna(v) else str(v) for v in series]}
-    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
-        return {"values": [None if pd.isna(v) else format(float(v), ".12g") for v in series]}
-    return {"values": [None if pd.isna(v) else str(v) for v in series]}
-
-
-def data_fingerprint(frame: pd.DataFrame) -> dict:
-    """Row count, column names and SHA-256 of the columns in canonical form (row labels not included)."""
-    digest = hashlib.sha256()
-    for name in sorted(frame.columns, key=str):
-        digest.update(json.dumps([str(name), _canonical_values(frame[name])]).encode("utf-8"))
-    return {"rows": int(len(frame)), "columns": [str(name) for name in frame.columns], "sha256": digest.hexdigest()}
 
 
 # -- saving ------------------------------------------------------------------------------------
@@ -136,18 +76,20 @@ def save_fit(fit, path, include_data: bool = True) -> None:
     arrays.update({f"warmup/{name}": np.asarray(value) for name, value in fit.raw.warmup.items()})
     meta = {
         "format": FORMAT_VERSION, "formula": fit.spec.formula, "options": options,
-        "config": asdict(fit.config), "seed": int(fit.seed), "timings": fit.timings,
-        "environment": fit.environment, "diagnostics": fit.diagnostics,
-        "labels": fit.labels, "definitions": fit.definitions, "conditional": fit.conditional,
+        "config": asdict(fit.config), "seed": int(fit.seed), "timings": dict(fit.timings),
+        "environment": list(fit.environment), "diagnostics": fit.diagnostics,
+        "labels": fit.quantities.label_map, "definitions": [list(pair) for pair in fit.quantities.definitions],
+        "conditional": [[focal, moderator, None if at is None else list(at)]
+                        for focal, moderator, at in fit.quantities.conditional],
         "group level": _group_level_names(fit.spec),  # whose raw group coefficients include these predictors
         "arrays": {name: {"shape": list(value.shape), "dtype": value.dtype.str} for name, value in arrays.items()},
         "data": {"included": include_data, **data_fingerprint(fit.frame)},
     }
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
-    members = {META: json.dumps(meta, indent=1, default=_plain).encode("utf-8")}
+    members = {META: json.dumps(meta, indent=1, default=plain).encode("utf-8")}
     if include_data:
-        members[DATA] = json.dumps(_frame_to_json(fit.frame)).encode("utf-8")
+        members[DATA] = json.dumps(frame_to_json(fit.frame)).encode("utf-8")
     members[DRAWS] = buffer.getvalue()
     members[CHECKSUMS] = json.dumps({name: _sha256(content) for name, content in members.items()},
                                     indent=1).encode("utf-8")
@@ -380,18 +322,24 @@ def _saved_frame(path, members: dict, meta: dict, data) -> pd.DataFrame:
         raise _broken(path, f"it has no {DATA}")
     item = _json_member(path, members, DATA)
     try:
-        frame = _frame_from_json(item)
+        frame = frame_from_json(item)
     except Exception as error:  # an edited table fails in many ways (missing keys, wrong lengths, ...)
         raise _broken(path, f"{DATA} does not hold the data table ({type(error).__name__}: {error})") from None
     return frame
 
 
-def load_fit(path, data=None):
-    """Load a fit saved by :func:`save_fit`; ``data``: the data the fit was made with, required when it was
-    saved with ``include_data=False`` (only the columns the model uses are read; the frame is not modified)."""
-    from ..api import Model
-    from .fit_result import Fit
+def _saved_quantities(meta: dict) -> Quantities:
+    conditional = [ConditionalEffect(focal, moderator, None if at is None else tuple(at))
+                   for focal, moderator, at in meta.get("conditional", [])]
+    return Quantities(tuple(meta.get("labels", {}).items()), tuple(tuple(item) for item in meta.get("definitions", [])),
+                      tuple(conditional))
 
+
+def load_fit(path, data=None, *, model_class, fit_class):
+    """Load a fit saved by :func:`save_fit`; ``data``: the data the fit was made with, required when it was
+    saved with ``include_data=False`` (only the columns the model uses are read; the frame is not modified).
+    ``model_class`` rebuilds the model from its formula, data and options (``multilevel.Model``);
+    ``fit_class`` holds the result (``multilevel.Fit``)."""
     members = _read_members(path)
     meta = _checked_meta(path, members)
     config = _checked_config(path, meta)
@@ -403,7 +351,7 @@ def load_fit(path, data=None):
         if isinstance(options.get("priors"), dict):
             options["priors"] = {key: item if isinstance(item, str) else prior_from_json(item)
                                  for key, item in options["priors"].items()}
-        model = Model(meta["formula"], frame, _quiet=True, **options)
+        model = model_class(meta["formula"], frame, _quiet=True, **options)
     except MultilevelError as error:
         raise MultilevelError(f"'{path}': the saved model cannot be rebuilt: {error}") from None
     except (TypeError, ValueError, KeyError, AttributeError) as error:
@@ -420,12 +368,12 @@ def load_fit(path, data=None):
         warmup={name.split("/", 1)[1]: value for name, value in arrays.items() if name.startswith("warmup/")},
         timings=meta["timings"], environment=meta["environment"],
     )
-    try:
-        fit = Fit(spec=model.spec, data=model.data, config=config, seed=meta["seed"], raw=raw,
-                  frame=model.frame if data is not None else frame, options=model.options, timings=meta["timings"],
-                  environment=meta["environment"], diagnostics=meta["diagnostics"], labels=meta.get("labels", {}),
-                  definitions=[tuple(item) for item in meta.get("definitions", [])],
-                  conditional=[tuple(item) for item in meta.get("conditional", [])])
+    try:  # the diagnostics saved are those the draws give: they are computed again when asked for
+        fit = fit_class(spec=model.spec, data=model.data, config=config, seed=meta["seed"], raw=raw,
+                        frame=model.frame if data is not None else frame, options=model.options,
+                        timings=meta["timings"], environment=tuple(meta["environment"]),
+                        quantities=_saved_quantities(meta))
+        fit.draws  # noqa: B018  (draws that do not fit the model fail here, not later)
     except MultilevelError:
         raise
     except (ValueError, IndexError, KeyError, TypeError) as error:  # the checks above should leave none

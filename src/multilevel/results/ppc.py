@@ -50,15 +50,15 @@ def _observed_rows(fit) -> np.ndarray:
 def replicated_outcomes(fit, draws: int = 500, seed: int | None = None) -> np.ndarray:
     """(replicates, observed rows): outcomes simulated at ``draws`` posterior draws spread over the chains."""
     from .imputations import well_separated_draws
-    from .predict import predictions
+    from .predict import fitted_design, fitted_linear_predictor, predictions
 
     chains, per_chain = fit.raw.stats["diverging"].shape
     chosen = well_separated_draws(chains, per_chain, min(draws, chains * per_chain))
     rng = np.random.default_rng(np.random.SeedSequence([fit.seed if seed is None else seed, 5501]))
-    eta = fit._fitted_linear_predictor()[chosen]
+    eta = fitted_linear_predictor(fit)[chosen]
     subset = {name: np.asarray(value).reshape((-1,) + np.shape(value)[2:])[chosen][None]
               for name, value in fit.draws.items() if np.ndim(value) >= 2}
-    replicated = predictions(fit.spec, subset, fit._design(None, need_trials=True), "response", rng, eta=eta)
+    replicated = predictions(fit.spec, subset, fitted_design(fit.data), "response", rng, eta=eta)
     return replicated[:, _observed_rows(fit)]
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ..backend.likelihood import mean_of
-from ..model.design import Design
+from ..errors import SpecificationError
+from ..model.design import Design, evaluate_design
 from ..model.families import FamilyName
 from ..model.model_spec import ModelSpec
 
@@ -68,3 +70,41 @@ def predictions(spec: ModelSpec, draws: dict, design: Design, kind: str, rng: np
     if family is FamilyName.POISSON:
         return rng.poisson(mean).astype(float)
     raise ValueError(kind)
+
+
+def fitted_design(data) -> Design:
+    """The design of the rows the model was fitted to."""
+    return Design(data.X, data.Z, tuple(np.asarray(i, np.int64) for i in data.group_index), data.offset, data.trials)
+
+
+def fitted_linear_predictor(fit) -> np.ndarray:
+    """(samples, rows) for the fitted rows; with imputed predictors each draw uses its own imputations."""
+    if fit.spec.submodels:
+        from .completed import fitted_linear_predictor as completed_linear_predictor
+        from .imputations import imputed_cells
+
+        return completed_linear_predictor(fit.spec, fit.data, fit.draws, imputed_cells(fit))
+    return linear_predictor(fit.spec, fit.draws, fitted_design(fit.data), np.random.default_rng(0))
+
+
+def predict(fit, newdata: pd.DataFrame | None = None, *, kind: str = "mean", include_random: bool = True,
+            summary: bool = True, seed: int | None = None):
+    """Posterior predictions of ``newdata`` (default: the fitted rows); see :meth:`Fit.predict`."""
+    if kind not in ("linear", "mean", "response"):
+        raise SpecificationError(f"kind must be 'linear', 'mean' or 'response', got {kind!r}")
+    design = fitted_design(fit.data) if newdata is None else evaluate_design(fit.spec, newdata,
+                                                                             need_trials=kind == "response")
+    rng = np.random.default_rng(fit.seed if seed is None else seed)
+    eta = None
+    if newdata is None and fit.spec.submodels:
+        if not include_random:
+            raise SpecificationError("include_random=False for the fitted rows of a model with imputed "
+                                     "predictors is not available; pass newdata")
+        eta = fitted_linear_predictor(fit)
+    values = predictions(fit.spec, fit.draws, design, kind, rng, include_random, eta=eta)
+    if not summary:
+        return values
+    quantiles = np.quantile(values, [0.025, 0.975], axis=0)
+    index = newdata.index if newdata is not None else pd.Index(fit.data.row_labels)
+    return pd.DataFrame({"mean": values.mean(axis=0), "sd": values.std(axis=0, ddof=1),
+                         "q2.5": quantiles[0], "q97.5": quantiles[1]}, index=index)

@@ -35,3 +35,10 @@ def _safe(function, draws, **kwargs) -> np.ndarray:
     constant = np.ptp(draws.reshape(draws.shape[0], -1), axis=1) == 0
     out[constant] = np.nan
     return out
+
+
+def summarize_draws(values: dict[str, np.ndarray], chains: int, draws: int) -> pd.DataFrame:
+    """One row per named array of ``chains * draws`` values (any shape that reshapes to (chain, draw))."""
+    if not values:
+        return pd.DataFrame(columns=COLUMNS)
+    return summarize(list(values), np.stack([v.reshape(chains, draws) for v in values.values()]))[COLUMNS]

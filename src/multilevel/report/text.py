@@ -11,32 +11,9 @@ from rich.table import Table
 from ..errors import spell
 from ..results.data_summary import data_summary
 from ..results.diagnostics import ESS_LIMIT, RHAT_LIMIT
+from .tables import number as _number, print_estimates, print_frame
 
-
-def _number(value: float, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    magnitude = abs(value)
-    if magnitude != 0 and (magnitude >= 1e5 or magnitude < 1e-3):
-        return f"{value:.{digits}e}"
-    return f"{value:.{digits}f}"
-
-
-def _estimates_table(title: str, frame) -> Table:
-    table = Table(title=title, title_justify="left", title_style="bold")
-    table.add_column("parameter", style="cyan", overflow="fold")
-    for column in ("median", "mean", "sd", "q2.5", "q97.5", "rhat", "ess_bulk", "ess_tail"):
-        table.add_column(column, justify="right", no_wrap=True)  # numbers are never cut
-    for name, row in frame.iterrows():
-        rhat_text = _number(row["rhat"], 3)
-        if row["rhat"] > RHAT_LIMIT:
-            rhat_text = f"[red]{rhat_text}[/red]"
-        ess = [f"{row[c]:.0f}" if np.isfinite(row[c]) else "—" for c in ("ess_bulk", "ess_tail")]
-        ess = [f"[red]{text}[/red]" if np.isfinite(row[c]) and row[c] < ESS_LIMIT else text
-               for text, c in zip(ess, ("ess_bulk", "ess_tail"))]
-        table.add_row(str(name), _number(row["median"]), _number(row["mean"]), _number(row["sd"]),
-                      _number(row["q2.5"]), _number(row["q97.5"]), rhat_text, *ess)
-    return table
+__all__ = ["effect_size_tables", "model_fit", "print_frame", "print_report", "summary_json"]
 
 
 def _patterns_table(fit) -> Table:
@@ -47,7 +24,7 @@ def _patterns_table(fit) -> Table:
     variables = [name for name in patterns.columns if name not in ("rows", "percent")]
     rates = missing_rates(fit.frame.loc[fit.data.row_labels], variables)
     table = Table(title="missing-data patterns (M = missing)", title_justify="left")
-    table.add_column("variable", style="cyan")
+    table.add_column("variable", style="cyan", no_wrap=True)  # labels stay whole; pattern columns give way
     table.add_column("% missing", justify="right")
     for number in patterns.index:
         table.add_column(str(number), justify="center")
@@ -60,7 +37,7 @@ def _patterns_table(fit) -> Table:
 def _imputed_summaries_table(fit) -> Table:
     summaries = fit.imputed_data_summaries(min(1000, fit.config.chains * fit.config.draws))
     table = Table(title="imputed data summaries (averaged over completed data sets)", title_justify="left")
-    table.add_column("variable", style="cyan")
+    table.add_column("variable", style="cyan", no_wrap=True)
     for column in summaries.columns:
         table.add_column(column, justify="right")
     for name, row in summaries.iterrows():
@@ -95,7 +72,7 @@ def print_report(fit, console: Console | None = None) -> None:
     if info["factors"]:
         table = Table(title="clusters", title_justify="left")
         for column in ("factor", "clusters", "size min", "size median", "size max"):
-            table.add_column(column, justify="right" if column != "factor" else "left")
+            table.add_column(column, justify="right" if column != "factor" else "left", no_wrap=column == "factor")
         for name, row in info["factors"].items():
             table.add_row(name, str(row["clusters"]), str(row["size_min"]), f"{row['size_median']:g}",
                           str(row["size_max"]))
@@ -149,7 +126,7 @@ def print_report(fit, console: Console | None = None) -> None:
         console.print(f"  {variable} centred {where}")
 
     table = Table(title="priors", title_justify="left", title_style="bold")
-    table.add_column("parameter", style="cyan")
+    table.add_column("parameter", style="cyan", no_wrap=True)  # the prior and its source wrap instead
     table.add_column("prior")
     table.add_column("source")
     for assignment in spec.priors:
@@ -171,44 +148,45 @@ def print_report(fit, console: Console | None = None) -> None:
         console.print(f"  [yellow]note: {note}[/yellow]")
 
     console.print()
-    console.print(_estimates_table("Fixed effects", fit.fixed_effects()))
+    print_estimates(console, "Fixed effects", fit.fixed_effects())
     sd_rows = fit.summary(["sd", "cor", "residual sd"])
     if len(sd_rows):
-        console.print(_estimates_table("Variance components (SD and correlation)", sd_rows))
+        print_estimates(console, "Variance components (SD and correlation)", sd_rows)
     var_rows = fit.summary(["var", "cov", "residual var"])
     if len(var_rows):
-        console.print(_estimates_table("Variance components (variance and covariance)", var_rows))
+        print_estimates(console, "Variance components (variance and covariance)", var_rows)
     icc = fit.icc()
     if len(icc):
-        console.print(_estimates_table("Intraclass correlation", icc))
+        print_estimates(console, "Intraclass correlation", icc)
 
     for title, table in effect_size_tables(fit).items():
-        console.print(_estimates_table(title, table))
+        print_estimates(console, title, table)
     _print_model_fit(fit, console)
     if fit.quantities.definitions:
-        console.print(_estimates_table("Derived quantities (PARAMETERS)", fit.derived_quantities()))
+        print_estimates(console, "Derived quantities (PARAMETERS)", fit.derived_quantities())
         for name, text in fit.quantities.definitions:
             console.print(f"  [dim]{name} = {text}[/dim]")
         if fit.quantities.labels:
             console.print("  [dim]labels: " + ", ".join(f"{label} = {name}" for label, name in fit.quantities.labels)
                           + "[/dim]")
     for focal, moderator, values in fit.quantities.conditional:
-        console.print(_estimates_table(f"Conditional effect of {focal} (SIMPLE)",
-                                       fit.conditional_effects(focal, moderator, values)))
+        print_estimates(console, f"Conditional effect of {focal} (SIMPLE)",
+                        fit.conditional_effects(focal, moderator, values))
 
     predictor_rows = fit.summary(["predictor model"])
     if len(predictor_rows):
-        console.print(_estimates_table("Predictor models (incomplete predictors)", predictor_rows))
+        print_estimates(console, "Predictor models (incomplete predictors)", predictor_rows)
     selection_rows = fit.summary(["missingness model"])
     if len(selection_rows):
-        console.print(_estimates_table("Missingness models (probit)", selection_rows))
+        print_estimates(console, "Missingness models (probit)", selection_rows)
     console.print("\n[bold]Diagnostics[/bold]")
     psr = fit.burn_in_psr()
     if len(psr):
         table = Table(title="burn-in potential scale reduction (R-hat over expanding windows of the warmup)",
                       title_justify="left")
         for column in ("warmup iterations", "highest R-hat", "parameter"):
-            table.add_column(column, justify="right" if column != "parameter" else "left")
+            table.add_column(column, justify="right" if column != "parameter" else "left",
+                             no_wrap=column == "parameter")
         for row in psr.itertuples():
             rhat = f"{row[3]:.3f}"
             table.add_row(f"{row[1]} to {row[2]}", f"[red]{rhat}[/red]" if row[3] > 1.05 else rhat, row[4])
@@ -223,18 +201,6 @@ def print_report(fit, console: Console | None = None) -> None:
     else:
         console.print(f"  [green]all checks passed (R-hat <= {RHAT_LIMIT}, bulk and tail ESS >= {ESS_LIMIT}, "
                       f"no divergent transitions)[/green]")
-
-
-def print_frame(console: Console, title: str, frame) -> None:
-    """Any table of numbers (index first), as the report prints them."""
-    table = Table(title=title, title_justify="left", title_style="bold")
-    table.add_column(str(frame.index.name or ""), style="cyan", overflow="fold")
-    for column in frame.columns:
-        table.add_column(str(column), justify="right", no_wrap=True)
-    for name, row in frame.iterrows():
-        table.add_row(str(name), *[str(v) if isinstance(v, (bool, int, np.integer, str)) else _number(float(v))
-                                   for v in row])
-    console.print(table)
 
 
 def model_fit(fit):
@@ -282,7 +248,7 @@ def _print_model_fit(fit, console: Console) -> None:
     table = Table(title=f"Information criteria{conditional}: observed outcomes of the focal model",
                   title_justify="left", title_style="bold")
     for column in ("criterion", "elpd", "se", "p", "deviance scale"):
-        table.add_column(column, justify="right" if column != "criterion" else "left")
+        table.add_column(column, justify="right" if column != "criterion" else "left", no_wrap=column == "criterion")
     for name, row in criteria.iterrows():
         table.add_row(name, _number(row["elpd"]), _number(row["se"]), _number(row["p"]), _number(row["deviance"]))
     console.print(table)
@@ -301,7 +267,7 @@ def _print_model_fit(fit, console: Console) -> None:
         console.print(f"  [yellow]WAIC: {notes['waic']} rows with a posterior variance of the log-likelihood "
                       f"above 0.4; prefer LOO[/yellow]")
     if correlations is not None and len(correlations):
-        console.print(_estimates_table("Correlations among level-1 residuals (completed data)", correlations))
+        print_estimates(console, "Correlations among level-1 residuals (completed data)", correlations)
 
 
 def effect_size_tables(fit) -> dict:

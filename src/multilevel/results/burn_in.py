@@ -3,8 +3,9 @@ parameters in expanding windows of the warmup (the second half of its first t it
 t = W/20, 2W/20, ..., W), so one sees when the chains came to agree.
 
 Computed on the sampler's unconstrained values of the coefficients, SDs, correlations and the
-other small parameter sites (R-hat of ranks does not change under the monotone transforms to
-the reported scale, per scalar).
+other parameter sites (R-hat of ranks does not change under the monotone transforms to the
+reported scale, per scalar), each named as in ``summary()``; per-group effects and imputed values
+are left out, as in Blimp's table.
 """
 
 from __future__ import annotations
@@ -13,28 +14,35 @@ import numpy as np
 import pandas as pd
 
 from ..model.model_spec import ModelSpec
-from ..model.prior_assignment import sd_name
-from .parameters import block_labels
+from ..model.prior_assignment import cor_name, sd_name
+
+
+GROUP_EFFECT_SITES = ("z_", "r_")  # per-group effects: not parameters of the summary, nor of Blimp's table
+
+
+def is_group_effect_site(site: str) -> bool:
+    if site.endswith(" ~ z"):
+        return True
+    return any(site.startswith(prefix) and site[len(prefix):].isdigit() for prefix in GROUP_EFFECT_SITES)
 
 
 def site_labels(spec: ModelSpec, site: str, size: int) -> list[str]:
-    """Readable names of the scalars of one unconstrained sampler site."""
+    """The names in ``summary()`` of the scalars of one unconstrained sampler site (in the site's order)."""
     if site == "b":
         return list(spec.fixed_names)
     if site == "sigma":
         return ["residual sd"]
-    labels = block_labels(spec)
     if site.startswith("sd_") and site.count("_") == 2:
         _, block, column = site.split("_")
         block_spec = spec.random[int(block)]
         return [sd_name(block_spec.column_names[int(column)], block_spec.factor.name)]
     if site.startswith("L_") and site[2:].isdigit():
-        return [f"cor({labels[int(site[2:])]}) [{k + 1}]" for k in range(size)]
-    if site.startswith("r_") and site[2:].isdigit():  # group coefficients of a centered block
+        # the unconstrained values of a Cholesky factor of a correlation matrix fill its lower triangle
+        # row by row (numpyro's CorrCholeskyTransform): value k belongs to the correlation of that cell
         block = spec.random[int(site[2:])]
-        names = [f"{block.factor.name} {level}: {term}" for level in block.factor.levels for term in block.column_names]
-        if len(names) == size:
-            return names
+        rows, columns = np.tril_indices(block.size, -1)
+        names = block.column_names
+        return [cor_name(names[row], names[column], block.factor.name) for row, column in zip(rows, columns)]
     if " ~ " in site:
         outcome, part = site.split(" ~ ", 1)
         submodel = next((sub for sub in spec.submodels if sub.outcome == outcome), None)
@@ -60,6 +68,8 @@ def _submodel_site_labels(submodel, part: str, size: int) -> list[str]:
         return [f"{prefix} residual sd"]
     if part == "sd" and submodel.factor is not None:
         return [f"{prefix} sd(Intercept | {submodel.factor.name})"]
+    if part == "threshold steps":  # threshold 1 is fixed at 0, step k moves threshold k + 2
+        return [f"{prefix} threshold {k + 2}" for k in range(size)]
     if size == 1:
         return [f"{prefix} {part}"]
     return [f"{prefix} {part} [{k + 1}]" for k in range(size)]
@@ -73,8 +83,8 @@ def burn_in_psr(spec: ModelSpec, warmup: dict, rows: int = 20) -> pd.DataFrame:
         return pd.DataFrame(columns=["from", "to", "highest R-hat", "parameter"])
     names, series = [], []
     for site, value in warmup.items():
-        if site.startswith("missing_"):  # imputed values (and their padding) are not parameters of the table
-            continue
+        if site.startswith("missing_") or is_group_effect_site(site):  # imputed values and group effects are
+            continue  # not parameters of the table (their convergence is checked with the group-level R-hat)
         value = np.asarray(value)
         chains, draws = value.shape[:2]
         flat = value.reshape(chains, draws, -1)

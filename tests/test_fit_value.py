@@ -33,6 +33,14 @@ def test_a_fit_cannot_be_changed(fit):
     assert "not kept" not in fit.diagnostics
 
 
+def test_a_fit_pickles_as_its_values(fit):
+    import pickle
+
+    again = pickle.loads(pickle.dumps(fit.with_notes("kept")))
+    assert type(again) is type(fit) and "kept" in again.environment
+    np.testing.assert_array_equal(again.summary().to_numpy(), fit.summary().to_numpy())
+
+
 def test_derive_returns_a_table_and_leaves_the_fit_alone(fit):
     table = fit.derive({"per_week": "7 * Days"})
     np.testing.assert_allclose(table.loc["per_week", "mean"], 7 * fit.summary().loc["Days", "mean"])

@@ -46,13 +46,23 @@ def _imputed_summaries_table(fit) -> Table:
 
 
 def print_report(fit, console: Console | None = None) -> None:
+    """The report the command line prints: data, model, priors, sampling, estimates, model fit, diagnostics."""
     console = console or Console()
     spec = fit.spec
-    info = data_summary(spec, fit.data)
     console.rule("[bold]multilevel: Bayesian multilevel regression")
     console.print(f"[bold]Model[/bold]   {spec.formula}")
     console.print(f"[bold]Family[/bold]  {spec.family}")
+    _print_data(fit, console)
+    _print_structure(fit, console)
+    _print_priors(fit, console)
+    _print_sampling(fit, console)
+    _print_estimates(fit, console)
+    _print_diagnostics(fit, console)
 
+
+def _print_data(fit, console: Console) -> None:
+    spec = fit.spec
+    info = data_summary(spec, fit.data)
     console.print("\n[bold]Data[/bold]")
     console.print(f"  rows used: {info['rows_used']}")
     if info["rows_excluded"]:
@@ -78,6 +88,10 @@ def print_report(fit, console: Console | None = None) -> None:
                           str(row["size_max"]))
         console.print(table)
 
+
+
+def _print_structure(fit, console: Console) -> None:
+    spec = fit.spec
     console.print("\n[bold]Model structure[/bold]")
     console.print(f"  fixed effects: {', '.join((['Intercept'] if spec.intercept else []) + list(spec.fixed_names)) or 'none'}")
     if spec.submodels:
@@ -125,6 +139,10 @@ def print_report(fit, console: Console | None = None) -> None:
                  f"within {how.split(':', 1)[1]} (group mean)")
         console.print(f"  {variable} centred {where}")
 
+
+
+def _print_priors(fit, console: Console) -> None:
+    spec = fit.spec
     table = Table(title="priors", title_justify="left", title_style="bold")
     table.add_column("parameter", style="cyan", no_wrap=True)  # the prior and its source wrap instead
     table.add_column("prior")
@@ -137,6 +155,9 @@ def print_report(fit, console: Console | None = None) -> None:
     console.print(table)
     console.print("  [dim]Intercept prior applies with predictors centred at their means (as in brms).[/dim]")
 
+
+
+def _print_sampling(fit, console: Console) -> None:
     config = fit.config
     timings = fit.timings
     console.print(f"\n[bold]Sampling[/bold]  NUTS, {config.chains} chains x ({config.warmup} warmup + "
@@ -147,6 +168,9 @@ def print_report(fit, console: Console | None = None) -> None:
     for note in fit.environment:
         console.print(f"  [yellow]note: {note}[/yellow]")
 
+
+
+def _print_estimates(fit, console: Console) -> None:
     console.print()
     print_estimates(console, "Fixed effects", fit.fixed_effects())
     sd_rows = fit.summary(["sd", "cor", "residual sd"])
@@ -179,6 +203,9 @@ def print_report(fit, console: Console | None = None) -> None:
     selection_rows = fit.summary(["missingness model"])
     if len(selection_rows):
         print_estimates(console, "Missingness models (probit)", selection_rows)
+
+
+def _print_diagnostics(fit, console: Console) -> None:
     console.print("\n[bold]Diagnostics[/bold]")
     psr = fit.burn_in_psr()
     if len(psr):

@@ -145,9 +145,19 @@ class FitValue:
         keeps. Everything is checked first; the fit itself is not changed."""
         return self._replace(quantities=checked_quantities(self, self.quantities, definitions, labels, conditional))
 
+    def __reduce__(self):
+        """Pickled as the values it was made with (its read-only mappings as plain dicts); caches are rebuilt."""
+        values = {item.name: getattr(self, item.name) for item in dataclasses.fields(self) if item.init}
+        values.update(options=dict(self.options), timings=dict(self.timings))
+        return _rebuild, (type(self), values)
+
     def __repr__(self) -> str:
         return (f"<multilevel.Fit {self.spec.formula!r} {self.spec.family} — {self.data.n} rows, "
                 f"{self.config.chains} chains x {self.config.draws} draws>")
+
+
+def _rebuild(kind: type, values: dict) -> FitValue:
+    return kind(**values)
 
 
 __all__ = ["FitValue", "LOG_LIKELIHOOD_LIMIT", "OMITTED_LOG_LIKELIHOOD"]

@@ -64,7 +64,7 @@ def test_burn_in_psr_table_over_expanding_warmup_windows(sleepstudy, tmp_path):
     assert len(table) == 20 and list(table["to"])[-1] == 400 and list(table["from"])[-1] == 201
     assert np.isfinite(table["highest R-hat"]).all() and (table["highest R-hat"] >= 0.99).all()
     assert set(table["parameter"]) <= {"Intercept", "Days", "sd(Intercept | Subject)", "sd(Days | Subject)",
-                                       "cor(Subject) [1]", "residual sd"}
+                                       "cor(Days, Intercept | Subject)", "residual sd"}  # as in summary()
     assert table["highest R-hat"].iloc[-1] < table["highest R-hat"].iloc[0]  # the chains came to agree
     fit.save(tmp_path / "fit.zip")
     pd.testing.assert_frame_equal(ml.load(tmp_path / "fit.zip").burn_in_psr(), table)

@@ -1,14 +1,10 @@
-"""Pointwise log-likelihood of each family, written once for NumPy and JAX."""
+"""Pointwise log-likelihood of a family, for NumPy and JAX: the array namespace and its special functions."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from ..model.families import Family, FamilyName
-
-LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+from ..model.families import Family
 
 
 class _NumpySpecial:
@@ -60,35 +56,10 @@ def special_functions(xp):
 
 def log_likelihood(family: Family, y, eta, *, sigma=None, trials=None, xp=np):
     """log p(y | eta) per observation. ``eta`` is the linear predictor, ``sigma`` the residual SD."""
-    sp = special_functions(xp)
-    name = family.name
-    if name is FamilyName.GAUSSIAN:
-        residual = (y - eta) / sigma
-        return -0.5 * residual ** 2 - xp.log(sigma) - LOG_SQRT_2PI
-    if name in (FamilyName.BERNOULLI, FamilyName.BINOMIAL):
-        n = 1 if name is FamilyName.BERNOULLI else trials
-        if family.link == "logit":
-            # y log(p) + (n - y) log(1 - p) = y eta - n log(1 + e^eta): one transcendental per row, not two
-            kernel = y * eta - n * sp.softplus(eta)
-        else:
-            kernel = y * sp.log_ndtr(eta) + (n - y) * sp.log_ndtr(-eta)
-        if name is FamilyName.BERNOULLI:
-            return kernel
-        return sp.gammaln(trials + 1) - sp.gammaln(y + 1) - sp.gammaln(trials - y + 1) + kernel
-    if name is FamilyName.POISSON:
-        return y * eta - xp.exp(eta) - sp.gammaln(y + 1)
-    raise ValueError(f"no likelihood for {family}")
+    return family.kind.log_likelihood(y, eta, link=family.link, sigma=sigma, trials=trials, xp=xp,
+                                      special=special_functions(xp))
 
 
 def mean_of(family: Family, eta, xp=np):
     """The expected outcome (per trial for binomial) from the linear predictor."""
-    if family.link == "identity":
-        return eta
-    if family.link == "logit":
-        return 1 / (1 + xp.exp(-eta))
-    if family.link == "probit":
-        from scipy.special import ndtr
-        return ndtr(eta) if xp is np else __import__("jax").scipy.special.ndtr(eta)
-    if family.link == "log":
-        return xp.exp(eta)
-    raise ValueError(family.link)
+    return family.mean(eta, xp)

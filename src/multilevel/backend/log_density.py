@@ -19,7 +19,6 @@ from numpyro.distributions.transforms import biject_to
 from numpyro.infer.initialization import init_to_uniform
 from numpyro.infer.util import get_potential_fn
 
-from ..model.families import FamilyName
 from ..model.model_spec import ModelData, ModelSpec
 from .numpyro_model import blueprint, internal_arrays, make_model
 
@@ -105,7 +104,7 @@ def units_log_jacobian(spec: ModelSpec, data: ModelData) -> float:
     likelihood to get the data's."""
     total = 0.0
     observed = data.n if data.outcome_observed is None else int(np.sum(data.outcome_observed))
-    if spec.family.name is FamilyName.GAUSSIAN:
+    if spec.family.kind.standardized:
         total -= observed * np.log(spec.scaling.outcome_scale)
     for submodel in spec.submodels:
         if submodel.family != "gaussian":

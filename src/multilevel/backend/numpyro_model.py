@@ -28,7 +28,6 @@ from numpyro import handlers
 from numpyro.distributions import constraints
 
 from ..model import priors as P
-from ..model.families import FamilyName
 from ..model.model_spec import ModelData, ModelSpec
 from ..model.prior_assignment import block_cor_key, sd_name
 from .likelihood import log_likelihood
@@ -167,8 +166,8 @@ def group_designs(spec: ModelSpec, X: np.ndarray, group_index) -> dict[int, np.n
 
 def internal_priors(spec: ModelSpec) -> InternalPriors:
     scaling = spec.scaling
-    scale = scaling.outcome_scale if spec.family.name is FamilyName.GAUSSIAN else 1.0
-    location = scaling.outcome_location if spec.family.name is FamilyName.GAUSSIAN else 0.0
+    scale = scaling.outcome_scale if spec.family.kind.standardized else 1.0
+    location = scaling.outcome_location if spec.family.kind.standardized else 0.0
     intercept = None
     if spec.intercept:
         intercept = spec.prior_for("Intercept").prior.shifted(-location).scaled(1.0 / scale)
@@ -202,7 +201,7 @@ def internal_design(spec: ModelSpec, data: ModelData) -> np.ndarray:
 def internal_arrays(spec: ModelSpec, data: ModelData) -> ModelArrays:
     """The data in internal units, as NumPy arrays (float64, int32 codes)."""
     scaling = spec.scaling
-    gaussian = spec.family.name is FamilyName.GAUSSIAN
+    gaussian = spec.family.kind.standardized
     location = scaling.outcome_location if gaussian else 0.0
     scale = scaling.outcome_scale if gaussian else 1.0
     y = (data.y - location) / scale
@@ -389,7 +388,7 @@ def model_constants(spec: ModelSpec) -> dict:
     for j, submodel in enumerate(spec.submodels):
         constants[f"submodel {j}"] = _submodel_constants(submodel)
     if spec.submodels or spec.outcome_latent:
-        gaussian = spec.family.name is FamilyName.GAUSSIAN
+        gaussian = spec.family.kind.standardized
         constants["outcome location"] = np.asarray(scaling.outcome_location if gaussian else 0.0)
         constants["outcome scale"] = np.asarray(scaling.outcome_scale if gaussian else 1.0)
     if spec.submodels:
@@ -1044,7 +1043,7 @@ def to_user_units(spec: ModelSpec, constrained: dict[str, np.ndarray],
     (..., q), ``cor_i`` (..., q, q), ``r_i`` (..., groups, q).
     """
     scaling = spec.scaling
-    gaussian = spec.family.name is FamilyName.GAUSSIAN
+    gaussian = spec.family.kind.standardized
     location = scaling.outcome_location if gaussian else 0.0
     scale = scaling.outcome_scale if gaussian else 1.0
     out: dict[str, np.ndarray] = {}

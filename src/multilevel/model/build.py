@@ -16,9 +16,9 @@ import pandas as pd
 from ..errors import DataError, FormulaSpecificationError, ModelNote, SpecificationError, spell
 from ..syntax import ast, parse_formula
 from . import expressions as E
-from .checks import (as_data_frame, check_design, check_finite, check_levels, check_outcome, check_text_column,
+from .checks import (as_data_frame, check_design, check_finite, check_levels, check_text_column,
                      is_numeric_column, suggest)
-from .families import Family, FamilyName, make_family
+from .families import Family, make_family
 from .model_spec import (Column, GroupingFactor, ModelData, ModelSpec, RandomBlock, Response, Scaling,
                          VariableInfo)
 from .prior_assignment import apply_user_priors, default_priors, prior_style
@@ -471,10 +471,10 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
     if family is None:
         family = "binomial" if response_kind != "value" else "gaussian"
     family = make_family(family, link)
-    if response_kind != "value" and family.name is not FamilyName.BINOMIAL:
-        raise resolver.error(f"trials(...) and cbind(...) are for the binomial family, not {family.name.value}",
+    if response_kind != "value" and not family.kind.takes_trials:
+        raise resolver.error(f"trials(...) and cbind(...) are for the binomial family, not {family.kind.name}",
                              parsed.addition or outcome_node)
-    if family.name is FamilyName.BINOMIAL and response_kind == "value":
+    if family.kind.takes_trials and response_kind == "value":
         raise resolver.error("a binomial outcome needs its number of trials", outcome_node,
                              hint="Write successes | trials(n) ~ x, or cbind(successes, failures) ~ x; "
                                   f"for 0/1 outcomes use {spell("family='bernoulli'", "--family bernoulli")}.")
@@ -630,7 +630,7 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
                     raise resolver.error(f"'{column.name}' varies over '{label}' twice", part.node)
                 seen_pairs.add((label, column.name))
             codes, count = group_codes[label]
-            if family.name is FamilyName.GAUSSIAN and count >= n and () in part.terms:
+            if family.kind.residual_sd and count >= n and () in part.terms:
                 raise resolver.error(f"grouping factor '{label}' has a level for every row ({count} levels, {n} rows); "
                                      f"its random intercept cannot be told apart from the residual", node)
             blocks.append(RandomBlock(GroupingFactor(label, group_variables[label], group_levels[label]),
@@ -666,7 +666,7 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
     elif response_kind == "trials":
         trials_expression = resolver.numeric(trials_node)
         trials = np.broadcast_to(np.asarray(trials_expression.evaluate(values, np), dtype=float), (n,)).copy()
-    check_outcome(family.name.value, outcome_names[0].name, y[outcome_observed],
+    family.kind.check_outcome(outcome_names[0].name, y[outcome_observed],
                   None if trials is None else trials[outcome_observed])
 
     offset = None
@@ -683,15 +683,8 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
 
     # -- scaling, parameterization, priors ---------------------------------------------------
     y_seen = y[outcome_observed]
-    if family.name is FamilyName.GAUSSIAN:
-        # without an intercept nothing would absorb a shift of the outcome: only rescale it
-        location = float(np.mean(y_seen)) if expanded.intercept else 0.0
-        scale = float(np.std(y_seen, ddof=1))
-    elif family.name is FamilyName.POISSON:
-        exposure = np.exp(offset[outcome_observed]) if offset is not None else np.ones_like(y_seen)
-        location, scale = float(np.sum(y_seen) / np.sum(exposure)), 1.0  # the mean rate per unit of exposure
-    else:
-        location, scale = float(np.mean(y_seen)), 1.0
+    exposure = np.exp(offset[outcome_observed]) if offset is not None else np.ones_like(y_seen)
+    location, scale = family.kind.scaling(y_seen, expanded.intercept, exposure)
     column_means, column_sds = [], []
     for k in range(X.shape[1]):  # over the rows where the column is known
         seen = X_observed[np.isfinite(X_observed[:, k]), k]
@@ -709,7 +702,7 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
               for position, (block, codes, Z) in enumerate(zip(blocks, index_list, Z_list))]
     style, overrides = prior_style(priors)
     prior_defaults = default_priors(family, expanded.intercept, names, column_sds, blocks, random_sds,
-                                    location, scale if family.name is FamilyName.GAUSSIAN else 1.0, style)
+                                    location, scale if family.kind.standardized else 1.0, style)
     prior_assignments = apply_user_priors(prior_defaults, overrides, tuple(blocks))
 
     submodels = ()
@@ -734,9 +727,9 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
                                  for item, columns in explicit if item.kind == "missingness")
     # missing Gaussian outcomes are parameters (as in Blimp), so completed data sets include them
     outcome_latent = bool((~outcome_observed).any()) and (
-        selection_uses_outcome or (missing == "model" and family.name is FamilyName.GAUSSIAN))
+        selection_uses_outcome or (missing == "model" and family.kind.imputes_missing_outcome))
     if outcome_latent:
-        if family.name is not FamilyName.GAUSSIAN:
+        if not family.kind.imputes_missing_outcome:
             raise SpecificationError(f"a missingness model uses the outcome '{outcome_name}', whose missing values "
                                      f"must then be imputed; that needs a Gaussian outcome for now")
         raw_values[outcome_name] = kept[outcome_name].to_numpy(dtype=float)
@@ -1110,7 +1103,7 @@ def _marginalize_when_exact(blocks: list, choices: dict, family: Family, submode
     afterwards from their exact conditional distribution. Chosen automatically; a stated
     ``parameterization="marginalized"`` that cannot apply is an error.
     """
-    exact = family.name is FamilyName.GAUSSIAN and len(blocks) == 1 and not submodels and not selection
+    exact = family.kind.conjugate_normal and len(blocks) == 1 and not submodels and not selection
     stated = [block for position, block in enumerate(blocks)
               if (choices.get(position) or choices.get(block.factor.name)) == "marginalized"]
     if stated and not exact:

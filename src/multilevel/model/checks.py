@@ -79,34 +79,6 @@ def check_finite(name: str, values: np.ndarray) -> None:
                         f"{int(np.flatnonzero(bad)[0])}); replace them or mark them missing")
 
 
-def check_outcome(family_name: str, name: str, y: np.ndarray, trials: np.ndarray | None) -> None:
-    if family_name == "bernoulli":
-        bad = ~np.isin(y, (0.0, 1.0))
-        if bad.any():
-            values = ", ".join(f"{v:g}" for v in np.unique(y[bad])[:5])
-            raise DataError(f"outcome '{name}' must be 0 or 1 for the bernoulli family; found {values}. "
-                            f"Recode it, or use {spell("family='binomial'", "--family binomial")} with "
-                            f"trials(n) for counts out of n")
-    if family_name in ("poisson", "binomial"):
-        bad = (y < 0) | (y != np.round(y))
-        if bad.any():
-            values = ", ".join(f"{v:g}" for v in np.unique(y[bad])[:5])
-            raise DataError(f"outcome '{name}' must hold non-negative whole counts for the {family_name} "
-                            f"family; found {values}")
-    if family_name == "binomial":
-        assert trials is not None
-        bad = (trials < 0) | (trials != np.round(trials))
-        if bad.any():
-            raise DataError(f"the number of trials for '{name}' must be a non-negative whole number; found "
-                            f"{', '.join(f'{v:g}' for v in np.unique(trials[bad])[:5])}")
-        over = y > trials
-        if over.any():
-            raise DataError(f"outcome '{name}' exceeds its number of trials in {int(over.sum())} row(s) "
-                            f"(first at row position {int(np.flatnonzero(over)[0])})")
-    if family_name == "gaussian" and np.ptp(y) == 0:
-        raise DataError(f"outcome '{name}' is constant ({y[0]:g}); there is nothing to model")
-
-
 def check_design(names: tuple[str, ...], X: np.ndarray, intercept: bool) -> None:
     """Constant and perfectly collinear columns, named."""
     if X.shape[1] == 0:

@@ -31,7 +31,7 @@ import math
 from ..errors import SpecificationError
 from . import priors as P
 from .checks import suggest
-from .families import Family, FamilyName
+from .families import Family
 from .model_spec import ParameterPrior, RandomBlock
 
 CLASS_KEYS = {"intercept": "Intercept", "Intercept": "Intercept", "fixed": "fixed", "b": "fixed",
@@ -71,15 +71,10 @@ def default_priors(family: Family, intercept: bool, fixed_names, column_sds, ran
                    outcome_mean: float, outcome_sd: float, style: str = "default"):
     if style == "blimp":
         return blimp_priors(family, intercept, fixed_names, random)
-    s = outcome_sd if family.name is FamilyName.GAUSSIAN else 1.0
+    s = outcome_sd if family.kind.standardized else 1.0
     result: list[ParameterPrior] = []
     if intercept:
-        if family.name is FamilyName.GAUSSIAN:
-            location = outcome_mean
-        elif family.name is FamilyName.POISSON:
-            location = math.log(max(outcome_mean, 1e-3))
-        else:
-            location = 0.0
+        location = family.kind.intercept_location(outcome_mean)
         result.append(ParameterPrior("Intercept", "Intercept", P.StudentT(3, location, 2.5 * s), "default"))
     for name, sd in zip(fixed_names, column_sds):
         result.append(ParameterPrior(name, "fixed", P.Normal(0.0, 2.5 * s / sd), "default"))
@@ -95,7 +90,7 @@ def default_priors(family: Family, intercept: bool, fixed_names, column_sds, ran
 
 
 def blimp_priors(family: Family, intercept: bool, fixed_names, random) -> list[ParameterPrior]:
-    coefficient = P.Flat() if family.name is FamilyName.GAUSSIAN else BLIMP_CATEGORICAL
+    coefficient = P.Flat() if family.kind.standardized else BLIMP_CATEGORICAL
     result: list[ParameterPrior] = []
     if intercept:
         result.append(ParameterPrior("Intercept", "Intercept", coefficient, "Blimp default"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .families import Family, FamilyName
+from .families import Family
 
 THRESHOLD = 1.0
 
@@ -21,31 +21,7 @@ THRESHOLD = 1.0
 def information_ratio(family: Family, y: np.ndarray, trials: np.ndarray | None,
                       index: np.ndarray, count: int) -> float:
     """Estimated information per observation about a group effect, relative to the effect's prior variance."""
-    sizes = np.bincount(index, minlength=count).astype(float)
-    keep = sizes > 0
-    if family.name is FamilyName.GAUSSIAN:
-        means = np.bincount(index, weights=y, minlength=count)[keep] / sizes[keep]
-        within = y - (np.bincount(index, weights=y, minlength=count) / np.maximum(sizes, 1))[index]
-        within_variance = float((within ** 2).sum() / max(len(y) - keep.sum(), 1))
-        between = float(np.var(means, ddof=1)) if keep.sum() > 1 else 0.0
-        tau2 = max(between - within_variance * float(np.mean(1.0 / sizes[keep])), 0.01 * np.var(y))
-        return tau2 / max(within_variance, 1e-12)
-    n_trials = trials if trials is not None else np.ones_like(y)
-    successes = np.bincount(index, weights=y, minlength=count)[keep]
-    totals = np.bincount(index, weights=n_trials, minlength=count)[keep]
-    if family.name is FamilyName.POISSON:
-        rates = (successes + 0.5) / sizes[keep]
-        log_rates = np.log(rates)
-        sampling = float(np.mean(1.0 / (sizes[keep] * rates)))
-        tau2 = max(float(np.var(log_rates, ddof=1)) - sampling, 0.05)
-        return float(np.mean(y)) * tau2
-    proportions = (successes + 0.5) / (totals + 1.0)
-    logits = np.log(proportions / (1 - proportions))
-    sampling = float(np.mean(1.0 / ((totals + 1.0) * proportions * (1 - proportions))))
-    tau2 = max(float(np.var(logits, ddof=1)) - sampling, 0.05)
-    overall = float(np.sum(y) / np.sum(n_trials))
-    per_trial = overall * (1 - overall) * (1.0 if family.link == "logit" else 2.5)
-    return per_trial * float(np.mean(n_trials)) * tau2
+    return family.kind.group_information(y, trials, index, count, family.link)
 
 
 def slope_information(y: np.ndarray, z: np.ndarray, index: np.ndarray, count: int) -> float:
@@ -89,7 +65,7 @@ def choose_parameterization(family: Family, y, trials, index, count, Z=None, int
     for k, is_intercept in enumerate(intercept_flags):
         if is_intercept:
             ratios.append(median_size * information_ratio(family, y, trials, index, count))
-        elif family.name is FamilyName.GAUSSIAN and Z is not None:
+        elif family.kind.conjugate_normal and Z is not None:
             ratios.append(slope_information(y, Z[:, k], index, count))
         else:
             ratios.append(0.0)

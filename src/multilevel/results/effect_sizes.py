@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import SpecificationError
-from ..model.families import FamilyName
 from .imputations import imputed_cells
 from .parameters import block_labels
 
@@ -104,7 +103,7 @@ def design_moments(fit) -> DesignMoments:
 
 def residual_variance(fit) -> np.ndarray | float:
     family = fit.spec.family
-    if family.name is FamilyName.GAUSSIAN:
+    if family.has_residual_sd:
         return fit.draws["sigma"].reshape(-1) ** 2
     if family.latent_residual_variance is not None:
         return family.latent_residual_variance

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..model.families import FamilyName
 from ..model.model_spec import ModelSpec
 from ..model.prior_assignment import cor_name, sd_name
 
@@ -111,7 +110,7 @@ def intraclass_correlations(spec: ModelSpec, draws, intercept_variances) -> list
     """
     if not intercept_variances:
         return []
-    if spec.family.name is FamilyName.GAUSSIAN:
+    if spec.family.has_residual_sd:
         residual = draws["sigma"] ** 2
     elif spec.family.latent_residual_variance is not None:
         residual = spec.family.latent_residual_variance

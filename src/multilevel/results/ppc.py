@@ -10,18 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..model.families import FamilyName
-
 
 def statistics_for(fit) -> dict:
     """name → function of outcomes (replicates x rows) → (replicates,)."""
-    family = fit.spec.family.name
-    chosen = {"mean": lambda v: v.mean(axis=-1), "sd": lambda v: v.std(axis=-1, ddof=1),
-              "min": lambda v: v.min(axis=-1), "max": lambda v: v.max(axis=-1)}
-    if family in (FamilyName.POISSON, FamilyName.BINOMIAL):
-        chosen["share of zeros"] = lambda v: (v == 0).mean(axis=-1)
-    if family is FamilyName.BERNOULLI:
-        chosen = {"share of ones": lambda v: (v == 1).mean(axis=-1)}
+    chosen = dict(fit.spec.family.kind.ppc_statistics())
     for i, block in enumerate(fit.spec.random):
         if any(column.is_intercept for column in block.columns):
             index = np.asarray(fit.data.group_index[i])[_observed_rows(fit)]

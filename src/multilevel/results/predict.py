@@ -8,7 +8,6 @@ import pandas as pd
 from ..backend.likelihood import mean_of
 from ..errors import SpecificationError
 from ..model.design import Design, evaluate_design
-from ..model.families import FamilyName
 from ..model.model_spec import ModelSpec
 
 
@@ -59,17 +58,8 @@ def predictions(spec: ModelSpec, draws: dict, design: Design, kind: str, rng: np
     mean = mean_of(spec.family, eta)
     if kind == "mean":
         return mean
-    family = spec.family.name
-    if family is FamilyName.GAUSSIAN:
-        sigma = draws["sigma"].reshape(-1)
-        return mean + sigma[:, None] * rng.standard_normal(mean.shape)
-    if family is FamilyName.BERNOULLI:
-        return (rng.random(mean.shape) < mean).astype(float)
-    if family is FamilyName.BINOMIAL:
-        return rng.binomial(design.trials.astype(np.int64)[None, :], mean).astype(float)
-    if family is FamilyName.POISSON:
-        return rng.poisson(mean).astype(float)
-    raise ValueError(kind)
+    sigma = draws["sigma"].reshape(-1) if spec.family.has_residual_sd else None
+    return spec.family.kind.draw(rng, mean, sigma=sigma, trials=design.trials)
 
 
 def fitted_design(data) -> Design:

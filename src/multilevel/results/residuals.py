@@ -43,7 +43,7 @@ def residual_correlation_draws(fit, eta: np.ndarray, chunk_values: int = 5_000_0
         chosen = np.arange(start, min(start + step, samples))
         values = completed_values(spec, data, fit.draws, cells, chosen)
         residuals = {}
-        if spec.family.name.value == "gaussian":
+        if spec.family.has_residual_sd:
             y = np.repeat(data.y[None, :].astype(float), chosen.size, axis=0)
             if spec.response.name in cells:
                 rows, imputed = cells[spec.response.name]

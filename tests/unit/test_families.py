@@ -33,7 +33,8 @@ def test_each_family_draws_and_checks_its_outcome(name):
     eta = rng.normal(size=(3, 5)) * 0.5
     trials = np.full(5, 4.0)
     mean = family.mean(eta)
-    replicated = family.kind.draw(rng, mean, sigma=np.ones(3), trials=trials)
+    own = {parameter.name: np.full(3, parameter.lower + 4.0) for parameter in family.kind.parameters}
+    replicated = family.kind.draw(rng, mean, sigma=np.ones(3), trials=trials, **own)
     assert replicated.shape == (3, 5) and np.all(np.isfinite(replicated))
     for statistic in family.kind.ppc_statistics().values():
         assert statistic(replicated).shape == (3,)

@@ -54,10 +54,17 @@ def special_functions(xp):
     return _NumpySpecial if xp is np else _JaxSpecial
 
 
-def log_likelihood(family: Family, y, eta, *, sigma=None, trials=None, xp=np):
-    """log p(y | eta) per observation. ``eta`` is the linear predictor, ``sigma`` the residual SD."""
+def log_likelihood(family: Family, y, eta, *, sigma=None, trials=None, xp=np, **parameters):
+    """log p(y | eta) per observation. ``eta`` is the linear predictor, ``sigma`` the residual SD,
+    ``parameters`` the family's own (Student-t's ``nu``)."""
     return family.kind.log_likelihood(y, eta, link=family.link, sigma=sigma, trials=trials, xp=xp,
-                                      special=special_functions(xp))
+                                      special=special_functions(xp), **parameters)
+
+
+def parameter_draws(family: Family, draws: dict, rows: np.ndarray | slice = slice(None)) -> dict:
+    """The outcome distribution's parameters (``sigma``, the family's own) as (samples, 1) columns, to
+    broadcast against (samples, rows) linear predictors; ``rows`` picks samples of the flattened draws."""
+    return {name: np.asarray(draws[name]).reshape(-1)[rows][:, None] for name in family.parameter_names}
 
 
 def mean_of(family: Family, eta, xp=np):

@@ -64,6 +64,14 @@ class ModelArrays(NamedTuple):
     sufficient: dict | None = None  # per-group cross products for a marginalized random-effect block
 
 
+class FamilyParameterPlan(NamedTuple):
+    """One of the family's own parameters as the program samples it: site, support and prior structure."""
+
+    name: str
+    support: tuple
+    prior: tuple
+
+
 @dataclass(frozen=True)
 class Blueprint:
     """Everything about a model that shapes the compiled program (hashable; the sampler cache key).
@@ -87,6 +95,7 @@ class Blueprint:
     dynamic_random: tuple = ()  # per block: ((column index, expression), ...)
     submodels: tuple = ()  # per submodel: (name, missing count, expressions, groups or 0, prior structures, family)
     outcome_latent: int = 0  # number of missing outcome values sampled as parameters
+    family_parameters: tuple[FamilyParameterPlan, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,7 @@ class InternalPriors:
     sds: tuple[tuple[P.Prior, ...], ...]
     cor_eta: tuple[float | None, ...]
     residual: P.Prior | None
+    family: tuple[P.Prior, ...] = ()  # the family's own parameters (no rescaling: nu has no units)
 
 
 @dataclass(frozen=True)
@@ -179,8 +189,10 @@ def internal_priors(spec: ModelSpec) -> InternalPriors:
         sds.append(tuple(spec.prior_for(sd_name(name, block.factor.name)).prior.for_sd_scaled(sd / scale)
                          for name, sd in zip(block.column_names, column_sds)))
         cor_eta.append(spec.prior_for(block_cor_key(block)).prior.eta if block.has_correlations else None)
-    residual = spec.prior_for("residual sd").prior.for_sd_scaled(1.0 / scale) if spec.family.has_residual_sd else None
-    return InternalPriors(intercept, fixed, tuple(sds), tuple(cor_eta), residual)
+    residual = (spec.prior_for(spec.family.kind.scale_name).prior.for_sd_scaled(1.0 / scale)
+                if spec.family.has_residual_sd else None)
+    family = tuple(spec.prior_for(parameter.name).prior for parameter in spec.family.kind.parameters)
+    return InternalPriors(intercept, fixed, tuple(sds), tuple(cor_eta), residual, family)
 
 
 def internal_column_means(spec: ModelSpec) -> np.ndarray:
@@ -385,6 +397,8 @@ def model_constants(spec: ModelSpec) -> dict:
         constants["fixed prior"] = prior_structure(list(priors.fixed))[1]
     if priors.residual is not None:
         constants["residual prior"] = prior_structure([priors.residual])[1]
+    for parameter, prior in zip(spec.family.kind.parameters, priors.family):
+        constants[f"{parameter.name} prior"] = prior_structure([prior])[1]
     for j, submodel in enumerate(spec.submodels):
         constants[f"submodel {j}"] = _submodel_constants(submodel)
     if spec.submodels or spec.outcome_latent:
@@ -492,8 +506,19 @@ def blueprint(spec: ModelSpec, data_outcome_observed: np.ndarray | None = None) 
         dynamic_random=tuple(tuple((k, block.columns[k].expression) for k in ks)
                              for block, ks in zip(spec.random, spec.dynamic_random)) if spec.dynamic_random else (),
         submodels=tuple(_submodel_blueprint(submodel) for submodel in spec.submodels),
+        family_parameters=tuple(FamilyParameterPlan(parameter.name, _family_support(prior, parameter.lower),
+                                                    prior_structure([prior])[0])
+                                for parameter, prior in zip(spec.family.kind.parameters, priors.family)),
         outcome_latent=bucket(int((~data_outcome_observed).sum())) if spec.outcome_latent and not marginalized(spec)
         else 0)
+
+
+def _family_support(prior: P.Prior, lower: float) -> tuple:
+    """A family parameter lives on (lower, inf), or on the part of a Uniform prior's interval above lower."""
+    if prior.support == "interval":
+        low, high = prior.bounds()
+        return ("interval", max(float(low), lower), float(high))
+    return ("greater than", lower) if lower != 0 else ("positive",)
 
 
 def _support(prior: P.Prior):
@@ -623,6 +648,11 @@ def make_model(plan: Blueprint, outcome_name: str = "y"):
         if residual_log_prior is not None:
             sigma = _free("sigma", _constraint(plan.residual_support))
             numpyro.factor("sigma prior", residual_log_prior(sigma[None], constants["residual prior"]))
+        own = {}  # the family's own parameters (Student-t's nu)
+        for parameter in plan.family_parameters:
+            own[parameter.name] = _free(parameter.name, _constraint(parameter.support))
+            numpyro.factor(f"{parameter.name} prior", log_prior_function(parameter.prior)(
+                own[parameter.name][None], constants[f"{parameter.name} prior"]))
         if arrays.sufficient is not None:
             if intercept is None:
                 full = coefficients if p else jnp.zeros((0,))
@@ -647,7 +677,7 @@ def make_model(plan: Blueprint, outcome_name: str = "y"):
             for i, intercept_flags, rows in block_effects:
                 for k, is_intercept in enumerate(intercept_flags):
                     eta = eta + (rows[:, k] if is_intercept else Z[i][:, k] * rows[:, k])
-            pointwise = log_likelihood(family, y, eta, sigma=sigma, trials=arrays.trials, xp=jnp)
+            pointwise = log_likelihood(family, y, eta, sigma=sigma, trials=arrays.trials, xp=jnp, **own)
             if arrays.outcome_observed is not None:  # missing outcomes carry no likelihood (they are predicted)
                 pointwise = pointwise * arrays.outcome_observed
             if plan.submodels:
@@ -1089,8 +1119,10 @@ def to_user_units(spec: ModelSpec, constrained: dict[str, np.ndarray],
                 coefficients = np.asarray(constrained["b"])[..., list(plan.group_level[i])]
                 effects[..., [c.is_intercept for c in block.columns].index(True)] -= coefficients @ designs[i].T
         out[f"r_{i}"] = effects * unit
-    if gaussian:
+    if spec.family.has_residual_sd:
         out["sigma"] = np.asarray(constrained["sigma"]) * scale
+    for parameter in spec.family.kind.parameters:  # no units
+        out[parameter.name] = np.asarray(constrained[parameter.name])
     for j, submodel in enumerate(spec.submodels):
         name, location, unit = submodel.outcome, submodel.location, submodel.scale
         if submodel.family == "nominal":

@@ -85,8 +85,14 @@ def default_priors(family: Family, intercept: bool, fixed_names, column_sds, ran
         if block.has_correlations:
             result.append(ParameterPrior(block_cor_key(block), "cor", P.LKJ(1.0), "default"))
     if family.has_residual_sd:
-        result.append(ParameterPrior("residual sd", "residual sd", P.HalfStudentT(3, s), "default"))
-    return result
+        result.append(ParameterPrior(family.kind.scale_name, "residual sd", P.HalfStudentT(3, s), "default"))
+    return result + family_parameter_priors(family, "default")
+
+
+def family_parameter_priors(family: Family, source: str) -> list[ParameterPrior]:
+    """The default priors of the family's own parameters (Student-t's nu), the same in every style."""
+    return [ParameterPrior(parameter.name, "family", parameter.default_prior, source)
+            for parameter in family.kind.parameters]
 
 
 def blimp_priors(family: Family, intercept: bool, fixed_names, random) -> list[ParameterPrior]:
@@ -102,8 +108,8 @@ def blimp_priors(family: Family, intercept: bool, fixed_names, random) -> list[P
         if block.has_correlations:
             result.append(ParameterPrior(block_cor_key(block), "cor", P.LKJ(1.0), "Blimp default"))
     if family.has_residual_sd:
-        result.append(ParameterPrior("residual sd", "residual sd", P.FlatCovariance(1), "Blimp default"))
-    return result
+        result.append(ParameterPrior(family.kind.scale_name, "residual sd", P.FlatCovariance(1), "Blimp default"))
+    return result + family_parameter_priors(family, "default")
 
 
 def apply_user_priors(defaults: list[ParameterPrior], user: dict | None, random: tuple[RandomBlock, ...]):

@@ -317,6 +317,10 @@ def check_for_class(prior: Prior, parameter_class: str, name: str) -> None:
         if isinstance(prior, Uniform) and prior.lower < 0:
             raise SpecificationError(f"'{name}' is a standard deviation: Uniform lower bound must be >= 0, "
                                      f"got {prior.lower}")
+    elif parameter_class == "family":
+        if prior.support not in ("positive", "interval") or isinstance(prior, (LKJ, FlatCovariance)):
+            raise SpecificationError(f"the prior for '{name}' must be for positive values (Gamma, Exponential, "
+                                     f"HalfNormal, LogNormal, Uniform, ...), got {prior}")
     elif parameter_class == "cor":
         if not isinstance(prior, LKJ):
             raise SpecificationError(f"the prior for correlations '{name}' must be ml.LKJ(eta), got {prior}")

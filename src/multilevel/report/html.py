@@ -162,7 +162,7 @@ def render(fit) -> str:
 
     parts.append("<h2>Estimates</h2>")
     parts.append(_estimates(fit.fixed_effects(), "Fixed effects"))
-    parts.append(_estimates(fit.summary(["sd", "cor", "residual sd"]), "Variance components (SD and correlation)"))
+    parts.append(_estimates(fit.summary(["sd", "cor", "residual sd", "family"]), "Variance components (SD and correlation)"))
     parts.append(_estimates(fit.summary(["var", "cov", "residual var"]), "Variance components (variance and covariance)"))
     parts.append(_estimates(fit.icc(), "Intraclass correlation"))
     for title, frame in effect_size_tables(fit).items():

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from .._files import atomic_path, check_output_folder
 from ..errors import MultilevelError, SpecificationError
 
-MAIN_CLASSES = ["Intercept", "fixed", "sd", "cor", "residual sd"]
+MAIN_CLASSES = ["Intercept", "fixed", "sd", "cor", "residual sd", "family"]
 MAX_PANELS = 12
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 

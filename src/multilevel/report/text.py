@@ -173,7 +173,7 @@ def _print_sampling(fit, console: Console) -> None:
 def _print_estimates(fit, console: Console) -> None:
     console.print()
     print_estimates(console, "Fixed effects", fit.fixed_effects())
-    sd_rows = fit.summary(["sd", "cor", "residual sd"])
+    sd_rows = fit.summary(["sd", "cor", "residual sd", "family"])
     if len(sd_rows):
         print_estimates(console, "Variance components (SD and correlation)", sd_rows)
     var_rows = fit.summary(["var", "cov", "residual var"])
@@ -218,7 +218,7 @@ def _print_diagnostics(fit, console: Console) -> None:
             rhat = f"{row[3]:.3f}"
             table.add_row(f"{row[1]} to {row[2]}", f"[red]{rhat}[/red]" if row[3] > 1.05 else rhat, row[4])
         console.print(table)
-    main = fit.summary(["Intercept", "fixed", "sd", "cor", "residual sd", "predictor model", "missingness model"])
+    main = fit.summary(["Intercept", "fixed", "sd", "cor", "residual sd", "family", "predictor model", "missingness model"])
     divergent = int(np.sum(fit.raw.stats["diverging"]))
     console.print(f"  max R-hat {_number(float(main['rhat'].max()))}, min bulk ESS {main['ess_bulk'].min():.0f}, "
                   f"min tail ESS {main['ess_tail'].min():.0f}, divergent transitions {divergent}")

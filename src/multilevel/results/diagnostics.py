@@ -75,7 +75,7 @@ def warn(messages: list[str]) -> None:
         warnings.warn(message, ConvergenceWarning, stacklevel=3)
 
 
-CHECKED_CLASSES = ["Intercept", "fixed", "sd", "cor", "residual sd", "predictor model", "missingness model"]
+CHECKED_CLASSES = ["Intercept", "fixed", "sd", "cor", "residual sd", "family", "predictor model", "missingness model"]
 
 
 def convergence_messages(spec, summary: pd.DataFrame, draws, stats: dict, config) -> list[str]:

@@ -103,10 +103,9 @@ def design_moments(fit) -> DesignMoments:
 
 def residual_variance(fit) -> np.ndarray | float:
     family = fit.spec.family
-    if family.has_residual_sd:
-        return fit.draws["sigma"].reshape(-1) ** 2
-    if family.latent_residual_variance is not None:
-        return family.latent_residual_variance
+    residual = family.residual_variance(fit.draws)
+    if residual is not None:
+        return np.reshape(residual, -1) if family.has_residual_sd else residual
     raise SpecificationError(f"the variance decomposition needs a residual variance on a latent scale; "
                              f"{family} models have none here (Gaussian, logit and probit models do)")
 
@@ -144,7 +143,14 @@ def variance_explained_draws(fit, moments: DesignMoments) -> dict[str, np.ndarra
     """Each part's proportion of the model-implied total variance, per draw."""
     parts = variance_components_draws(fit, moments)
     total = sum(parts.values())
-    return {name: value / total for name, value in parts.items()}
+    return {name: _share(value, total) for name, value in parts.items()}
+
+
+def _share(part, total):
+    """part / total, where an infinite total (a residual of infinite variance, Student-t with nu <= 2) gives
+    its infinite part the whole share and the others none (the limit)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(np.isinf(total), np.isinf(part).astype(float), np.asarray(part) / total)
 
 
 def standardized_draws(fit, moments: DesignMoments) -> dict[str, np.ndarray]:
@@ -187,10 +193,10 @@ def by_level_draws(fit, moments: DesignMoments) -> dict[str, np.ndarray]:
     within = f1 + v + residual
     between = f2 + m
     total = within + between + (others if np.ndim(others) else 0.0)
-    return {"within: coefficients": f1 / within, "within: random slopes": v / within,
-            "within: residual": residual / within, "between: coefficients": f2 / between,
-            "between: random intercepts": m / between, f"ICC (model-implied, {label})": between / total,
-            f"ICC (conditional, {label})": m / (m + residual)}
+    return {"within: coefficients": _share(f1, within), "within: random slopes": _share(v, within),
+            "within: residual": _share(residual, within), "between: coefficients": f2 / between,
+            "between: random intercepts": m / between, f"ICC (model-implied, {label})": _share(between, total),
+            f"ICC (conditional, {label})": _share(m, m + residual)}
 
 
 def standardized_by_level_draws(fit, moments: DesignMoments) -> dict[str, np.ndarray]:

@@ -25,7 +25,8 @@ class FitResult(FitValue):
         """One row per parameter: mean, median, sd, q2.5, q97.5, rhat, ess_bulk, ess_tail, mcse_mean.
 
         ``classes`` selects rows by class: Intercept, fixed, sd, cor, var, cov, residual sd,
-        residual var, ICC, predictor model (models of incomplete predictors), missingness model.
+        residual var, family (a family's own parameters, e.g. Student-t's nu), ICC, predictor model
+        (models of incomplete predictors), missingness model.
         """
         frame = self.summary_frame
         if classes is not None:
@@ -37,7 +38,7 @@ class FitResult(FitValue):
 
     def variance_components(self) -> pd.DataFrame:
         """Variances and covariances, and the same as SDs and correlations, with the residual."""
-        return self.summary(["sd", "cor", "var", "cov", "residual sd", "residual var"])
+        return self.summary(["sd", "cor", "var", "cov", "residual sd", "residual var", "family"])
 
     def icc(self) -> pd.DataFrame:
         """Intraclass correlation per grouping factor with a random intercept (see docs for the definition)."""

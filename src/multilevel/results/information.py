@@ -11,6 +11,7 @@ import pandas as pd
 import xarray as xr
 from arviz_stats import ELPDData
 
+from ..backend.likelihood import parameter_draws
 from ..errors import SpecificationError
 from .criteria import criteria_table, loo_data, waic as waic_terms
 from .log_likelihood import (fitted_linear_predictor, log_likelihood_at, log_likelihood_tree,
@@ -58,8 +59,9 @@ def _criteria(fit, likelihood: str) -> pd.DataFrame:
         return table
     eta = fitted_linear_predictor(fit)
     pointwise = log_likelihood_at(fit, eta)
-    sigma = np.asarray([[float(np.mean(fit.draws["sigma"]))]]) if "sigma" in fit.draws else None
-    plug_in = log_likelihood_at(fit, eta.mean(axis=0, keepdims=True), sigma=sigma).reshape(-1)
+    means = {name: values.mean(axis=0, keepdims=True) for name, values in
+             parameter_draws(fit.spec.family, fit.draws).items()}  # the plug-in point: posterior means
+    plug_in = log_likelihood_at(fit, eta.mean(axis=0, keepdims=True), means).reshape(-1)
     del eta
     table, notes = criteria_table(pointwise, plug_in, log_likelihood_tree(fit, pointwise))
     table.attrs["notes"] = notes

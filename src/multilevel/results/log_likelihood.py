@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend.likelihood import log_likelihood
+from ..backend.likelihood import log_likelihood, parameter_draws
 from .predict import fitted_linear_predictor
 
 LOG_LIKELIHOOD_LIMIT = 60_000_000  # values (chains x draws x rows) stored in the DataTree
@@ -19,14 +19,14 @@ def log_likelihood_too_large(chains: int, draws: int, rows: int) -> bool:
     return chains * draws * rows > LOG_LIKELIHOOD_LIMIT
 
 
-def log_likelihood_at(fit, eta: np.ndarray, sigma: np.ndarray | None = None) -> np.ndarray:
+def log_likelihood_at(fit, eta: np.ndarray, parameters: dict | None = None) -> np.ndarray:
     """Per row with an observed outcome, at linear predictors ``eta`` (samples, rows): (chain, draw, rows),
-    or (rows,) for one plug-in row of ``eta``."""
+    or (rows,) for one plug-in row of ``eta``; ``parameters`` (sigma, the family's own) default to the draws."""
     data = fit.data
-    if sigma is None and "sigma" in fit.draws:
-        sigma = fit.draws["sigma"].reshape(-1)[:, None]
-    values = log_likelihood(fit.spec.family, data.y[None, :], eta, sigma=sigma,
-                            trials=None if data.trials is None else data.trials[None, :])
+    if parameters is None:
+        parameters = parameter_draws(fit.spec.family, fit.draws)
+    values = log_likelihood(fit.spec.family, data.y[None, :], eta,
+                            trials=None if data.trials is None else data.trials[None, :], **parameters)
     if eta.shape[0] > 1:
         values = values.reshape(*fit.raw.stats["diverging"].shape, -1)
     if data.outcome_observed is not None:  # the likelihood of the observed outcomes only

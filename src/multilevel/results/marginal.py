@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp
 
-from ..backend.likelihood import log_likelihood
+from ..backend.likelihood import log_likelihood, parameter_draws
 from ..errors import SpecificationError
 from .completed import _flat, linear_predictor_at
 from .residuals import _submodel_mean
@@ -75,7 +75,6 @@ def marginal_pointwise(fit, replicates: int = 20, seed: int | None = None) -> np
     rng = np.random.default_rng(np.random.SeedSequence([fit.seed if seed is None else seed, 7717]))
     step = max(1, CHUNK_VALUES // (data.n * replicates))
     result = np.empty((samples, int(observed.sum())))
-    sigma = _flat(draws["sigma"]) if "sigma" in draws else None
     for start in range(0, samples, step):
         chosen = np.arange(start, min(start + step, samples))
         repeated = np.repeat(chosen, replicates)
@@ -89,8 +88,8 @@ def marginal_pointwise(fit, replicates: int = 20, seed: int | None = None) -> np
             values[sub.outcome] = column
         eta = linear_predictor_at(spec, data, draws, repeated, values)
         pointwise = log_likelihood(spec.family, data.y[None, :], eta,
-                                   sigma=None if sigma is None else sigma[repeated][:, None],
-                                   trials=None if data.trials is None else data.trials[None, :])[:, observed]
+                                   trials=None if data.trials is None else data.trials[None, :],
+                                   **parameter_draws(spec.family, draws, repeated))[:, observed]
         pointwise = pointwise.reshape(chosen.size, replicates, -1)
         result[chosen] = logsumexp(pointwise, axis=1) - np.log(replicates)
     return result.reshape(chains, per_chain, -1)

@@ -56,8 +56,12 @@ def parameter_table(spec: ModelSpec, draws: dict[str, np.ndarray]) -> list[Param
                     table.append(Parameter(f"cov({names[b]}, {names[a]} | {factor})", "cov",
                                            cor[..., b, a] * sd[..., a] * sd[..., b], factor))
     if "sigma" in draws:
-        table.append(Parameter("residual sd", "residual sd", draws["sigma"]))
-        table.append(Parameter("residual var", "residual var", draws["sigma"] ** 2))
+        scale_name = spec.family.kind.scale_name
+        table.append(Parameter(scale_name, "residual sd", draws["sigma"]))
+        if scale_name == "residual sd":
+            table.append(Parameter("residual var", "residual var", draws["sigma"] ** 2))
+    for parameter in spec.family.kind.parameters:
+        table.append(Parameter(parameter.name, "family", draws[parameter.name]))
     table += intraclass_correlations(spec, draws, variances)
     table += predictor_model_parameters(spec, draws)
     return table
@@ -110,11 +114,8 @@ def intraclass_correlations(spec: ModelSpec, draws, intercept_variances) -> list
     """
     if not intercept_variances:
         return []
-    if spec.family.has_residual_sd:
-        residual = draws["sigma"] ** 2
-    elif spec.family.latent_residual_variance is not None:
-        residual = spec.family.latent_residual_variance
-    else:
+    residual = spec.family.residual_variance(draws)
+    if residual is None:
         return []
     total = sum(variance for _, variance in intercept_variances) + residual
     return [Parameter(f"ICC({factor})", "ICC", variance / total, factor) for factor, variance in intercept_variances]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..backend.likelihood import mean_of
+from ..backend.likelihood import mean_of, parameter_draws
 from ..errors import SpecificationError
 from ..model.design import Design, evaluate_design
 from ..model.model_spec import ModelSpec
@@ -58,8 +58,7 @@ def predictions(spec: ModelSpec, draws: dict, design: Design, kind: str, rng: np
     mean = mean_of(spec.family, eta)
     if kind == "mean":
         return mean
-    sigma = draws["sigma"].reshape(-1) if spec.family.has_residual_sd else None
-    return spec.family.kind.draw(rng, mean, sigma=sigma, trials=design.trials)
+    return spec.family.kind.draw(rng, mean, trials=design.trials, **parameter_draws(spec.family, draws))
 
 
 def fitted_design(data) -> Design:

@@ -32,8 +32,8 @@ def posterior_dataset(spec: ModelSpec, draws: dict, attrs: dict) -> xr.Dataset:
         if block.has_correlations:
             variables[f"cor_{label}"] = (("chain", "draw", term_dim, f"{label}__term_b"), draws[f"cor_{i}"])
         variables[f"r_{label}"] = (("chain", "draw", level_dim, term_dim), draws[f"r_{i}"])
-    if "sigma" in draws:
-        variables["sigma"] = (("chain", "draw"), draws["sigma"])
+    for name in spec.family.parameter_names:  # sigma, and the family's own (nu)
+        variables[name] = (("chain", "draw"), draws[name])
     used = {dim for dims, _ in variables.values() for dim in dims}
     coords = {name: value for name, value in coords.items() if name in used}
     return _dataset(variables, coords, attrs)

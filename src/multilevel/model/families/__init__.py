@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ...errors import SpecificationError
 from . import bernoulli, binomial, gaussian, poisson
-from .base import OutcomeFamily, inverse_link, latent_residual_variance
+from .base import FamilyParameter, OutcomeFamily, inverse_link, latent_residual_variance
 
 _MODULES = (gaussian, bernoulli, binomial, poisson)
 REGISTRY: dict[str, OutcomeFamily] = {module.FAMILY.name: module.FAMILY for module in _MODULES}
@@ -29,9 +29,21 @@ class Family:
         return self.kind.residual_sd
 
     @property
+    def parameter_names(self) -> tuple[str, ...]:
+        """Sites of the outcome distribution's own parameters: ``sigma`` (when it has one), then the family's."""
+        return (("sigma",) if self.kind.residual_sd else ()) + tuple(p.name for p in self.kind.parameters)
+
+    @property
     def latent_residual_variance(self) -> float | None:
         """Level-1 variance on the latent scale used for ICCs of discrete outcomes."""
         return None if self.kind.residual_sd else latent_residual_variance(self.link)
+
+    def residual_variance(self, draws: dict):
+        """The level-1 variance per draw (its residual variance, e.g. sigma²), or the latent scale's constant
+        (pi²/3 for logit, 1 for probit), or None where there is none (Poisson)."""
+        if self.kind.residual_sd:
+            return self.kind.residual_variance(draws["sigma"], **{p.name: draws[p.name] for p in self.kind.parameters})
+        return latent_residual_variance(self.link)
 
     def mean(self, eta, xp=None):
         """The expected outcome (per trial for binomial) from the linear predictor."""
@@ -70,4 +82,4 @@ def make_family(family: str | Family | None = "gaussian", link: str | None = Non
     return Family(kind, link)
 
 
-__all__ = ["Family", "OutcomeFamily", "REGISTRY", "family_names", "make_family"]
+__all__ = ["Family", "FamilyParameter", "OutcomeFamily", "REGISTRY", "family_names", "make_family"]

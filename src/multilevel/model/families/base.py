@@ -10,11 +10,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
+from ..priors import Prior
+
 Statistic = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class FamilyParameter:
+    """A parameter of the outcome distribution besides its mean and residual scale (Student-t's ``nu``).
+
+    ``name`` is the sample site, the key of the draws, the summary's row and the name a prior is set
+    by; the parameter lives on (``lower``, ∞), is not rescaled with the outcome, and has
+    ``default_prior`` unless the user gives one.
+    """
+
+    name: str
+    default_prior: Prior
+    lower: float = 0.0
+    description: str = ""
 
 
 class OutcomeFamily:
@@ -33,6 +51,10 @@ class OutcomeFamily:
     """Missing outcomes are sampled with the parameters (as in Blimp) under ``missing='model'``."""
     takes_trials: ClassVar[bool] = False
     """The outcome is a count out of a number of trials: ``y | trials(n)`` or ``cbind(s, f)``."""
+    scale_name: ClassVar[str] = "residual sd"
+    """The summary's name of the scale parameter (site ``sigma``), when the family has one."""
+    parameters: ClassVar[tuple[FamilyParameter, ...]] = ()
+    """Further parameters of the outcome distribution, passed to ``log_likelihood`` and ``draw`` by name."""
 
     def check_outcome(self, name: str, y: np.ndarray, trials: np.ndarray | None) -> None:
         """Raise a DataError naming the outcome when its observed values do not fit the family."""
@@ -45,13 +67,18 @@ class OutcomeFamily:
         """Where the default prior of the intercept is centred."""
         return 0.0
 
-    def log_likelihood(self, y, eta, *, link: str, sigma=None, trials=None, xp=np, special=None):
-        """log p(y | eta) per observation."""
+    def log_likelihood(self, y, eta, *, link: str, sigma=None, trials=None, xp=np, special=None, **parameters):
+        """log p(y | eta) per observation; ``parameters`` holds the family's own (``nu=...``)."""
         raise NotImplementedError
 
-    def draw(self, rng: np.random.Generator, mean: np.ndarray, *, sigma=None, trials=None) -> np.ndarray:
-        """Replicated outcomes (draws x rows) given the expected outcome."""
+    def draw(self, rng: np.random.Generator, mean: np.ndarray, *, sigma=None, trials=None,
+             **parameters) -> np.ndarray:
+        """Replicated outcomes (draws x rows) given the expected outcome (parameters per draw)."""
         raise NotImplementedError
+
+    def residual_variance(self, sigma, xp=np, **parameters):
+        """Level-1 variance of the outcome given the scale (per draw), for ICCs and R²."""
+        return sigma ** 2
 
     def ppc_statistics(self) -> dict[str, Statistic]:
         """Test statistics for posterior predictive checks: name → (replicates x rows) → (replicates,)."""

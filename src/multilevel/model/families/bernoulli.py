@@ -22,10 +22,10 @@ class Bernoulli(OutcomeFamily):
                             f"Recode it, or use {spell("family='binomial'", "--family binomial")} with "
                             f"trials(n) for counts out of n")
 
-    def log_likelihood(self, y, eta, *, link, sigma=None, trials=None, xp=np, special=None):
+    def log_likelihood(self, y, eta, *, link, sigma=None, trials=None, xp=np, special=None, **parameters):
         return bernoulli_kernel(y, eta, 1, link, special)
 
-    def draw(self, rng, mean, *, sigma=None, trials=None):
+    def draw(self, rng, mean, *, sigma=None, trials=None, **parameters):
         return (rng.random(mean.shape) < mean).astype(float)
 
     def ppc_statistics(self):

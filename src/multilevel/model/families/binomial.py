@@ -39,11 +39,11 @@ class Binomial(OutcomeFamily):
             raise DataError(f"outcome '{name}' exceeds its number of trials in {int(over.sum())} row(s) "
                             f"(first at row position {int(np.flatnonzero(over)[0])})")
 
-    def log_likelihood(self, y, eta, *, link, sigma=None, trials=None, xp=np, special=None):
+    def log_likelihood(self, y, eta, *, link, sigma=None, trials=None, xp=np, special=None, **parameters):
         kernel = bernoulli_kernel(y, eta, trials, link, special)
         return special.gammaln(trials + 1) - special.gammaln(y + 1) - special.gammaln(trials - y + 1) + kernel
 
-    def draw(self, rng, mean, *, sigma=None, trials=None):
+    def draw(self, rng, mean, *, sigma=None, trials=None, **parameters):
         return rng.binomial(np.asarray(trials).astype(np.int64)[None, :], mean).astype(float)
 
     def ppc_statistics(self):

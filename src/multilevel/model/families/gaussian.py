@@ -32,11 +32,11 @@ class Gaussian(OutcomeFamily):
     def intercept_location(self, outcome_mean):
         return outcome_mean
 
-    def log_likelihood(self, y, eta, *, link, sigma=None, trials=None, xp=np, special=None):
+    def log_likelihood(self, y, eta, *, link, sigma=None, trials=None, xp=np, special=None, **parameters):
         residual = (y - eta) / sigma
         return -0.5 * residual ** 2 - xp.log(sigma) - LOG_SQRT_2PI
 
-    def draw(self, rng, mean, *, sigma=None, trials=None):
+    def draw(self, rng, mean, *, sigma=None, trials=None, **parameters):
         return mean + np.reshape(sigma, (-1, 1)) * rng.standard_normal(mean.shape)
 
     def group_information(self, y, trials, index, count, link):

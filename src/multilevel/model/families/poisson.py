@@ -24,10 +24,10 @@ class Poisson(OutcomeFamily):
     def intercept_location(self, outcome_mean):
         return math.log(max(outcome_mean, 1e-3))
 
-    def log_likelihood(self, y, eta, *, link, sigma=None, trials=None, xp=np, special=None):
+    def log_likelihood(self, y, eta, *, link, sigma=None, trials=None, xp=np, special=None, **parameters):
         return y * eta - xp.exp(eta) - special.gammaln(y + 1)
 
-    def draw(self, rng, mean, *, sigma=None, trials=None):
+    def draw(self, rng, mean, *, sigma=None, trials=None, **parameters):
         return rng.poisson(mean).astype(float)
 
     def ppc_statistics(self):

@@ -10,6 +10,7 @@ import warnings
 from pathlib import Path
 
 from .errors import ModelNote, MultilevelError, command_line
+from .model.families import family_names
 
 
 def read_data(path: str, missing_code: str | None = None):
@@ -57,17 +58,28 @@ def _add_sampler_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print the log marginal likelihood (bridge sampling; needs proper priors)")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("multilevel")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="multilevel",
                                      description="Bayesian multilevel regression (NUTS via NumPyro).")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an internal error")
+    parser.add_argument("--version", action="version", version=f"multilevel {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     fit = commands.add_parser("fit", help="fit a model to a data file, or a Blimp script")
     fit.add_argument("script", nargs="?", help="a Blimp script (.imp); DATA in it is read relative to the script")
     fit.add_argument("--data", help="data file (.csv, .tsv, .dat, .parquet)")
     fit.add_argument("--model", help='formula, e.g. "y ~ x + (1 | g)"')
-    fit.add_argument("--family", default=None, help="gaussian (default), bernoulli, binomial, poisson")
-    fit.add_argument("--link", default=None, help="logit or probit for bernoulli/binomial")
+    fit.add_argument("--family", default=None, help=f"{', '.join(family_names())} (default: gaussian)")
+    fit.add_argument("--link", default=None, help="the family's link, e.g. logit or probit for bernoulli/binomial "
+                                                  "(default: the family's first)")
     fit.add_argument("--center", action="append", metavar="VAR=grand|group[:FACTOR]",
                      help="centre a predictor within the model (repeatable)")
     fit.add_argument("--reference", action="append", metavar="VAR=LEVEL", help="reference level (repeatable)")

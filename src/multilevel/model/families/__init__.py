@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...errors import SpecificationError
-from . import bernoulli, binomial, gaussian, poisson
+from . import bernoulli, binomial, gaussian, poisson, student
 from .base import FamilyParameter, OutcomeFamily, inverse_link, latent_residual_variance
 
-_MODULES = (gaussian, bernoulli, binomial, poisson)
+_MODULES = (gaussian, bernoulli, binomial, poisson, student)
 REGISTRY: dict[str, OutcomeFamily] = {module.FAMILY.name: module.FAMILY for module in _MODULES}
 _ALIASES = {alias: family for family in REGISTRY.values() for alias in family.aliases}
 

@@ -410,7 +410,7 @@ def _labels(regressions: list[ModelLine], focal_line: ModelLine) -> dict[str, st
     return labels
 
 
-def apply_quantities(fit, translated: "ScriptModel"):
+def apply_quantities(fit, translated: ScriptModel):
     """The fit carrying a script's labels, PARAMETERS and SIMPLE effects (they appear in the report); a new
     value, the fit given is not changed."""
     quantities = translated.quantities or {}
@@ -545,7 +545,6 @@ def check_quantities(translated: ScriptModel) -> None:
         pairs = [tuple(name.split(":")) for name in fixed if name.count(":") == 1]
         moderators = [b for a, b in pairs if a == effect.focal] + [a for a, b in pairs if b == effect.focal]
         if effect.focal not in fixed or effect.moderator not in moderators:
-            focals = sorted({name for pair in pairs for name in pair})
             usable = (f"Interactions in the focal model: {', '.join(':'.join(pair) for pair in pairs)}."
                       if pairs else "The focal model has no interaction of two predictors.")
             what = (f"'{effect.focal}' is not a predictor of the focal model" if effect.focal not in fixed else

@@ -10,7 +10,6 @@ import warnings
 from pathlib import Path
 
 from .errors import ModelNote, MultilevelError, command_line
-from .model.families import family_names
 
 
 def read_data(path: str, missing_code: str | None = None):
@@ -68,6 +67,8 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .model.families import family_names  # here, inside main's Ctrl-C boundary (it imports NumPy)
+
     parser = argparse.ArgumentParser(prog="multilevel",
                                      description="Bayesian multilevel regression (NUTS via NumPyro).")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an internal error")

@@ -81,7 +81,7 @@ def check_missing_code(raw: pd.DataFrame, code: str, where: str = "") -> None:
                    and low - step <= number <= high + step)
         if inside or at_edge:
             how = ("there it may be a real value" if inside else
-                   f"it sits at the edge of that scale of whole numbers, so there it may be a real value")
+                   "it sits at the edge of that scale of whole numbers, so there it may be a real value")
             raise DataFileError(
                 f"{where}the missing-value code {code} appears {int(hits.sum())} time(s) in column '{name}', "
                 f"whose other values run from {low:g} to {high:g}: {how}, and it would be read as missing. "

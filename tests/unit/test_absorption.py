@@ -73,7 +73,7 @@ def test_absorbed_and_plain_parameterizations_are_the_same_model(crossed, case):
 
     def constrained(absorbed: bool) -> dict:
         values = {"Intercept": np.array(intercept), "b": b, **sds, **extra}
-        for i, (block, u) in enumerate(zip(spec.random, deviations)):
+        for i, u in enumerate(deviations):
             r = u.copy()
             factors = model_constants(spec)[f"mean factor {i}"]
             for k, source in enumerate(absorption(spec).sources[i]):

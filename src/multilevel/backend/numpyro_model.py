@@ -19,7 +19,6 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import jax.scipy.linalg as jax_linalg
 import jax.scipy.special as jax_special
 import numpy as np
 import numpyro
@@ -266,7 +265,7 @@ def _group_algebra(ZZ, Zres, scale_tril, variance):
     slow on a CPU. ``ZZ[k][l]``, ``Zres[k]`` and ``scale_tril[k][m]`` are arrays or numbers."""
     q = len(scale_tril)
     w = [sum(Zres[k] * scale_tril[k][m] for k in range(q)) for m in range(q)]
-    ZZL = [[sum(ZZ[k][l] * scale_tril[l][m] for l in range(q)) for m in range(q)] for k in range(q)]
+    ZZL = [[sum(ZZ[k][j] * scale_tril[j][m] for j in range(q)) for m in range(q)] for k in range(q)]
     B = [[sum(scale_tril[k][a] * ZZL[k][m] for k in range(q)) + (variance if a == m else 0.0) for m in range(q)]
          for a in range(q)]
     cholesky = [[None] * q for _ in range(q)]
@@ -306,7 +305,7 @@ def marginal_log_likelihood(sufficient: dict, coefficients, scale_tril, sigma):
     residual_ss = (sufficient["rr"] - 2.0 * jnp.dot(coefficients, sufficient["Ar"])
                    + coefficients @ sufficient["AA"] @ coefficients)
     Zres = sufficient["Zr"] - jnp.sum(sufficient["ZA"] * coefficients, axis=-1)  # (groups, q)
-    ZZ = [[sufficient["ZZ"][:, k, l] for l in range(q)] for k in range(q)]
+    ZZ = [[sufficient["ZZ"][:, k, j] for j in range(q)] for k in range(q)]
     tril = [[scale_tril[k, m] for m in range(q)] for k in range(q)]
     w, cholesky = _group_algebra(ZZ, [Zres[:, k] for k in range(q)], tril, variance)
     quadratic = sum(jnp.sum(value ** 2) for value in _forward(cholesky, w))
@@ -932,7 +931,10 @@ def draw_marginalized(spec: ModelSpec, arrays: ModelArrays, constrained: dict, s
     sufficient = arrays.sufficient
     lead = np.shape(constrained["sigma"])
     samples = int(np.prod(lead))
-    flat = lambda name: np.asarray(constrained[name]).reshape((samples,) + np.shape(constrained[name])[len(lead):])
+
+    def flat(name):
+        return np.asarray(constrained[name]).reshape((samples,) + np.shape(constrained[name])[len(lead):])
+
     q = block.size
     parts = []
     if spec.intercept:
@@ -945,7 +947,7 @@ def draw_marginalized(spec: ModelSpec, arrays: ModelArrays, constrained: dict, s
     sigma = flat("sigma")
     rng = np.random.default_rng(np.random.SeedSequence([seed, 7411]))
     effects = np.empty((samples,) + sufficient["Zr"].shape)
-    ZZ = [[sufficient["ZZ"][None, :, k, l] for l in range(q)] for k in range(q)]
+    ZZ = [[sufficient["ZZ"][None, :, k, j] for j in range(q)] for k in range(q)]
     for start in range(0, samples, chunk):
         part = slice(start, min(start + chunk, samples))
         L, variance = scale_tril[part], sigma[part, None] ** 2

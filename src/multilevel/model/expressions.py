@@ -10,7 +10,8 @@ Python's ``eval``: user text becomes these nodes in :mod:`multilevel.model.build
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 import numpy as np
 

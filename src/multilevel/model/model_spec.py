@@ -10,7 +10,7 @@ the arrays for one data set. Neither imports JAX.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 

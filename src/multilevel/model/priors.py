@@ -41,15 +41,15 @@ class Prior:
     support = "real"
     on = "sd"
 
-    def scaled(self, factor: float) -> "Prior":
+    def scaled(self, factor: float) -> Prior:
         """The prior of ``factor * theta`` when this is the prior of ``theta`` (factor > 0)."""
         raise NotImplementedError
 
-    def shifted(self, delta: float) -> "Prior":
+    def shifted(self, delta: float) -> Prior:
         """The prior of ``theta + delta``."""
         raise SpecificationError(f"{self} cannot be shifted")
 
-    def for_sd_scaled(self, factor: float) -> "Prior":
+    def for_sd_scaled(self, factor: float) -> Prior:
         """Scale a prior used for a standard deviation: the stated quantity is s, s² or 1/s²."""
         return self.scaled(factor ** ON_POWER[self.on])
 

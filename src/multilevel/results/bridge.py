@@ -54,7 +54,7 @@ def bridge_sampling(log_density, points: np.ndarray, chains: int, seed: int, tol
     shift = np.median(l_1)  # keeps the exponentials in range
     log_r = 0.0  # log of (marginal likelihood / exp(shift))
     iterations = 0
-    for iterations in range(1, max_iterations + 1):
+    for iterations in range(1, max_iterations + 1):  # noqa: B007 - the count is reported after the loop
         numerator = _log_mean_exp(l_2 - shift - np.logaddexp(np.log(s_1) + l_2 - shift, np.log(s_2) + log_r))
         denominator = _log_mean_exp(-np.logaddexp(np.log(s_1) + l_1 - shift, np.log(s_2) + log_r))
         updated = numerator - denominator

@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -124,7 +124,7 @@ class FitValue:
         return build_tree(self.spec, self.data, self.draws, self.raw.stats, log_lik, attrs)
 
     # -- new values ----------------------------------------------------------------------------
-    def _replace(self, **changes) -> "FitValue":
+    def _replace(self, **changes) -> FitValue:
         """A new value with ``changes``; what was computed from the draws is shared, not recomputed."""
         new = dataclasses.replace(self, **changes)
         for name in _CACHED:
@@ -133,12 +133,12 @@ class FitValue:
         new._memo.update(self._memo)
         return new
 
-    def with_notes(self, *notes: str) -> "FitValue":
+    def with_notes(self, *notes: str) -> FitValue:
         """The same fit with ``notes`` added to its ``environment`` (shown in reports, saved)."""
         return self._replace(environment=self.environment + tuple(str(note) for note in notes))
 
     def with_quantities(self, definitions: dict[str, str] | None = None, labels: dict[str, str] | None = None,
-                        conditional=None) -> "FitValue":
+                        conditional=None) -> FitValue:
         """The same fit carrying more derived quantities (``definitions``, ``labels``, as ``derive``) and
         conditional effects (``conditional``: (focal, moderator) or (focal, moderator, values) items), which
         its reports show, ``derived_quantities()`` summarizes, ``plot("simple_slopes")`` draws and ``save``

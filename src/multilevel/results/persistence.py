@@ -124,7 +124,7 @@ def _read_members(path) -> dict[str, bytes]:
             names = set(archive.namelist())
             return {name: archive.read(name) for name in (META, DATA, DRAWS, CHECKSUMS) if name in names}
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError,
-            OSError) as error:
+            OSError):
         if head.startswith(b"PK"):
             raise _broken(path, "the zip archive is damaged or cut short") from None
         raise MultilevelError(f"'{path}' is not a saved fit: it is not a zip archive, and fit.save writes one; "

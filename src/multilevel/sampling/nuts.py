@@ -181,7 +181,7 @@ class CompiledSampler:
             started = time.perf_counter()
             states, ok = self._compiled_init(self._shape_chains(keys), arrays)
             done = 0
-            for chunk_index in range(chunks):
+            for _ in range(chunks):
                 steps = min(CHUNK, total - done)
                 states, record = self._compiled_chunk(states, arrays, jnp.asarray(steps))
                 record = self._unshape(record)
@@ -191,7 +191,7 @@ class CompiledSampler:
                     warming.append({name: leaf[:, :end] for name, leaf in record["z"].items()})
                 if last > config.warmup:
                     start = max(0, config.warmup - first)
-                    kept.append(jax.tree.map(lambda leaf: leaf[:, start:steps], record))
+                    kept.append(jax.tree.map(lambda leaf: leaf[:, start:steps], record))  # noqa: B023 - called here
                 done = last
                 now = time.perf_counter()
                 if done <= config.warmup:

@@ -215,7 +215,7 @@ class _Parser:
                 closing = self.advance()
                 return ast.Call(name.text, tuple(arguments), tuple(keywords), start=name.start, end=closing.end)
             if self.current.kind is Kind.END:
-                raise self.error(f"'(' opened here is never closed", opening)
+                raise self.error("'(' opened here is never closed", opening)
             raise self.error(f"unexpected '{self.current.text}' in the arguments of {name.text}(...)")
 
     def parenthesized(self) -> ast.Node:

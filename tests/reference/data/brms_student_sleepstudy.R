@@ -82,9 +82,10 @@ for (fit_name in names(priors)) {
   s <- as.data.frame(s)
   s$variable <- names_map[s$variable]
   s <- s[match(names_map, s$variable), ]
-  rows[[fit_name]] <- data.frame(fit = fit_name, parameter = s$variable, mean = s$mean, sd = s$sd,
-                                 q2.5 = s$q2.5, q97.5 = s$q97.5, rhat = s$rhat,
-                                 ess_bulk = s$ess_bulk, ess_tail = s$ess_tail)
+  num <- function(x) as.numeric(unclass(x))   # summarise_draws columns carry pillar formatting
+  rows[[fit_name]] <- data.frame(fit = fit_name, parameter = s$variable, mean = num(s$mean), sd = num(s$sd),
+                                 q2.5 = num(s$q2.5), q97.5 = num(s$q97.5), rhat = num(s$rhat),
+                                 ess_bulk = num(s$ess_bulk), ess_tail = num(s$ess_tail))
 }
 res <- do.call(rbind, rows)
 rownames(res) <- NULL

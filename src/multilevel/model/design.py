@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, SpecificationError
-from .build import _evaluate_columns, _level_label, factor_columns, group_label_array
+from .design_columns import evaluate_columns as _evaluate_columns
+from .resolve import factor_columns, group_label_array
+from .resolve import level_label as _level_label
 from .expressions import GroupMeanCentered, latent_means_in, rewrite
 from .checks import as_data_frame, suggest
 from .model_spec import ModelSpec

@@ -57,7 +57,7 @@ def test_cli_runs_a_script(script_folder, capsys):
     code = main(["fit", str(script_folder / "analysis.imp"), "--chains", "2", "--warmup", "150", "--draws", "100",
                  "--no-progress"])
     assert code == 0
-    printed = capsys.readouterr().out
+    printed = " ".join(capsys.readouterr().out.split())  # lines longer than 80 columns are wrapped
     assert "focal model y ~ x1i + x2i + x3i + x2i:x3i + (1 + x1i | j)" in printed
     assert "missingness model (probit): y.missing ~ 1 + y + x1i + x2i + x3i + x2i:x3i + (1 | j)" in printed
     assert "script settings overridden" in printed

@@ -30,6 +30,7 @@ def test_seed_script_translates_to_the_blimp_model(script_folder):
     assert translated.sampler == {"chains": 4, "seed": 123, "warmup": 20000, "draws": 5000}
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_seed_script_runs_and_the_selection_model_corrects_mnar(script_folder):
     fit = ml.fit_script(script_folder / "analysis.imp", warmup=500, draws=500, progress=False, warn=False)
     # lme4 REML estimates of the focal model on the complete data and after listwise deletion
@@ -50,6 +51,7 @@ def test_seed_script_runs_and_the_selection_model_corrects_mnar(script_folder):
     assert any("translated to" in note for note in fit.environment)
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_cli_runs_a_script(script_folder, capsys):
     from multilevel.cli import main
 
@@ -91,6 +93,7 @@ def test_script_nimps_and_save_write_stacked_imputations(script_folder):
         ml.load_script(script_folder / "nosave.imp")
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_labels_parameters_and_simple_effects(script_folder, capsys):
     script = SEED_SCRIPT.replace("y ~ x1i x2i x3i x2i*x3i | x1i;", "y ~ x1i@b1 x2i@b2 x3i x2i*x3i@b23 | x1i;")
     script += "PARAMETERS:\n  diff = b1 - b2;\n  scaled = 2 * sqrt(abs(diff));\nSIMPLE: x2i | x3i;\n  x2i | x3i = 0 1;\n"

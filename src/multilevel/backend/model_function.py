@@ -1,0 +1,260 @@
+"""The NumPyro model function of a :class:`~multilevel.backend.blueprint.Blueprint`.
+
+The data reach the model as a :class:`~multilevel.backend.model_arrays.ModelArrays` argument (never
+closed over), so the compiled sampler can be reused for new data of the same shapes and the persistent
+compilation cache sees the same program. Sites are declared in a fixed order: missing values, submodel
+parameters, fixed effects, each block's SDs, correlations and effects, the residual SD, the likelihood.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import jax.scipy.special as jax_special
+import numpy as np
+import numpyro
+import numpyro.distributions as dist
+from numpyro.distributions import constraints
+
+from .blueprint import BlockPlan, Blueprint, constraint_of
+from .discrete import discrete_configurations, with_categories
+from .likelihood import log_likelihood
+from .linear_predictor import RandomPart, linear_predictor, row_effects, with_columns
+from .marginal_likelihood import marginal_log_likelihood
+from .model_arrays import ModelArrays
+from .prior_densities import log_prior_function
+from .sites import free_parameter
+from .submodels import latent_values, submodel_parameters, submodel_rows, with_latent_means
+
+
+class LogPriors(NamedTuple):
+    """The prior log densities of the focal model's intercept, coefficients and residual SD (None: absent)."""
+
+    intercept: Callable | None
+    fixed: Callable | None
+    residual: Callable | None
+
+    @classmethod
+    def of(cls, plan: Blueprint) -> LogPriors:
+        def function(structure):
+            return log_prior_function(structure) if structure is not None else None
+        return cls(function(plan.intercept_prior), function(plan.fixed_prior), function(plan.residual_prior))
+
+
+class FixedEffects(NamedTuple):
+    intercept: object | None  # () or None
+    coefficients: object | None  # (p,) or None
+
+
+class BlockEffects(NamedTuple):
+    """One block's draws: its rows' effects (None when marginalized) and its scaled Cholesky factor."""
+
+    index: int
+    direct: tuple[bool, ...]  # the intercept columns
+    rows: object | None  # (rows, q)
+    scale_tril: object  # (q, q)
+
+
+class Focal(NamedTuple):
+    """What the focal model's row log density reads, besides the values of the variables."""
+
+    plan: Blueprint
+    arrays: ModelArrays
+    y: object
+    fixed: FixedEffects
+    blocks: tuple[BlockEffects, ...]
+    sigma: object | None
+    submodel_parameters: list
+    own: dict  # the family's own parameters (Student-t's nu) by name
+
+
+def _fixed_effects(plan: Blueprint, priors: LogPriors, constants: dict) -> FixedEffects:
+    p = plan.fixed_count
+    intercept = coefficients = None
+    if p:
+        coefficients = free_parameter("b", constraints.real, (p,))
+        numpyro.factor("b prior", priors.fixed(coefficients, constants["fixed prior"]))
+    if priors.intercept is not None:
+        intercept = free_parameter("Intercept", constraints.real)
+        # the prior is stated for the intercept with every predictor centred at its mean
+        centred = intercept + (jnp.dot(constants["shift"], coefficients) if p else 0.0)
+        numpyro.factor("Intercept prior", priors.intercept(centred[None], constants["intercept prior"]))
+    return FixedEffects(intercept, coefficients)
+
+
+def _centered_mean(i: int, block: BlockPlan, fixed: FixedEffects, constants: dict):
+    """The mean of a centered block's group coefficients: the absorbed intercept and fixed slopes, plus the
+    group-level predictors' part of each group's intercept."""
+    factors = constants[f"mean factor {i}"]
+    mean = jnp.stack([
+        fixed.intercept if source == "intercept" else
+        (fixed.coefficients[source] * factors[k] if isinstance(source, int) else jnp.zeros(()))
+        for k, source in enumerate(block.sources)])
+    if block.group_level:
+        level = constants[f"group design {i}"] @ fixed.coefficients[np.asarray(block.group_level)]
+        mean = jnp.broadcast_to(mean, (block.groups, block.size)).at[:, block.intercept_flags.index(True)].add(level)
+    return mean
+
+
+def _block_effects(i: int, block: BlockPlan, arrays: ModelArrays, fixed: FixedEffects) -> BlockEffects:
+    """Sample block i's SDs, correlations and group effects (centred or not; none when marginalized)."""
+    constants = arrays.constants
+    sd = jnp.stack([free_parameter(f"sd_{i}_{k}", constraint_of(support)) for k, support in enumerate(block.supports)])
+    numpyro.factor(f"sd_{i} prior", log_prior_function(block.sd_prior)(sd, constants[f"sd prior {i}"]))
+    scale_tril = None
+    if block.correlated:
+        cholesky = numpyro.sample(f"L_{i}", dist.LKJCholesky(block.size, block.lkj_eta))
+        scale_tril = sd[:, None] * cholesky
+    if block.parameterization == "marginalized":
+        return BlockEffects(i, block.intercept_flags, None, scale_tril if block.correlated else jnp.diag(sd))
+    shape = (block.groups, block.size)
+    if block.parameterization == "noncentered":
+        z = numpyro.sample(f"z_{i}", dist.Normal(0.0, 1.0).expand(shape).to_event(2))
+        effects = z @ scale_tril.T if block.correlated else z * sd
+    else:
+        mean = _centered_mean(i, block, fixed, constants)
+        if block.correlated:
+            effects = numpyro.sample(f"r_{i}", dist.MultivariateNormal(mean, scale_tril=scale_tril)
+                                     .expand((block.groups,)).to_event(1))
+        else:
+            effects = numpyro.sample(f"r_{i}", dist.Normal(mean, sd).expand(shape).to_event(2))
+    return BlockEffects(i, block.intercept_flags, row_effects(effects, arrays.group_index[i]), scale_tril)
+
+
+def _residual_sd(plan: Blueprint, priors: LogPriors, constants: dict):
+    if priors.residual is None:
+        return None
+    sigma = free_parameter("sigma", constraint_of(plan.residual_support))
+    numpyro.factor("sigma prior", priors.residual(sigma[None], constants["residual prior"]))
+    return sigma
+
+
+def _family_parameters(plan: Blueprint, constants: dict) -> dict:
+    """The family's own parameters (Student-t's nu), each a site with its prior."""
+    own = {}
+    for parameter in plan.family_parameters:
+        own[parameter.name] = free_parameter(parameter.name, constraint_of(parameter.support))
+        numpyro.factor(f"{parameter.name} prior", log_prior_function(parameter.prior)(
+            own[parameter.name][None], constants[f"{parameter.name} prior"]))
+    return own
+
+
+def _marginal_likelihood(arrays: ModelArrays, fixed: FixedEffects, block: BlockEffects, sigma) -> None:
+    intercept, coefficients = fixed
+    if intercept is None:
+        full = coefficients if coefficients is not None else jnp.zeros((0,))
+    else:
+        full = jnp.concatenate([intercept[None], coefficients]) if coefficients is not None else intercept[None]
+    numpyro.factor("log likelihood", marginal_log_likelihood(arrays.sufficient, full, block.scale_tril, sigma))
+
+
+def completed_designs(plan: Blueprint, arrays: ModelArrays, values: dict):
+    """The fixed and random designs with every column that involves an imputed variable recomputed at
+    ``values``, in internal units."""
+    constants = arrays.constants
+    X = with_columns(jnp, jnp.asarray(arrays.X), plan.dynamic_fixed, values, location=constants["dynamic means"],
+                     scale=constants["dynamic sds"])
+    Z = []
+    for i, block in enumerate(arrays.Z):
+        columns = plan.dynamic_random[i] if plan.dynamic_random else ()
+        sds = constants[f"random sds {i}"] if columns else None
+        Z.append(with_columns(jnp, jnp.asarray(block), columns, values,
+                              scale=tuple(sds[k] for k, _ in columns) if columns else None))
+    return X, tuple(Z)
+
+
+def row_log_density(focal: Focal, current: dict | None):
+    """Per row: the focal model's log-likelihood plus every submodel's, at these values."""
+    plan, arrays = focal.plan, focal.arrays
+    X, Z = arrays.X, arrays.Z
+    if plan.submodels:
+        X, Z = completed_designs(plan, arrays, current)
+    everything_free = len(plan.free) == plan.fixed_count
+    eta = linear_predictor(
+        jnp, design=X, coefficients=focal.fixed.coefficients, offset=arrays.offset,
+        intercept=None if plan.intercept_absorbed else focal.fixed.intercept,
+        free=None if everything_free else np.asarray(plan.free, dtype=np.int32),
+        random=[RandomPart(Z[block.index], block.rows, block.direct) for block in focal.blocks])
+    pointwise = log_likelihood(plan.family, focal.y, eta, sigma=focal.sigma, trials=arrays.trials, xp=jnp,
+                               **focal.own)
+    if arrays.outcome_observed is not None:  # missing outcomes carry no likelihood (they are predicted)
+        pointwise = pointwise * arrays.outcome_observed
+    if plan.submodels:
+        pointwise = pointwise + submodel_rows(plan, arrays, current, focal.submodel_parameters)
+    return pointwise
+
+
+def _row_terms(focal: Focal, start: dict, start_mask):
+    """(level-1 configurations, rows): every combination of the missing level-1 categories."""
+    chosen, configurations = discrete_configurations(focal.plan, level=1)
+    terms = []
+    for configuration in configurations:
+        current, mask = with_categories(start, focal.arrays.constants, chosen, configuration, start_mask)
+        terms.append(row_log_density(focal, current) + mask)
+    return jnp.stack(terms)
+
+
+def _summed_out_likelihood(focal: Focal, values: dict) -> None:
+    """The likelihood with the missing discrete values summed out: row by row, or (with missing level-2
+    categories) per cluster over them, the cluster's rows (each summed over the missing level-1 categories)
+    times the level-2 models."""
+    plan, arrays = focal.plan, focal.arrays
+    row_discrete = discrete_configurations(plan, level=1)[0]
+    cluster_discrete, cluster_configurations = discrete_configurations(plan, level=2)
+    if not cluster_discrete:
+        stacked = _row_terms(focal, values, 0.0)
+        numpyro.factor("log likelihood", jnp.sum(jax_special.logsumexp(stacked, axis=0)))
+        numpyro.deterministic("discrete log weights", stacked[:, arrays.missing["discrete rows"]])
+        return
+    index, clusters = arrays.group_index[0], arrays.missing["cluster rows"].shape[0]
+    cluster_terms, row_weights = [], []
+    for configuration in cluster_configurations:
+        current, mask = with_categories(values, arrays.constants, cluster_discrete, configuration, 0.0)
+        stacked = _row_terms(focal, current, mask)
+        if row_discrete:
+            row_weights.append(stacked[:, arrays.missing["discrete rows"]])
+        per_cluster = jax.ops.segment_sum(jax_special.logsumexp(stacked, axis=0), index, num_segments=clusters)
+        cluster_terms.append(per_cluster + submodel_rows(plan, arrays, current, focal.submodel_parameters, 2))
+    cluster_stacked = jnp.stack(cluster_terms)
+    numpyro.factor("log likelihood", jnp.sum(jax_special.logsumexp(cluster_stacked, axis=0)))
+    numpyro.deterministic("cluster log weights", cluster_stacked)
+    if row_discrete:
+        numpyro.deterministic("discrete log weights", jnp.stack(row_weights))
+
+
+def _likelihood(focal: Focal, values: dict) -> None:
+    plan = focal.plan
+    discrete = discrete_configurations(plan)[0]
+    cluster_discrete = discrete_configurations(plan, level=2)[0]
+    if any(sub.level == 2 for sub in plan.submodels) and not cluster_discrete:  # models of level-2 variables
+        numpyro.factor("level-2 models", jnp.sum(submodel_rows(plan, focal.arrays, values,
+                                                               focal.submodel_parameters, 2)))
+    if not discrete:
+        numpyro.factor("log likelihood", jnp.sum(row_log_density(focal, values)))
+        return
+    _summed_out_likelihood(focal, values)
+
+
+def make_model(plan: Blueprint, outcome_name: str = "y"):
+    """The NumPyro model function ``model(arrays: ModelArrays)`` for a blueprint."""
+    priors = LogPriors.of(plan)
+
+    def model(arrays: ModelArrays):
+        values, y = arrays.values, arrays.y
+        if plan.submodels or plan.outcome_latent:
+            values, y = latent_values(plan, arrays, outcome_name)
+        parameters = submodel_parameters(plan, arrays)
+        if any(sub.latent_mean for sub in plan.submodels):
+            values = with_latent_means(plan, arrays, values, parameters)
+        fixed = _fixed_effects(plan, priors, arrays.constants)
+        blocks = tuple(_block_effects(i, block, arrays, fixed) for i, block in enumerate(plan.blocks))
+        sigma = _residual_sd(plan, priors, arrays.constants)
+        own = _family_parameters(plan, arrays.constants)
+        if arrays.sufficient is not None:
+            _marginal_likelihood(arrays, fixed, blocks[0], sigma)
+            return
+        _likelihood(Focal(plan, arrays, y, fixed, blocks, sigma, parameters, own), values)
+
+    return model

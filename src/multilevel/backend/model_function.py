@@ -16,6 +16,7 @@ import jax.scipy.special as jax_special
 import numpy as np
 import numpyro
 import numpyro.distributions as dist
+from numpyro import handlers
 from numpyro.distributions import constraints
 
 from .blueprint import BlockPlan, Blueprint, constraint_of
@@ -165,18 +166,24 @@ def completed_designs(plan: Blueprint, arrays: ModelArrays, values: dict):
     return X, tuple(Z)
 
 
-def row_log_density(focal: Focal, current: dict | None):
-    """Per row: the focal model's log-likelihood plus every submodel's, at these values."""
+def focal_eta(focal: Focal, current: dict | None):
+    """The focal model's linear predictor of every row (internal units), at these values of the variables."""
     plan, arrays = focal.plan, focal.arrays
     X, Z = arrays.X, arrays.Z
     if plan.submodels:
         X, Z = completed_designs(plan, arrays, current)
     everything_free = len(plan.free) == plan.fixed_count
-    eta = linear_predictor(
+    return linear_predictor(
         jnp, design=X, coefficients=focal.fixed.coefficients, offset=arrays.offset,
         intercept=None if plan.intercept_absorbed else focal.fixed.intercept,
         free=None if everything_free else np.asarray(plan.free, dtype=np.int32),
         random=[RandomPart(Z[block.index], block.rows, block.direct) for block in focal.blocks])
+
+
+def row_log_density(focal: Focal, current: dict | None):
+    """Per row: the focal model's log-likelihood plus every submodel's, at these values."""
+    plan, arrays = focal.plan, focal.arrays
+    eta = focal_eta(focal, current)
     pointwise = log_likelihood(plan.family, focal.y, eta, sigma=focal.sigma, trials=arrays.trials, xp=jnp,
                                **focal.own)
     if arrays.outcome_observed is not None:  # missing outcomes carry no likelihood (they are predicted)
@@ -237,24 +244,41 @@ def _likelihood(focal: Focal, values: dict) -> None:
     _summed_out_likelihood(focal, values)
 
 
+def _parameters(plan: Blueprint, priors: LogPriors, arrays: ModelArrays, outcome_name: str) -> tuple[Focal, dict]:
+    """Declare every parameter site (with its prior); the focal model's parts and the values of the variables."""
+    values, y = arrays.values, arrays.y
+    if plan.submodels or plan.outcome_latent:
+        values, y = latent_values(plan, arrays, outcome_name)
+    parameters = submodel_parameters(plan, arrays)
+    if any(sub.latent_mean for sub in plan.submodels):
+        values = with_latent_means(plan, arrays, values, parameters)
+    fixed = _fixed_effects(plan, priors, arrays.constants)
+    blocks = tuple(_block_effects(i, block, arrays, fixed) for i, block in enumerate(plan.blocks))
+    sigma = _residual_sd(plan, priors, arrays.constants)
+    own = _family_parameters(plan, arrays.constants)
+    return Focal(plan, arrays, y, fixed, blocks, sigma, parameters, own), values
+
+
 def make_model(plan: Blueprint, outcome_name: str = "y"):
     """The NumPyro model function ``model(arrays: ModelArrays)`` for a blueprint."""
     priors = LogPriors.of(plan)
 
     def model(arrays: ModelArrays):
-        values, y = arrays.values, arrays.y
-        if plan.submodels or plan.outcome_latent:
-            values, y = latent_values(plan, arrays, outcome_name)
-        parameters = submodel_parameters(plan, arrays)
-        if any(sub.latent_mean for sub in plan.submodels):
-            values = with_latent_means(plan, arrays, values, parameters)
-        fixed = _fixed_effects(plan, priors, arrays.constants)
-        blocks = tuple(_block_effects(i, block, arrays, fixed) for i, block in enumerate(plan.blocks))
-        sigma = _residual_sd(plan, priors, arrays.constants)
-        own = _family_parameters(plan, arrays.constants)
+        focal, values = _parameters(plan, priors, arrays, outcome_name)
         if arrays.sufficient is not None:
-            _marginal_likelihood(arrays, fixed, blocks[0], sigma)
+            _marginal_likelihood(arrays, focal.fixed, focal.blocks[0], focal.sigma)
             return
-        _likelihood(Focal(plan, arrays, y, fixed, blocks, sigma, parameters, own), values)
+        _likelihood(focal, values)
 
     return model
+
+
+def linear_predictor_at_draw(plan: Blueprint, arrays: ModelArrays, draw: dict, outcome_name: str = "y"):
+    """The model's own linear predictor (rows,) at one draw of its sampled sites (internal units): its
+    parameters declared as the model does, with these values, and the rows' predictor computed from them.
+    Not for a marginalized block (its group effects are not parameters of the model)."""
+    if arrays.sufficient is not None:
+        raise ValueError("a marginalized model has no group effects among its parameters")
+    with handlers.block(), handlers.seed(rng_seed=0), handlers.substitute(data=draw):
+        focal, values = _parameters(plan, LogPriors.of(plan), arrays, outcome_name)
+        return focal_eta(focal, values)

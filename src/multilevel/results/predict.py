@@ -6,45 +6,55 @@ import numpy as np
 import pandas as pd
 
 from ..backend.likelihood import mean_of, parameter_draws
+from ..backend.linear_predictor import RandomPart, row_effects
+from ..backend.linear_predictor import linear_predictor as backend_linear_predictor
 from ..errors import SpecificationError
 from ..model.design import Design, evaluate_design
 from ..model.model_spec import ModelSpec
 
 
+def _new_group_effects(draws: dict, i: int, size: int, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(samples, len(codes), q): effects of groups not in the fitted data, drawn from the population."""
+    sd = _flat(draws[f"sd_{i}"])
+    cor = _flat(draws[f"cor_{i}"])
+    covariance = cor * sd[:, :, None] * sd[:, None, :]
+    cholesky = np.linalg.cholesky(covariance + 1e-12 * np.eye(size))
+    z = rng.standard_normal((sd.shape[0], len(codes), size))
+    return np.einsum("sgk,sjk->sgj", z, cholesky)
+
+
+def _flat(array):
+    return array.reshape((-1,) + array.shape[2:])
+
+
+def random_parts(spec: ModelSpec, draws: dict, design: Design, rng: np.random.Generator) -> list[RandomPart]:
+    """Each block's design and its rows' group effects (samples, rows, q); a row of a group the model has
+    not seen (code -1) gets a new group's effects."""
+    parts = []
+    for i, block in enumerate(spec.random):
+        effects = _flat(draws[f"r_{i}"])  # (samples, groups, q)
+        index = design.group_index[i]
+        new = index < 0
+        if new.any():
+            rows = np.empty((effects.shape[0], index.size, block.size))
+            rows[:, ~new, :] = effects[:, index[~new], :]
+            new_codes, inverse = np.unique(index[new], return_inverse=True)
+            rows[:, new, :] = _new_group_effects(draws, i, block.size, new_codes, rng)[:, inverse, :]
+        else:
+            rows = row_effects(effects, index)
+        parts.append(RandomPart(design.Z[i], rows))
+    return parts
+
+
 def linear_predictor(spec: ModelSpec, draws: dict, design: Design, rng: np.random.Generator,
                      include_random: bool = True) -> np.ndarray:
     """Draws of the linear predictor, shape (samples, rows), chains flattened."""
-    def flat(array):
-        return array.reshape((-1,) + array.shape[2:])
-
     samples = int(np.prod(next(iter(draws.values())).shape[:2]))
-    n = design.X.shape[0]
-    eta = np.zeros((samples, n))
-    if spec.intercept:
-        eta += flat(draws["Intercept"])[:, None]
-    if spec.fixed:
-        eta += flat(draws["b"]) @ design.X.T
-    if design.offset is not None:
-        eta += design.offset[None, :]
-    if not include_random:
-        return eta
-    for i, block in enumerate(spec.random):
-        effects = flat(draws[f"r_{i}"])  # (samples, groups, q)
-        index = design.group_index[i]
-        new = index < 0
-        rows = np.empty((samples, n, block.size))
-        rows[:, ~new, :] = effects[:, index[~new], :]
-        if new.any():
-            new_codes, inverse = np.unique(index[new], return_inverse=True)
-            sd = flat(draws[f"sd_{i}"])
-            cor = flat(draws[f"cor_{i}"])
-            covariance = cor * sd[:, :, None] * sd[:, None, :]
-            cholesky = np.linalg.cholesky(covariance + 1e-12 * np.eye(block.size))
-            z = rng.standard_normal((samples, len(new_codes), block.size))
-            drawn = np.einsum("sgk,sjk->sgj", z, cholesky)
-            rows[:, new, :] = drawn[:, inverse, :]
-        eta += np.einsum("snk,nk->sn", rows, design.Z[i])
-    return eta
+    eta = backend_linear_predictor(
+        np, design=design.X, coefficients=_flat(draws["b"]) if spec.fixed else None, offset=design.offset,
+        intercept=_flat(draws["Intercept"])[:, None] if spec.intercept else None,
+        random=random_parts(spec, draws, design, rng) if include_random else ())
+    return np.broadcast_to(eta, (samples, design.X.shape[0])).astype(float)
 
 
 def predictions(spec: ModelSpec, draws: dict, design: Design, kind: str, rng: np.random.Generator,

@@ -15,6 +15,8 @@ from .internal_units import internal_priors
 from .marginal_likelihood import marginalized
 from .model_arrays import bucket
 from .prior_densities import prior_structure
+from .random_effects import structure_name
+from .sites import constraint_of  # noqa: F401 (imported from here too)
 from .submodel_plans import SubmodelPlan, submodel_plan
 
 
@@ -31,6 +33,7 @@ class BlockPlan(NamedTuple):
     sd_prior: tuple  # the SDs' prior structure
     lkj_eta: float | None  # the correlations' LKJ shape (correlated blocks)
     group_level: tuple[int, ...]  # group-level fixed columns in the intercept's mean
+    structure: str = "normal"  # its kind (backend/random_effects): how it is sampled and enters the model
 
 
 class FamilyParameterPlan(NamedTuple):
@@ -75,14 +78,6 @@ def _support_key(prior: P.Prior) -> tuple:
     return ("interval", float(constraint.lower_bound), float(constraint.upper_bound))
 
 
-def constraint_of(key: tuple):
-    if key[0] == "positive":
-        return constraints.positive
-    if key[0] == "greater than":
-        return constraints.greater_than(key[1])
-    return constraints.interval(key[1], key[2])
-
-
 def blueprint(spec: ModelSpec, data_outcome_observed: np.ndarray | None = None) -> Blueprint:
     priors = internal_priors(spec)
     plan = absorption(spec)
@@ -91,7 +86,8 @@ def blueprint(spec: ModelSpec, data_outcome_observed: np.ndarray | None = None) 
         blocks.append(BlockPlan(len(block.factor.levels), block.size, block.has_correlations, block.parameterization,
                                 tuple(column.is_intercept for column in block.columns), plan.sources[i],
                                 tuple(_support_key(prior) for prior in priors.sds[i]),
-                                prior_structure(list(priors.sds[i]))[0], priors.cor_eta[i], plan.group_level[i]))
+                                prior_structure(list(priors.sds[i]))[0], priors.cor_eta[i], plan.group_level[i],
+                                structure_name(block)))
     return Blueprint(
         family=spec.family, intercept=spec.intercept, fixed_count=len(spec.fixed),
         intercept_prior=prior_structure([priors.intercept])[0] if priors.intercept is not None else None,

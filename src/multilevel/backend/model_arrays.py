@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import jax.numpy as jnp
 import numpy as np
 
 
@@ -27,14 +26,14 @@ def padded(index: np.ndarray, size: int, sentinel: int) -> np.ndarray:
 
 
 class ModelArrays(NamedTuple):
-    y: jnp.ndarray
-    trials: jnp.ndarray | None
-    X: jnp.ndarray
-    offset: jnp.ndarray | None
+    y: np.ndarray
+    trials: np.ndarray | None
+    X: np.ndarray
+    offset: np.ndarray | None
     Z: tuple
     group_index: tuple
     constants: dict  # prior parameters and scaling constants: data-dependent numbers kept out of the program
     values: dict | None = None  # raw variables (0 where missing) for columns evaluated at sampling time
     missing: dict | None = None  # variable -> row positions of its missing values
-    outcome_observed: jnp.ndarray | None = None  # 1.0 where the outcome is observed
+    outcome_observed: np.ndarray | None = None  # 1.0 where the outcome is observed
     sufficient: dict | None = None  # per-group cross products for a marginalized random-effect block

@@ -15,18 +15,18 @@ import jax.numpy as jnp
 import jax.scipy.special as jax_special
 import numpy as np
 import numpyro
-import numpyro.distributions as dist
 from numpyro import handlers
 from numpyro.distributions import constraints
 
-from .blueprint import BlockPlan, Blueprint, constraint_of
+from .blueprint import Blueprint
 from .discrete import discrete_configurations, with_categories
 from .likelihood import log_likelihood
-from .linear_predictor import RandomPart, linear_predictor, row_effects, with_columns
+from .linear_predictor import linear_predictor, with_columns
 from .marginal_likelihood import marginal_log_likelihood
 from .model_arrays import ModelArrays
 from .prior_densities import log_prior_function
-from .sites import free_parameter
+from .random_effects import BlockEffects, FixedEffects, structure_named
+from .sites import constraint_of, free_parameter
 from .submodels import latent_values, submodel_parameters, submodel_rows, with_latent_means
 
 
@@ -42,20 +42,6 @@ class LogPriors(NamedTuple):
         def function(structure):
             return log_prior_function(structure) if structure is not None else None
         return cls(function(plan.intercept_prior), function(plan.fixed_prior), function(plan.residual_prior))
-
-
-class FixedEffects(NamedTuple):
-    intercept: object | None  # () or None
-    coefficients: object | None  # (p,) or None
-
-
-class BlockEffects(NamedTuple):
-    """One block's draws: its rows' effects (None when marginalized) and its scaled Cholesky factor."""
-
-    index: int
-    direct: tuple[bool, ...]  # the intercept columns
-    rows: object | None  # (rows, q)
-    scale_tril: object  # (q, q)
 
 
 class Focal(NamedTuple):
@@ -83,45 +69,6 @@ def _fixed_effects(plan: Blueprint, priors: LogPriors, constants: dict) -> Fixed
         centred = intercept + (jnp.dot(constants["shift"], coefficients) if p else 0.0)
         numpyro.factor("Intercept prior", priors.intercept(centred[None], constants["intercept prior"]))
     return FixedEffects(intercept, coefficients)
-
-
-def _centered_mean(i: int, block: BlockPlan, fixed: FixedEffects, constants: dict):
-    """The mean of a centered block's group coefficients: the absorbed intercept and fixed slopes, plus the
-    group-level predictors' part of each group's intercept."""
-    factors = constants[f"mean factor {i}"]
-    mean = jnp.stack([
-        fixed.intercept if source == "intercept" else
-        (fixed.coefficients[source] * factors[k] if isinstance(source, int) else jnp.zeros(()))
-        for k, source in enumerate(block.sources)])
-    if block.group_level:
-        level = constants[f"group design {i}"] @ fixed.coefficients[np.asarray(block.group_level)]
-        mean = jnp.broadcast_to(mean, (block.groups, block.size)).at[:, block.intercept_flags.index(True)].add(level)
-    return mean
-
-
-def _block_effects(i: int, block: BlockPlan, arrays: ModelArrays, fixed: FixedEffects) -> BlockEffects:
-    """Sample block i's SDs, correlations and group effects (centred or not; none when marginalized)."""
-    constants = arrays.constants
-    sd = jnp.stack([free_parameter(f"sd_{i}_{k}", constraint_of(support)) for k, support in enumerate(block.supports)])
-    numpyro.factor(f"sd_{i} prior", log_prior_function(block.sd_prior)(sd, constants[f"sd prior {i}"]))
-    scale_tril = None
-    if block.correlated:
-        cholesky = numpyro.sample(f"L_{i}", dist.LKJCholesky(block.size, block.lkj_eta))
-        scale_tril = sd[:, None] * cholesky
-    if block.parameterization == "marginalized":
-        return BlockEffects(i, block.intercept_flags, None, scale_tril if block.correlated else jnp.diag(sd))
-    shape = (block.groups, block.size)
-    if block.parameterization == "noncentered":
-        z = numpyro.sample(f"z_{i}", dist.Normal(0.0, 1.0).expand(shape).to_event(2))
-        effects = z @ scale_tril.T if block.correlated else z * sd
-    else:
-        mean = _centered_mean(i, block, fixed, constants)
-        if block.correlated:
-            effects = numpyro.sample(f"r_{i}", dist.MultivariateNormal(mean, scale_tril=scale_tril)
-                                     .expand((block.groups,)).to_event(1))
-        else:
-            effects = numpyro.sample(f"r_{i}", dist.Normal(mean, sd).expand(shape).to_event(2))
-    return BlockEffects(i, block.intercept_flags, row_effects(effects, arrays.group_index[i]), scale_tril)
 
 
 def _residual_sd(plan: Blueprint, priors: LogPriors, constants: dict):
@@ -177,7 +124,8 @@ def focal_eta(focal: Focal, current: dict | None):
         jnp, design=X, coefficients=focal.fixed.coefficients, offset=arrays.offset,
         intercept=None if plan.intercept_absorbed else focal.fixed.intercept,
         free=None if everything_free else np.asarray(plan.free, dtype=np.int32),
-        random=[RandomPart(Z[block.index], block.rows, block.direct) for block in focal.blocks])
+        random=[structure_named(plan.blocks[block.index].structure).random_part(Z[block.index], block.rows, block.direct)
+                for block in focal.blocks])
 
 
 def row_log_density(focal: Focal, current: dict | None):
@@ -253,7 +201,8 @@ def _parameters(plan: Blueprint, priors: LogPriors, arrays: ModelArrays, outcome
     if any(sub.latent_mean for sub in plan.submodels):
         values = with_latent_means(plan, arrays, values, parameters)
     fixed = _fixed_effects(plan, priors, arrays.constants)
-    blocks = tuple(_block_effects(i, block, arrays, fixed) for i, block in enumerate(plan.blocks))
+    blocks = tuple(structure_named(block.structure).sample(i, block, arrays, fixed)
+                   for i, block in enumerate(plan.blocks))
     sigma = _residual_sd(plan, priors, arrays.constants)
     own = _family_parameters(plan, arrays.constants)
     return Focal(plan, arrays, y, fixed, blocks, sigma, parameters, own), values

@@ -9,6 +9,7 @@ The backend in stages, one module each:
 - :mod:`.submodel_plans` — the missing-data arrays and each submodel's compiled shape;
 - :mod:`.blueprint` — the :class:`Blueprint` that shapes the compiled program;
 - :mod:`.linear_predictor` — the one linear predictor (NumPy and JAX);
+- :mod:`.random_effects` — random-effect structures as kinds (one module each, one registry);
 - :mod:`.model_function` — :func:`make_model`, with :mod:`.submodels` and :mod:`.discrete`;
 - :mod:`.posterior_draws` — values drawn after sampling; :mod:`.user_units` — :func:`to_user_units`.
 
@@ -23,7 +24,7 @@ This module gathers the names the rest of the package uses, so they can be impor
 from __future__ import annotations
 
 from .absorption import Absorption, absorption, group_designs
-from .blueprint import BlockPlan, Blueprint, blueprint, constraint_of
+from .blueprint import BlockPlan, Blueprint, blueprint
 from .discrete import MASKED, MAX_CONFIGURATIONS, discrete_configurations, with_categories
 from .internal_units import (InternalPriors, internal_arrays, internal_column_means, internal_design, internal_priors,
                              model_constants)
@@ -31,6 +32,8 @@ from .marginal_likelihood import marginal_log_likelihood, marginalized, sufficie
 from .model_arrays import LOG_2PI, ModelArrays, bucket
 from .model_function import completed_designs, make_model
 from .posterior_draws import draw_discrete, draw_latent_means, draw_marginalized, traced_sites
+from .random_effects import RandomEffectStructure, structure_of
+from .sites import constraint_of
 from .submodel_plans import SubmodelPlan
 from .submodels import ordinal_log_probability
 from .user_units import to_user_units
@@ -38,8 +41,8 @@ from .user_units import to_user_units
 _ordinal_log_probability = ordinal_log_probability  # the name tests/test_missing_data.py imports
 
 __all__ = ["Absorption", "BlockPlan", "Blueprint", "InternalPriors", "LOG_2PI", "MASKED", "MAX_CONFIGURATIONS",
-           "ModelArrays", "SubmodelPlan", "absorption", "blueprint", "bucket", "completed_designs", "constraint_of",
+           "ModelArrays", "RandomEffectStructure", "SubmodelPlan", "absorption", "blueprint", "bucket", "completed_designs", "constraint_of",
            "discrete_configurations", "draw_discrete", "draw_latent_means", "draw_marginalized", "group_designs",
            "internal_arrays", "internal_column_means", "internal_design", "internal_priors", "make_model",
            "marginal_log_likelihood", "marginalized", "model_constants", "ordinal_log_probability",
-           "sufficient_statistics", "to_user_units", "traced_sites", "with_categories"]
+           "structure_of", "sufficient_statistics", "to_user_units", "traced_sites", "with_categories"]

@@ -7,6 +7,7 @@ import numpy as np
 from ..model.model_spec import ModelData, ModelSpec
 from .absorption import absorption, group_designs
 from .internal_units import internal_column_means, internal_design
+from .random_effects import structure_of
 
 
 def _nominal_user_units(j: int, submodel, constrained: dict) -> dict:
@@ -31,42 +32,6 @@ def _outcome_units(spec: ModelSpec) -> tuple[float, float]:
     standardized = spec.family.kind.standardized
     return (spec.scaling.outcome_location if standardized else 0.0,
             spec.scaling.outcome_scale if standardized else 1.0)
-
-
-def _block_user_units(spec: ModelSpec, i: int, constrained: dict, plan, design) -> dict:
-    """Block i's SDs, correlations and group deviations (``r_i``) in the data's units; ``design``: the
-    block's absorbed group-level predictors (one row per group) or None."""
-    block, column_sds = spec.random[i], spec.scaling.random_column_sds[i]
-    sds = np.asarray(spec.scaling.column_sds)
-    unit = _outcome_units(spec)[1] / np.asarray(column_sds)
-    out = {}
-    sd_internal = np.stack([np.asarray(constrained[f"sd_{i}_{k}"]) for k in range(block.size)], axis=-1)
-    out[f"sd_{i}"] = sd_internal * unit
-    if block.has_correlations:
-        cholesky = np.asarray(constrained[f"L_{i}"])
-        out[f"cor_{i}"] = cholesky @ np.swapaxes(cholesky, -1, -2)
-    else:
-        out[f"cor_{i}"] = np.broadcast_to(np.eye(block.size), sd_internal.shape + (block.size,)).copy()
-    if block.parameterization == "noncentered":
-        z = np.asarray(constrained[f"z_{i}"])
-        if block.has_correlations:
-            scale_tril = sd_internal[..., :, None] * np.asarray(constrained[f"L_{i}"])
-            effects = np.einsum("...gk,...jk->...gj", z, scale_tril)
-        else:
-            effects = z * sd_internal[..., None, :]
-    else:
-        effects = np.array(constrained[f"r_{i}"])
-        for k, source in enumerate(plan.sources[i]):  # group coefficients → deviations
-            if source == "intercept":
-                effects[..., k] -= np.asarray(constrained["Intercept"])[..., None]
-            elif isinstance(source, int):
-                factor = column_sds[k] / sds[source]
-                effects[..., k] -= np.asarray(constrained["b"])[..., source, None] * factor
-        if design is not None:
-            coefficients = np.asarray(constrained["b"])[..., list(plan.group_level[i])]
-            effects[..., [c.is_intercept for c in block.columns].index(True)] -= coefficients @ design.T
-    out[f"r_{i}"] = effects * unit
-    return out
 
 
 def _submodel_user_units(j: int, submodel, constrained: dict) -> dict:
@@ -118,8 +83,8 @@ def to_user_units(spec: ModelSpec, constrained: dict[str, np.ndarray],
     if spec.intercept:
         intercept = location + scale * np.asarray(constrained["Intercept"])
         out["Intercept"] = intercept - (out["b"] @ internal_column_means(spec) if spec.fixed else 0.0)
-    for i in range(len(spec.random)):
-        out.update(_block_user_units(spec, i, constrained, plan, designs.get(i)))
+    for i, block in enumerate(spec.random):
+        out.update(structure_of(block).user_units(spec, i, constrained, plan, designs.get(i)))
     if spec.family.has_residual_sd:
         out["sigma"] = np.asarray(constrained["sigma"]) * scale
     for parameter in spec.family.kind.parameters:  # no units

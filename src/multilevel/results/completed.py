@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend.linear_predictor import RandomPart, linear_predictor, row_effects, with_columns
+from ..backend.linear_predictor import linear_predictor, row_effects, with_columns
+from ..backend.random_effects import structure_of
 from ..model.model_spec import ModelSpec
 
 CHUNK_VALUES = 20_000_000  # draws x rows x columns evaluated at once
@@ -48,7 +49,8 @@ def linear_predictor_at(spec: ModelSpec, data, draws: dict, chosen: np.ndarray, 
     for i, block in enumerate(spec.random):
         dynamic = spec.dynamic_random[i] if spec.dynamic_random else ()
         Z = design(data.Z[i], [(k, block.columns[k].expression) for k in dynamic])
-        random.append(RandomPart(Z, row_effects(_flat(draws[f"r_{i}"])[chosen], data.group_index[i])))
+        random.append(structure_of(block).random_part(Z, row_effects(_flat(draws[f"r_{i}"])[chosen],
+                                                                     data.group_index[i])))
     eta = linear_predictor(np, design=design(data.X, [(k, spec.fixed[k].expression) for k in spec.dynamic_fixed]),
                            coefficients=_flat(draws["b"])[chosen] if spec.fixed else None, offset=data.offset,
                            intercept=_flat(draws["Intercept"])[chosen][:, None] if spec.intercept else None,

@@ -6,43 +6,27 @@ import numpy as np
 import pandas as pd
 
 from ..backend.likelihood import mean_of, parameter_draws
-from ..backend.linear_predictor import RandomPart, row_effects
+from ..backend.linear_predictor import RandomPart
 from ..backend.linear_predictor import linear_predictor as backend_linear_predictor
+from ..backend.random_effects import structure_of
 from ..errors import SpecificationError
 from ..model.design import Design, evaluate_design
 from ..model.model_spec import ModelSpec
 
 
-def _new_group_effects(draws: dict, i: int, size: int, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """(samples, len(codes), q): effects of groups not in the fitted data, drawn from the population."""
-    sd = _flat(draws[f"sd_{i}"])
-    cor = _flat(draws[f"cor_{i}"])
-    covariance = cor * sd[:, :, None] * sd[:, None, :]
-    cholesky = np.linalg.cholesky(covariance + 1e-12 * np.eye(size))
-    z = rng.standard_normal((sd.shape[0], len(codes), size))
-    return np.einsum("sgk,sjk->sgj", z, cholesky)
-
-
 def _flat(array):
-    return array.reshape((-1,) + array.shape[2:])
+    return np.asarray(array).reshape((-1,) + np.shape(array)[2:])
 
 
 def random_parts(spec: ModelSpec, draws: dict, design: Design, rng: np.random.Generator) -> list[RandomPart]:
-    """Each block's design and its rows' group effects (samples, rows, q); a row of a group the model has
-    not seen (code -1) gets a new group's effects."""
+    """Each block's share of the linear predictor: its design and its rows' group effects (samples, rows, q),
+    asked of the block's structure (a row of a group the model has not seen gets a new group's effects)."""
+    flat = {name: _flat(value) for name, value in draws.items() if np.ndim(value) >= 2}
     parts = []
     for i, block in enumerate(spec.random):
-        effects = _flat(draws[f"r_{i}"])  # (samples, groups, q)
-        index = design.group_index[i]
-        new = index < 0
-        if new.any():
-            rows = np.empty((effects.shape[0], index.size, block.size))
-            rows[:, ~new, :] = effects[:, index[~new], :]
-            new_codes, inverse = np.unique(index[new], return_inverse=True)
-            rows[:, new, :] = _new_group_effects(draws, i, block.size, new_codes, rng)[:, inverse, :]
-        else:
-            rows = row_effects(effects, index)
-        parts.append(RandomPart(design.Z[i], rows))
+        structure = structure_of(block)
+        rows = structure.row_effects(flat, i, design.group_index[i], block.size, rng)
+        parts.append(structure.random_part(design.Z[i], rows))
     return parts
 
 

@@ -49,7 +49,7 @@ def group_algebra(ZZ, Zres, scale_tril, variance):
     slow on a CPU. ``ZZ[k][l]``, ``Zres[k]`` and ``scale_tril[k][m]`` are arrays or numbers."""
     q = len(scale_tril)
     w = [sum(Zres[k] * scale_tril[k][m] for k in range(q)) for m in range(q)]
-    ZZL = [[sum(ZZ[k][l] * scale_tril[l][m] for l in range(q)) for m in range(q)] for k in range(q)]
+    ZZL = [[sum(ZZ[k][n] * scale_tril[n][m] for n in range(q)) for m in range(q)] for k in range(q)]
     B = [[sum(scale_tril[k][a] * ZZL[k][m] for k in range(q)) + (variance if a == m else 0.0) for m in range(q)]
          for a in range(q)]
     cholesky = [[None] * q for _ in range(q)]
@@ -89,7 +89,7 @@ def marginal_log_likelihood(sufficient: dict, coefficients, scale_tril, sigma):
     residual_ss = (sufficient["rr"] - 2.0 * jnp.dot(coefficients, sufficient["Ar"])
                    + coefficients @ sufficient["AA"] @ coefficients)
     Zres = sufficient["Zr"] - jnp.sum(sufficient["ZA"] * coefficients, axis=-1)  # (groups, q)
-    ZZ = [[sufficient["ZZ"][:, k, l] for l in range(q)] for k in range(q)]
+    ZZ = [[sufficient["ZZ"][:, k, n] for n in range(q)] for k in range(q)]
     tril = [[scale_tril[k, m] for m in range(q)] for k in range(q)]
     w, cholesky = group_algebra(ZZ, [Zres[:, k] for k in range(q)], tril, variance)
     quadratic = sum(jnp.sum(value ** 2) for value in forward_substitution(cholesky, w))

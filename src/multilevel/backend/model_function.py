@@ -8,7 +8,8 @@ parameters, fixed effects, each block's SDs, correlations and effects, the resid
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import NamedTuple
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp

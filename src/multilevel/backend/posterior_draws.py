@@ -27,7 +27,10 @@ def draw_marginalized(spec: ModelSpec, arrays: ModelArrays, constrained: dict, s
     sufficient = arrays.sufficient
     lead = np.shape(constrained["sigma"])
     samples = int(np.prod(lead))
-    flat = lambda name: np.asarray(constrained[name]).reshape((samples,) + np.shape(constrained[name])[len(lead):])
+
+    def flat(name):
+        return np.asarray(constrained[name]).reshape((samples,) + np.shape(constrained[name])[len(lead):])
+
     q = block.size
     parts = []
     if spec.intercept:
@@ -40,7 +43,7 @@ def draw_marginalized(spec: ModelSpec, arrays: ModelArrays, constrained: dict, s
     sigma = flat("sigma")
     rng = np.random.default_rng(np.random.SeedSequence([seed, 7411]))
     effects = np.empty((samples,) + sufficient["Zr"].shape)
-    ZZ = [[sufficient["ZZ"][None, :, k, l] for l in range(q)] for k in range(q)]
+    ZZ = [[sufficient["ZZ"][None, :, k, n] for n in range(q)] for k in range(q)]
     for start in range(0, samples, chunk):
         part = slice(start, min(start + chunk, samples))
         L, variance = scale_tril[part], sigma[part, None] ** 2

@@ -57,11 +57,12 @@ def test_summary_names_columns_and_classes(sleep_fit):
 
 def test_datatree_has_named_dims_and_groups(sleep_fit):
     tree = sleep_fit.tree
-    assert set(tree.children) == {"posterior", "sample_stats", "log_likelihood", "observed_data"}
+    assert set(tree.children) == {"posterior", "sample_stats", "log_likelihood", "observed_data", "constant_data"}
     posterior = tree["posterior"]
-    assert list(posterior["r_Subject"].dims) == ["chain", "draw", "Subject", "Subject__term"]
-    assert list(posterior["r_Subject"].coords["Subject__term"].values) == ["Intercept", "Days"]
-    assert "308" in posterior["r_Subject"].coords["Subject"].values
+    assert list(posterior["Subject effects"].dims) == ["chain", "draw", "Subject", "Subject term"]
+    assert list(posterior["Subject effects"].coords["Subject term"].values) == ["Intercept", "Days"]
+    assert "308" in posterior["Subject effects"].coords["Subject"].values
+    assert list(posterior.data_vars)[:2] == ["Intercept", "Days"]  # named as in summary()
     assert tree["sample_stats"]["diverging"].dtype == bool
     assert tree["log_likelihood"]["Reaction"].shape == (2, 100, 180)
     assert tree["posterior"].attrs["seed"] == 11

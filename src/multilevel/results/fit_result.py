@@ -126,6 +126,13 @@ class FitResult(FitValue):
         """Replicated outcomes (replicates x rows with an observed outcome) from ``draws`` posterior draws."""
         return ppc.replicated_outcomes(self, draws, seed)
 
+    def with_posterior_predictive(self, seed: int | None = None):
+        """The same fit whose ``tree`` has a posterior_predictive group: one replicated data set per kept draw
+        (chain, draw, rows with an observed outcome), for ArviZ's predictive checks."""
+        from .posterior_predictive import posterior_predictive_group
+
+        return self.with_groups(posterior_predictive=posterior_predictive_group(self, seed))
+
     def check(self) -> list[str]:
         """The convergence checks (R-hat, ESS, divergences, tree depth): the messages of those that fail."""
         return self.diagnostics

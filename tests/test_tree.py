@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import multilevel as ml
-from multilevel.results.naming import block_names
+from multilevel.results.naming import block_names, tree_name
 
 from .conftest import quick
 
@@ -52,7 +52,7 @@ def assert_tree_matches_summaries(fit):
     ours = fit.summary(CLASSES)
     assert len(ours) > 2
     for name, row in ours.iterrows():
-        np.testing.assert_allclose(table.loc[name, COMPARED].astype(float), row[COMPARED].astype(float),
+        np.testing.assert_allclose(table.loc[tree_name(name), COMPARED].astype(float), row[COMPARED].astype(float),
                                    rtol=1e-10, err_msg=name)
     effects = fit.random_effects()
     variables = {names.factor: names.variable for names in block_names(fit.spec)}

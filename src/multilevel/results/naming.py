@@ -23,7 +23,13 @@ GROUP_EFFECT_SITES = ("z_", "r_")  # per-group effects: not parameters of the su
 
 __all__ = ["CHAIN", "DRAW", "ROW", "RESIDUAL_SD", "RESIDUAL_VAR", "BlockNames", "block_labels", "block_names",
            "cor_name", "cov_name", "icc_name", "imputed_variable", "is_group_effect_site", "latent_mean_variable",
-           "sd_name", "site_labels", "submodel_label", "var_name"]
+           "sd_name", "site_labels", "submodel_label", "tree_name", "var_name"]
+
+
+def tree_name(label: str) -> str:
+    """A label as a DataTree variable or dim name: xarray refuses '/' there (it separates groups), so a
+    '/' in a user's name is shown as the division slash U+2215 (looks the same)."""
+    return str(label).replace("/", "\u2215")
 
 
 def var_name(column: str, factor: str) -> str:
@@ -44,16 +50,16 @@ def submodel_label(outcome: str, part: str, category=None) -> str:
 
 
 def latent_mean_variable(variable: str) -> str:
-    return f"latent_mean({variable})"
+    return tree_name(f"latent_mean({variable})")
 
 
 def imputed_variable(variable: str) -> str:
     """The tree variable of a column's imputed values (in the ``imputed_data`` group)."""
-    return variable
+    return tree_name(variable)
 
 
 def imputed_row_dim(variable: str) -> str:
-    return f"{variable} missing row"
+    return tree_name(f"{variable} missing row")
 
 
 def block_labels(spec: ModelSpec) -> list[str]:
@@ -87,8 +93,8 @@ def block_names(spec: ModelSpec) -> list[BlockNames]:
     names = []
     for i, (block, label) in enumerate(zip(spec.random, block_labels(spec))):
         factor = block.factor.name
-        level_dim = factor if factor not in taken else f"{factor} level"
-        names.append(BlockNames(f"r_{i}", factor, f"{label} effects", level_dim, f"{label} term",
+        level_dim = tree_name(factor if factor not in taken else f"{factor} level")
+        names.append(BlockNames(f"r_{i}", factor, tree_name(f"{label} effects"), level_dim, tree_name(f"{label} term"),
                                 tuple(block.factor.levels), tuple(block.column_names)))
     return names
 

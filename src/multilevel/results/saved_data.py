@@ -49,7 +49,9 @@ def frame_from_json(item: dict) -> pd.DataFrame:
             data[name] = pd.Series(column["values"])
         else:
             data[name] = pd.Series(column["values"])  # pandas infers its text dtype, as when the data were read
-    return pd.DataFrame(data, index=item["index"])
+    # the columns are positional (their own index is 0..n-1): the saved row labels are set after, not aligned to
+    return pd.DataFrame({name: getattr(column, "array", column) for name, column in data.items()},
+                        index=item["index"])
 
 
 def _canonical_values(series: pd.Series) -> dict:

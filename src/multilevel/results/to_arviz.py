@@ -17,7 +17,7 @@ import xarray as xr
 
 from ..model.model_spec import ModelData, ModelSpec
 from .naming import (CHAIN, DRAW, ROW, block_labels, block_names, imputed_row_dim, imputed_variable,
-                     latent_mean_variable)
+                     latent_mean_variable, tree_name)
 from .parameters import parameter_table
 
 SAMPLE_DIMS = (CHAIN, DRAW)
@@ -51,7 +51,7 @@ def posterior_dataset(spec: ModelSpec, draws: dict, attrs: dict) -> xr.Dataset:
     block's per-group effects and the latent cluster means, in the data's units."""
     shape = next(iter(draws.values())).shape[:2]
     coords = _sample_coords(shape)
-    variables = {parameter.name: (SAMPLE_DIMS, np.asarray(parameter.draws)) for parameter in
+    variables = {tree_name(parameter.name): (SAMPLE_DIMS, np.asarray(parameter.draws)) for parameter in
                  parameter_table(spec, draws)}
     for names in block_names(spec):
         coords.setdefault(names.level_dim, np.asarray(names.levels))
@@ -65,10 +65,10 @@ def posterior_dataset(spec: ModelSpec, draws: dict, attrs: dict) -> xr.Dataset:
     for j, submodel in enumerate(spec.submodels):
         effects = draws.get(f"submodel {j} effects")
         if effects is not None and submodel.factor is not None and np.ndim(effects) == 3:
-            dim = levels.get(submodel.factor.name, submodel.factor.name)
+            dim = levels.get(submodel.factor.name, tree_name(submodel.factor.name))
             coords.setdefault(dim, np.asarray(submodel.factor.levels))
-            variables[f"{submodel.outcome} ~ {submodel.factor.name} effects"] = (SAMPLE_DIMS + (dim,),
-                                                                                 np.asarray(effects))
+            name = tree_name(f"{submodel.outcome} ~ {submodel.factor.name} effects")
+            variables[name] = (SAMPLE_DIMS + (dim,), np.asarray(effects))
     return _dataset(variables, coords, attrs)
 
 
@@ -83,12 +83,12 @@ def constant_dataset(spec: ModelSpec, data: ModelData) -> xr.Dataset:
     coords = {ROW: row_coordinate(data.row_labels)}
     variables = {}
     if spec.fixed:
-        coords["term"] = list(spec.fixed_names)
+        coords["term"] = list(spec.fixed_names)  # coordinates (values) may hold '/', names may not
         variables["fixed design"] = ((ROW, "term"), np.asarray(data.X, dtype=float))
     for label, names, index, design in zip(block_labels(spec), block_names(spec), data.group_index, data.Z):
         coords[names.term_dim] = list(names.terms)
-        variables[f"{label} index"] = ((ROW,), np.asarray(index, dtype=np.int64))
-        variables[f"{label} design"] = ((ROW, names.term_dim), np.asarray(design, dtype=float))
+        variables[tree_name(f"{label} index")] = ((ROW,), np.asarray(index, dtype=np.int64))
+        variables[tree_name(f"{label} design")] = ((ROW, names.term_dim), np.asarray(design, dtype=float))
     if data.trials is not None:
         variables["trials"] = ((ROW,), np.asarray(data.trials))
     if data.offset is not None:
@@ -111,7 +111,7 @@ def predictive_dataset(spec: ModelSpec, data: ModelData, values: np.ndarray) -> 
     """Replicated outcomes (chain, draw, rows with an observed outcome), named as the outcome."""
     rows = _observed_rows(data)
     coords = {**_sample_coords(values.shape), ROW: row_coordinate(np.asarray(data.row_labels)[rows])}
-    return _dataset({spec.response.name: (SAMPLE_DIMS + (ROW,), values)}, coords)
+    return _dataset({tree_name(spec.response.name): (SAMPLE_DIMS + (ROW,), values)}, coords)
 
 
 def build_tree(spec: ModelSpec, data: ModelData, draws: dict, stats: dict, log_likelihood: np.ndarray | None,
@@ -124,7 +124,7 @@ def build_tree(spec: ModelSpec, data: ModelData, draws: dict, stats: dict, log_l
                                       _sample_coords(shape))
     rows = _observed_rows(data)
     observation = {ROW: row_coordinate(np.asarray(data.row_labels)[rows])}  # where the outcome is observed
-    outcome = spec.response.name
+    outcome = tree_name(spec.response.name)
     if log_likelihood is not None:
         groups["log_likelihood"] = _dataset({outcome: (SAMPLE_DIMS + (ROW,), log_likelihood)},
                                             {**_sample_coords(shape), **observation})

@@ -135,3 +135,20 @@ def test_posterior_predictive_is_added_to_a_new_value(slopes):
                            for i in range(180)])
     assert correlation > 0.15
     assert drawn.summary().equals(slopes.summary())
+
+
+def _texts(figure) -> set[str]:
+    found = {text.get_text() for text in figure.findobj(lambda artist: hasattr(artist, "get_text"))}
+    return {text for text in found if text}
+
+
+def test_generic_figures_come_from_arviz_plots_with_the_users_names(slopes):
+    import matplotlib.pyplot as pyplot
+
+    for kind, expected in (("trace", "sd(Intercept | Subject)"), ("rank", "cor(Days, Intercept | Subject)"),
+                           ("posterior", "residual sd"), ("forest", "Days"), ("ppc", "sd of Subject means")):
+        figure = slopes.plot(kind)
+        texts = _texts(figure)
+        assert expected in texts, (kind, sorted(texts))
+        assert not any(name in text for text in texts for name in ("sd_0", "r_0", "sigma", "b[")), kind
+    assert pyplot.get_fignums() == []  # arviz-plots' figures are handed over, not left open in pyplot

@@ -128,9 +128,7 @@ def test_posterior_predictive_is_added_to_a_new_value(slopes):
     again = slopes.with_posterior_predictive(seed=5).tree["posterior_predictive"]["Reaction"]
     np.testing.assert_array_equal(replicated.values, again.values)
     # each replicate belongs to its own draw: it moves with that draw's fitted values
-    from multilevel.results.predict import fitted_linear_predictor
-
-    eta = fitted_linear_predictor(slopes).reshape(2, 100, 180)
+    eta = np.asarray(slopes.predict(kind="mean", summary=False)).reshape(2, 100, 180)  # draws chain-major
     correlation = np.mean([np.corrcoef(eta[..., i].ravel(), replicated.values[..., i].ravel())[0, 1]
                            for i in range(180)])
     assert correlation > 0.15

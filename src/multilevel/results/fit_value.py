@@ -151,7 +151,7 @@ class FitValue:
         keeps. Everything is checked first; the fit itself is not changed."""
         return self._replace(quantities=checked_quantities(self, self.quantities, definitions, labels, conditional))
 
-    def with_groups(self, **datasets) -> "FitValue":
+    def with_groups(self, **datasets) -> FitValue:
         """The same fit whose ``tree`` also holds these groups (name → xarray Dataset)."""
         new = self._replace(groups={**self.groups, **datasets})
         new.__dict__.pop("tree", None)

@@ -87,7 +87,7 @@ def test_every_python_block_runs_in_order(reader_folder):
     assert "sd(Days | Subject)" in fit.variance_components().index
     assert "SES:MEANSES" in school.fixed_effects().index
     assert len(ml.compare(fit, other, names=["slopes", "intercepts"])) == 2
-    assert (reader_folder / "fit.zip").exists() and (reader_folder / "report.html").stat().st_size > 10_000
+    assert (reader_folder / "fit.nc").exists() and (reader_folder / "report.html").stat().st_size > 10_000
     assert list((reader_folder / "figures").glob("*.svg"))
 
 

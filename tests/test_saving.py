@@ -100,6 +100,9 @@ def test_format_follows_the_suffix_and_loading_the_content(fit, saved, tmp_path)
 def test_saved_without_data(fit, sleep_data, tmp_path):
     path = tmp_path / "private.nc"
     fit.save(path, include_data=False)
+    with xr.open_datatree(path) as tree:  # nothing in the file holds the outcome's values
+        assert not {"observed_data", "constant_data", "log_likelihood", "imputed_data"} & set(tree.children)
+        assert {"posterior", "sample_stats"} <= set(tree.children)
     assert "was saved without its data" in load_error(path)
     pd.testing.assert_frame_equal(ml.load(path, data=sleep_data).summary(), fit.summary())
     other = sleep_data.copy()

@@ -109,8 +109,10 @@ def test_quadratic_growth_with_three_random_effects_matches_blimp(growth_log, tm
     check(fit, growth_log[growth_log.run == 5])
 
 
-def test_cli_runs_a_book_script_with_blimps_priors(capsys):
+def test_cli_runs_a_book_script_with_blimps_priors(capsys, monkeypatch):
     from multilevel.cli import main
+
+    monkeypatch.setenv("COLUMNS", "200")  # output redirected: tables as wide as COLUMNS, so no cell wraps
 
     assert main(["fit", str(SCRIPTS / "empty.imp"), "--prior-defaults", "blimp", "--warmup", "300", "--draws", "300",
                  "--no-progress"]) == 0

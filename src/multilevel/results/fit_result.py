@@ -218,8 +218,8 @@ class FitResult(FitValue):
         model read): whoever gets the file gets those data. With ``include_data=False`` it holds no data
         rows, only a fingerprint of them (row count, column names and a SHA-256 of the values); load it
         with ``multilevel.load(path, data=frame)``, which refuses data other than those the fit was
-        made with. (The NetCDF4 file's observed_data and constant_data groups hold the model's arrays, so
-        with ``include_data=False`` prefer ``.zip``, which holds none.) The file is written whole or not at
+        made with; a NetCDF4 file then also leaves out the tree's groups that hold the data's values
+        (observed_data, constant_data, log_likelihood, imputed_data). The file is written whole or not at
         all, and checksums let ``load`` detect a file that was truncated or edited since.
         """
         persistence.save_fit(self, path, include_data=include_data)

@@ -6,7 +6,8 @@ description in the root's attributes (``formula``, ``family``, ``seed``, ``sampl
 ``priors``, ``data``, ``versions`` as text or JSON, and ``multilevel_meta``, the whole description as
 JSON) and, for :func:`load`, the draws as sampled in the group ``/multilevel`` (``constrained`` and
 ``warmup``, each array named ``a<k>`` with its site in the attribute ``site``) with the data used as
-JSON text in ``/multilevel/data`` (left out with ``include_data=False``). ``multilevel_checksums``
+JSON text in ``/multilevel/data``. With ``include_data=False`` the data and the groups that hold the data's
+values (observed_data, constant_data, log_likelihood, imputed_data) are left out. ``multilevel_checksums``
 (SHA-256 of the description, the data and each array) lets :func:`load` detect an edited file.
 Loading reads numbers and text only; it never executes code.
 """
@@ -28,6 +29,9 @@ STATE, DATA_VARIABLE = "multilevel", "data"
 META_ATTRIBUTE, CHECKSUM_ATTRIBUTE = "multilevel_meta", "multilevel_checksums"
 NETCDF_PARTS = Parts(meta=f"the attribute {META_ATTRIBUTE}", draws=f"the group /{STATE}",
                      data=f"the variable /{STATE}/{DATA_VARIABLE}")
+# groups that hold the data's values (or, as the log-likelihood of a Gaussian model, the size of each residual):
+# left out of a file saved with include_data=False
+DATA_GROUPS = ("observed_data", "constant_data", "log_likelihood", "imputed_data")
 SAVED_GROUPS = ("posterior_predictive",)  # groups a fit carries (FitValue.groups), restored on loading
 ENGINE = "h5netcdf"
 
@@ -78,7 +82,8 @@ def write(fit, path, meta: dict, arrays: dict, table: dict | None) -> None:
         chosen = {name: value for name, value in arrays.items() if name.startswith(f"{group}/")}
         if chosen:
             state[f"/{STATE}/{group}"] = _arrays_dataset(chosen)
-    groups = {node.path: node.to_dataset(inherit=False) for node in tree.subtree if node.path != "/"}
+    groups = {node.path: node.to_dataset(inherit=False) for node in tree.subtree
+              if node.path != "/" and (table is not None or node.name not in DATA_GROUPS)}
     saved = xr.DataTree.from_dict({"/": xr.Dataset(attrs={**_described(fit, meta), META_ATTRIBUTE: meta_text,
                                                            CHECKSUM_ATTRIBUTE: json.dumps(sums)}),
                                    **groups, **state})

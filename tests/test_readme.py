@@ -103,7 +103,7 @@ def test_every_command_runs(reader_folder):
     assert len(ran) >= 15
     listing = next(printed for arguments, printed in ran if arguments == ["datasets"])
     assert all(name in listing for name in ml.datasets.names())
-    for name in ("school.csv", "verbagg.csv", "sleep.csv", "summary.json", "imps.csv", "slopes.zip",
-                 "intercepts.zip", "report.html", "figures"):
+    for name in ("school.csv", "verbagg.csv", "sleep.csv", "summary.json", "imps.csv", "slopes.nc",
+                 "intercepts.nc", "report.html", "figures"):
         assert (reader_folder / name).exists(), name
     assert "Model comparison (PSIS-LOO)" in ran[-2][1] and "Demo:" in ran[-1][1]

@@ -23,9 +23,10 @@ def script_folder(tmp_path):
 
 def test_seed_script_translates_to_the_blimp_model(script_folder):
     translated = ml.load_script(script_folder / "analysis.imp")
-    assert translated.formula == "y ~ x1i + x2i + x3i + x2i:x3i + (1 + x1i | j)"
-    assert translated.options["predictor_models"] == ["x1i ~ x2i + x3i", "x2i ~ x3i"]
-    assert translated.options["missingness_models"] == ["y.missing ~ y + x1i + x2i + x3i + x2i:x3i"]
+    assert translated.formula_text == "y ~ x1i + x2i + x3i + x2i:x3i + (1 + x1i | j)"
+    assert [str(model) for model in translated.options["predictor_models"]] == ["x1i ~ x2i + x3i", "x2i ~ x3i"]
+    assert [str(model) for model in translated.options["missingness_models"]] == [
+        "y.missing ~ y + x1i + x2i + x3i + x2i:x3i"]
     # BURN is per chain; ITERATIONS is the total across chains
     assert translated.sampler == {"chains": 4, "seed": 123, "warmup": 20000, "draws": 5000}
 
@@ -141,7 +142,7 @@ def test_three_level_script(tmp_path):
     (tmp_path / "three.imp").write_text("DATA: three.csv;\nCLUSTERID: classroom school;\nMODEL: y ~ x | x;\n"
                                         "SEED: 2;\nBURN: 300;\nITERATIONS: 800;\n")
     translated = ml.load_script(tmp_path / "three.imp")
-    assert translated.formula == "y ~ x + (1 + x | school:classroom) + (1 | school)"
+    assert translated.formula_text == "y ~ x + (1 + x | school:classroom) + (1 | school)"
     fit = ml.fit_script(tmp_path / "three.imp", chains=2, progress=False, warn=False)
     assert {"sd(Intercept | school:classroom)", "sd(x | school:classroom)", "sd(Intercept | school)"} <= set(
         fit.summary().index)

@@ -257,10 +257,10 @@ def script_outcome(folder: Path, text: str) -> None:
     translated = allowed(lambda: load_script(script))
     if translated is None:
         return
-    for formula in ([translated.formula] + list(translated.options.get("predictor_models") or [])
-                    + list(translated.options.get("missingness_models") or [])):
-        assert parse_formula(formula) is not None, formula  # the translation writes valid formulas
-        assert "None" not in formula, formula
+    for formula in translated.formulas():
+        # the translation builds the tree the formula front end reads from its text
+        assert parse_formula(str(formula)) == formula, str(formula)
+        assert "None" not in str(formula), str(formula)
     allowed(lambda: build_model(translated.formula, translated.data, **translated.options))
 
 

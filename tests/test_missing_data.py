@@ -272,7 +272,7 @@ def test_blimp_script_latent_means_and_groupmean_centering(tmp_path):
     (tmp_path / "contextual.imp").write_text("DATA: contextual.csv;\nCLUSTERID: g;\nMODEL: y ~ x x.mean;\n"
                                              "CENTER: groupmean = x;\nSEED: 5;\nBURN: 200;\nITERATIONS: 400;\n")
     translated = ml.load_script(tmp_path / "contextual.imp")
-    assert translated.formula == "y ~ x + latent_mean(x) + (1 | g)"
+    assert translated.formula_text == "y ~ x + latent_mean(x) + (1 | g)"
     assert translated.options["center"] == {"x": "latent"}
     fit = ml.fit_script(tmp_path / "contextual.imp", chains=2, progress=False, warn=False)
     assert "latent_mean(x)" in fit.summary().index and "x.mean" in fit.imputations(2).columns

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, FormulaSpecificationError, ModelNote, SpecificationError, spell
-from ..syntax import ast, parse_formula
+from ..syntax import as_formula, ast
 from . import expressions as E
 from .checks import (as_data_frame, check_design, check_finite, check_levels, check_text_column,
                      is_numeric_column, suggest)
@@ -412,11 +412,11 @@ def _group_node_names(node: ast.Node) -> tuple[ast.Name, ...]:
     return ()
 
 
-def build_model(formula: str, data, *, family: str | Family | None = None, link: str | None = None,
+def build_model(formula: str | ast.Formula, data, *, family: str | Family | None = None, link: str | None = None,
                 priors: dict | None = None, center: dict | None = None, reference: dict | None = None,
                 parameterization: str | dict = "auto", missing: str = "model",
-                predictor_models: list[str] | None = None,
-                missingness_models: list[str] | None = None,
+                predictor_models: list[str | ast.Formula] | None = None,
+                missingness_models: list[str | ast.Formula] | None = None,
                 ordinal: list[str] | None = None, nominal: list[str] | None = None) -> tuple[ModelSpec, ModelData]:
     """Resolve a formula against data. The caller's data frame is only read, never modified.
 
@@ -440,8 +440,8 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
     if missing not in _MISSING_CHOICES:
         raise SpecificationError(f"missing='{missing}' is not available; choose one of: {', '.join(_MISSING_CHOICES)}")
     frame = _with_nominal_columns(as_data_frame(data), nominal)
-    parsed = parse_formula(formula)
-    frame = _with_missingness_indicators(frame, [parsed] + [parse_formula(text) for text in
+    parsed = as_formula(formula)  # text is parsed; a tree (from a Blimp script) is used as it is
+    frame = _with_missingness_indicators(frame, [parsed] + [as_formula(text) for text in
                                                             _as_list(predictor_models) + _as_list(missingness_models)])
     text = parsed.text
     if parsed.outcome is None:
@@ -805,7 +805,7 @@ def _parse_submodel_formulas(frame, predictor_models, missingness_models, focal_
         if isinstance(formulas, str):
             formulas = [formulas]
         for text in formulas:
-            parsed = parse_formula(text)
+            parsed = as_formula(text)
             resolver = _Resolver(parsed.text, frame, {}, {})
             outcome = parsed.outcome
             if not isinstance(outcome, ast.Name) or parsed.addition is not None:

@@ -9,6 +9,8 @@ import json
 import numpy as np
 import pandas as pd
 
+from ..syntax import ast
+
 
 def frame_to_json(frame: pd.DataFrame) -> dict:
     columns = {}
@@ -31,6 +33,8 @@ def frame_to_json(frame: pd.DataFrame) -> dict:
 def plain(value):
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, ast.Formula):  # a formula tree (a Blimp script's stated models) is saved as its text
+        return str(value)
     return value
 
 

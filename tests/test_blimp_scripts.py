@@ -163,3 +163,94 @@ def test_nominal_variable_in_a_script(tmp_path):
     assert {"grp2", "grp3"} <= set(fit.fixed_effects().index)  # dummy codes, category 1 the reference
     assert "grp[3] ~ x" in fit.summary().index
     assert set(fit.imputations(2)["grp"].astype(float)) == {1.0, 2.0, 3.0}
+
+
+# -- errors at their place in the script: line, the line itself, a caret under the token, its column ------
+
+def place_of(error: BlimpScriptError, script: str) -> tuple[int, int, str]:
+    """(line, caret column counted from 1, the caret's text) of a rendered error, after checking that the
+    message shows the script's very line and ends its caret line with that column."""
+    rendered = str(error).splitlines()
+    line = error.line_number
+    assert rendered[0].startswith(f"line {line}: ")
+    assert rendered[1] == "    " + script.splitlines()[line - 1].replace("\t", " ")
+    caret_line = rendered[2]
+    column = caret_line.index("^") - 4 + 1
+    assert caret_line.endswith(f" column {column}")
+    carets = caret_line[4:].split(" column ")[0].strip()
+    assert set(carets) == {"^"}
+    return line, column, rendered[1][4 + column - 1:4 + column - 1 + len(carets)]
+
+
+PLACED_ERRORS = [
+    # (what, the script, line, column, the text under the caret, a fragment of the message)
+    ("unknown variable in MODEL", SEED_SCRIPT.replace("y ~ x1i x2i x3i", "y ~ x1i x2i x3"), 6, 13, "x3",
+     "'x3' is not a variable"),
+    ("unknown variable on the second line of a MODEL statement",
+     SEED_SCRIPT.replace("y ~ x1i x2i x3i x2i*x3i", "y ~ x1i\n    x2i x3 x2i*x3i"), 7, 9, "x3", "'x3' is not a variable"),
+    ("unknown variable in CENTER", SEED_SCRIPT + "CENTER: groupmean = x1;\n", 13, 21, "x1",
+     "'x1' is not a variable"),
+    ("bad PARAMETERS expression", SEED_SCRIPT + "PARAMETERS:\n  d = b1 * ) 2;\n", 14, 12, ")", "unexpected ')'"),
+    ("unknown name in PARAMETERS", SEED_SCRIPT.replace("y ~ x1i x2i", "y ~ x1i@b1 x2i")
+     + "PARAMETERS: d = b1 * nosuch;\n", 13, 22, "nosuch", "'nosuch' in PARAMETERS"),
+    ("misspelt command", SEED_SCRIPT.replace("ITERATIONS:", "ITERATONS:"), 12, 1, "ITERATONS",
+     "'ITERATONS' is not a Blimp command"),
+    ("SIMPLE without the interaction", SEED_SCRIPT + "SIMPLE: x1i | x2i;\n", 13, 15, "x2i", "does not interact"),
+    ("ORDINAL variable with too many categories, found when the model is built", SEED_SCRIPT + "ORDINAL: x1i;\n",
+     13, 10, "x1i", "ordinal variable 'x1i' has 518 distinct values"),
+    ("ORDINAL outcome, found when the model is built", SEED_SCRIPT + "ORDINAL:  y;\n", 13, 11, "y",
+     "ordinal outcomes are not available yet"),
+]
+
+
+@pytest.mark.parametrize("what, text, line, column, token, message", PLACED_ERRORS,
+                         ids=[case[0] for case in PLACED_ERRORS])
+def test_script_errors_cite_line_column_and_caret(script_folder, what, text, line, column, token, message):
+    (script_folder / "bad.imp").write_text(text)
+    with pytest.raises(BlimpScriptError) as caught:
+        ml.load_script(script_folder / "bad.imp")
+    assert message in caught.value.message
+    assert place_of(caught.value, text) == (line, column, token)
+
+
+def test_a_model_error_found_in_the_built_formula_points_at_the_script_term(tmp_path):
+    rows = ["y,x,grp,j"] + [f"{k * 0.1:.1f},{k % 5},{'abc'[k % 3]},{k % 6}" for k in range(60)]
+    (tmp_path / "groups.csv").write_text("\n".join(rows) + "\n")
+    text = "DATA: groups.csv;\nCLUSTERID: j;\nMODEL:\n  y ~ x\n      grp^2;\n"
+    (tmp_path / "power.imp").write_text(text)
+    with pytest.raises(BlimpScriptError) as caught:
+        ml.load_script(tmp_path / "power.imp")
+    assert "'grp' is categorical" in caught.value.message  # found by build_model, in the tree of I(grp^2)
+    assert place_of(caught.value, text) == (5, 7, "grp")
+
+
+def test_translation_builds_the_formula_tree_with_the_script_places(script_folder):
+    from multilevel.model.build import build_model
+    from multilevel.syntax import ast, parse_formula
+
+    translated = ml.load_script(script_folder / "analysis.imp")
+    formula = translated.formula
+    assert isinstance(formula, ast.Formula) and str(formula) == translated.formula_text
+    # the tree is what the formula front end reads from its text, spans included
+    assert parse_formula(str(formula)) == formula
+    names = {(node.name, node.start): node for node in _nodes(formula) if isinstance(node, ast.Name)}
+    x2i = names[("x2i", str(formula).index("x2i"))]
+    assert (x2i.origin.line, x2i.origin.column) == (6, 9)  # 'y ~ x1i x2i ...' on line 6 of the script
+    group = names[("j", str(formula).index("| j") + 2)]
+    assert (group.origin.line, group.origin.column) == (2, 12)  # CLUSTERID: j;
+    interaction = next(node for node in _nodes(formula) if isinstance(node, ast.Binary) and node.operator == ":")
+    assert str(formula)[interaction.start:interaction.end] == "x2i:x3i"
+    assert (interaction.origin.line, interaction.origin.column) == (6, 17)  # written x2i*x3i
+    missingness = translated.options["missingness_models"][0]
+    assert missingness.outcome.name == "y.missing" and missingness.outcome.origin.line == 9
+    # the same model as from the formula text: same numbers
+    as_text = {key: [str(item) for item in value] if key.endswith("_models") and value else value
+               for key, value in translated.options.items()}
+    assert build_model(formula, translated.data, **translated.options)[0] == build_model(
+        str(formula), translated.data, **as_text)[0]
+
+
+def _nodes(node):
+    from multilevel.blimp_formulas import nodes_of
+
+    return list(nodes_of(node))

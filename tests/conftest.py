@@ -5,6 +5,21 @@ from scipy.stats import norm
 
 import multilevel as ml  # (first: configures JAX devices before anything else starts JAX)
 
+# Test tiers (markers in pyproject.toml):
+#   pytest                       the default tier: everything but the opt-in statistical and browser tests
+#   pytest -m "not slow"         the fast tier: the default tier without its long tests
+#   pytest -m statistical        the statistical checks (minutes each); pytest -m browser: headless chromium
+OPT_IN = ("statistical", "browser")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Every statistical and browser test is also ``slow``, before ``-m`` selects: a ``-m`` on the command
+    line replaces the one in addopts, and ``-m "not slow"`` must still leave the opt-in tiers out."""
+    for item in items:
+        if any(item.get_closest_marker(name) for name in OPT_IN):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def sleepstudy():

@@ -16,6 +16,7 @@ def _grid(low, high, count):
     return points, np.log(points[1] - points[0])
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_bridge_sampling_matches_exact_integration_for_a_normal_mean():
     rng = np.random.default_rng(5)
     y = 3 + 1.5 * rng.normal(size=40)

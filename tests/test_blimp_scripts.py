@@ -23,13 +23,15 @@ def script_folder(tmp_path):
 
 def test_seed_script_translates_to_the_blimp_model(script_folder):
     translated = ml.load_script(script_folder / "analysis.imp")
-    assert translated.formula == "y ~ x1i + x2i + x3i + x2i:x3i + (1 + x1i | j)"
-    assert translated.options["predictor_models"] == ["x1i ~ x2i + x3i", "x2i ~ x3i"]
-    assert translated.options["missingness_models"] == ["y.missing ~ y + x1i + x2i + x3i + x2i:x3i"]
+    assert translated.formula_text == "y ~ x1i + x2i + x3i + x2i:x3i + (1 + x1i | j)"
+    assert [str(model) for model in translated.options["predictor_models"]] == ["x1i ~ x2i + x3i", "x2i ~ x3i"]
+    assert [str(model) for model in translated.options["missingness_models"]] == [
+        "y.missing ~ y + x1i + x2i + x3i + x2i:x3i"]
     # BURN is per chain; ITERATIONS is the total across chains
     assert translated.sampler == {"chains": 4, "seed": 123, "warmup": 20000, "draws": 5000}
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_seed_script_runs_and_the_selection_model_corrects_mnar(script_folder):
     fit = ml.fit_script(script_folder / "analysis.imp", warmup=500, draws=500, progress=False, warn=False)
     # lme4 REML estimates of the focal model on the complete data and after listwise deletion
@@ -50,6 +52,7 @@ def test_seed_script_runs_and_the_selection_model_corrects_mnar(script_folder):
     assert any("translated to" in note for note in fit.environment)
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_cli_runs_a_script(script_folder, capsys):
     from multilevel.cli import main
 
@@ -57,7 +60,7 @@ def test_cli_runs_a_script(script_folder, capsys):
     code = main(["fit", str(script_folder / "analysis.imp"), "--chains", "2", "--warmup", "150", "--draws", "100",
                  "--no-progress"])
     assert code == 0
-    printed = capsys.readouterr().out
+    printed = " ".join(capsys.readouterr().out.split())  # lines longer than 80 columns are wrapped
     assert "focal model y ~ x1i + x2i + x3i + x2i:x3i + (1 + x1i | j)" in printed
     assert "missingness model (probit): y.missing ~ 1 + y + x1i + x2i + x3i + x2i:x3i + (1 | j)" in printed
     assert "script settings overridden" in printed
@@ -91,6 +94,7 @@ def test_script_nimps_and_save_write_stacked_imputations(script_folder):
         ml.load_script(script_folder / "nosave.imp")
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_labels_parameters_and_simple_effects(script_folder, capsys):
     script = SEED_SCRIPT.replace("y ~ x1i x2i x3i x2i*x3i | x1i;", "y ~ x1i@b1 x2i@b2 x3i x2i*x3i@b23 | x1i;")
     script += "PARAMETERS:\n  diff = b1 - b2;\n  scaled = 2 * sqrt(abs(diff));\nSIMPLE: x2i | x3i;\n  x2i | x3i = 0 1;\n"
@@ -138,7 +142,7 @@ def test_three_level_script(tmp_path):
     (tmp_path / "three.imp").write_text("DATA: three.csv;\nCLUSTERID: classroom school;\nMODEL: y ~ x | x;\n"
                                         "SEED: 2;\nBURN: 300;\nITERATIONS: 800;\n")
     translated = ml.load_script(tmp_path / "three.imp")
-    assert translated.formula == "y ~ x + (1 + x | school:classroom) + (1 | school)"
+    assert translated.formula_text == "y ~ x + (1 + x | school:classroom) + (1 | school)"
     fit = ml.fit_script(tmp_path / "three.imp", chains=2, progress=False, warn=False)
     assert {"sd(Intercept | school:classroom)", "sd(x | school:classroom)", "sd(Intercept | school)"} <= set(
         fit.summary().index)
@@ -159,3 +163,94 @@ def test_nominal_variable_in_a_script(tmp_path):
     assert {"grp2", "grp3"} <= set(fit.fixed_effects().index)  # dummy codes, category 1 the reference
     assert "grp[3] ~ x" in fit.summary().index
     assert set(fit.imputations(2)["grp"].astype(float)) == {1.0, 2.0, 3.0}
+
+
+# -- errors at their place in the script: line, the line itself, a caret under the token, its column ------
+
+def place_of(error: BlimpScriptError, script: str) -> tuple[int, int, str]:
+    """(line, caret column counted from 1, the caret's text) of a rendered error, after checking that the
+    message shows the script's very line and ends its caret line with that column."""
+    rendered = str(error).splitlines()
+    line = error.line_number
+    assert rendered[0].startswith(f"line {line}: ")
+    assert rendered[1] == "    " + script.splitlines()[line - 1].replace("\t", " ")
+    caret_line = rendered[2]
+    column = caret_line.index("^") - 4 + 1
+    assert caret_line.endswith(f" column {column}")
+    carets = caret_line[4:].split(" column ")[0].strip()
+    assert set(carets) == {"^"}
+    return line, column, rendered[1][4 + column - 1:4 + column - 1 + len(carets)]
+
+
+PLACED_ERRORS = [
+    # (what, the script, line, column, the text under the caret, a fragment of the message)
+    ("unknown variable in MODEL", SEED_SCRIPT.replace("y ~ x1i x2i x3i", "y ~ x1i x2i x3"), 6, 13, "x3",
+     "'x3' is not a variable"),
+    ("unknown variable on the second line of a MODEL statement",
+     SEED_SCRIPT.replace("y ~ x1i x2i x3i x2i*x3i", "y ~ x1i\n    x2i x3 x2i*x3i"), 7, 9, "x3", "'x3' is not a variable"),
+    ("unknown variable in CENTER", SEED_SCRIPT + "CENTER: groupmean = x1;\n", 13, 21, "x1",
+     "'x1' is not a variable"),
+    ("bad PARAMETERS expression", SEED_SCRIPT + "PARAMETERS:\n  d = b1 * ) 2;\n", 14, 12, ")", "unexpected ')'"),
+    ("unknown name in PARAMETERS", SEED_SCRIPT.replace("y ~ x1i x2i", "y ~ x1i@b1 x2i")
+     + "PARAMETERS: d = b1 * nosuch;\n", 13, 22, "nosuch", "'nosuch' in PARAMETERS"),
+    ("misspelt command", SEED_SCRIPT.replace("ITERATIONS:", "ITERATONS:"), 12, 1, "ITERATONS",
+     "'ITERATONS' is not a Blimp command"),
+    ("SIMPLE without the interaction", SEED_SCRIPT + "SIMPLE: x1i | x2i;\n", 13, 15, "x2i", "does not interact"),
+    ("ORDINAL variable with too many categories, found when the model is built", SEED_SCRIPT + "ORDINAL: x1i;\n",
+     13, 10, "x1i", "ordinal variable 'x1i' has 518 distinct values"),
+    ("ORDINAL outcome, found when the model is built", SEED_SCRIPT + "ORDINAL:  y;\n", 13, 11, "y",
+     "ordinal outcomes are not available yet"),
+]
+
+
+@pytest.mark.parametrize("what, text, line, column, token, message", PLACED_ERRORS,
+                         ids=[case[0] for case in PLACED_ERRORS])
+def test_script_errors_cite_line_column_and_caret(script_folder, what, text, line, column, token, message):
+    (script_folder / "bad.imp").write_text(text)
+    with pytest.raises(BlimpScriptError) as caught:
+        ml.load_script(script_folder / "bad.imp")
+    assert message in caught.value.message
+    assert place_of(caught.value, text) == (line, column, token)
+
+
+def test_a_model_error_found_in_the_built_formula_points_at_the_script_term(tmp_path):
+    rows = ["y,x,grp,j"] + [f"{k * 0.1:.1f},{k % 5},{'abc'[k % 3]},{k % 6}" for k in range(60)]
+    (tmp_path / "groups.csv").write_text("\n".join(rows) + "\n")
+    text = "DATA: groups.csv;\nCLUSTERID: j;\nMODEL:\n  y ~ x\n      grp^2;\n"
+    (tmp_path / "power.imp").write_text(text)
+    with pytest.raises(BlimpScriptError) as caught:
+        ml.load_script(tmp_path / "power.imp")
+    assert "'grp' is categorical" in caught.value.message  # found by build_model, in the tree of I(grp^2)
+    assert place_of(caught.value, text) == (5, 7, "grp")
+
+
+def test_translation_builds_the_formula_tree_with_the_script_places(script_folder):
+    from multilevel.model.build import build_model
+    from multilevel.syntax import ast, parse_formula
+
+    translated = ml.load_script(script_folder / "analysis.imp")
+    formula = translated.formula
+    assert isinstance(formula, ast.Formula) and str(formula) == translated.formula_text
+    # the tree is what the formula front end reads from its text, spans included
+    assert parse_formula(str(formula)) == formula
+    names = {(node.name, node.start): node for node in _nodes(formula) if isinstance(node, ast.Name)}
+    x2i = names[("x2i", str(formula).index("x2i"))]
+    assert (x2i.origin.line, x2i.origin.column) == (6, 9)  # 'y ~ x1i x2i ...' on line 6 of the script
+    group = names[("j", str(formula).index("| j") + 2)]
+    assert (group.origin.line, group.origin.column) == (2, 12)  # CLUSTERID: j;
+    interaction = next(node for node in _nodes(formula) if isinstance(node, ast.Binary) and node.operator == ":")
+    assert str(formula)[interaction.start:interaction.end] == "x2i:x3i"
+    assert (interaction.origin.line, interaction.origin.column) == (6, 17)  # written x2i*x3i
+    missingness = translated.options["missingness_models"][0]
+    assert missingness.outcome.name == "y.missing" and missingness.outcome.origin.line == 9
+    # the same model as from the formula text: same numbers
+    as_text = {key: [str(item) for item in value] if key.endswith("_models") and value else value
+               for key, value in translated.options.items()}
+    assert build_model(formula, translated.data, **translated.options)[0] == build_model(
+        str(formula), translated.data, **as_text)[0]
+
+
+def _nodes(node):
+    from multilevel.blimp_formulas import nodes_of
+
+    return list(nodes_of(node))

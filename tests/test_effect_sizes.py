@@ -58,6 +58,7 @@ def test_conditional_effects_and_johnson_neyman_regions():
     assert -1.6 < regions["to"].iloc[0] < regions["from"].iloc[1] < -0.9  # the boundaries bracket -1.25
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_burn_in_psr_table_over_expanding_warmup_windows(sleepstudy, tmp_path):
     fit = ml.fit("Reaction ~ Days + (Days | Subject)", sleepstudy, **quick(warmup=400))
     table = fit.burn_in_psr()
@@ -70,6 +71,7 @@ def test_burn_in_psr_table_over_expanding_warmup_windows(sleepstudy, tmp_path):
     pd.testing.assert_frame_equal(ml.load(tmp_path / "fit.zip").burn_in_psr(), table)
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_within_and_between_decomposition_by_hand():
     """Rights & Sterba's level-specific shares for SES centred within schools and the school mean MEANSES."""
     data = ml.datasets.load("mathach")

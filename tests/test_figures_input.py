@@ -26,6 +26,7 @@ def dollar_fit():
     return fit.with_quantities(conditional=[("cost$a$b", "w$q$")])  # a new fit, which the figures show
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_mathtext_in_column_names_is_shown_literally(dollar_fit, tmp_path):
     written = dollar_fit.save_plots(tmp_path / "plots", formats=("png", "svg"))
     kinds = {path.stem for path in written}

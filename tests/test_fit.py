@@ -57,11 +57,12 @@ def test_summary_names_columns_and_classes(sleep_fit):
 
 def test_datatree_has_named_dims_and_groups(sleep_fit):
     tree = sleep_fit.tree
-    assert set(tree.children) == {"posterior", "sample_stats", "log_likelihood", "observed_data"}
+    assert set(tree.children) == {"posterior", "sample_stats", "log_likelihood", "observed_data", "constant_data"}
     posterior = tree["posterior"]
-    assert list(posterior["r_Subject"].dims) == ["chain", "draw", "Subject", "Subject__term"]
-    assert list(posterior["r_Subject"].coords["Subject__term"].values) == ["Intercept", "Days"]
-    assert "308" in posterior["r_Subject"].coords["Subject"].values
+    assert list(posterior["Subject effects"].dims) == ["chain", "draw", "Subject", "Subject term"]
+    assert list(posterior["Subject effects"].coords["Subject term"].values) == ["Intercept", "Days"]
+    assert "308" in posterior["Subject effects"].coords["Subject"].values
+    assert list(posterior.data_vars)[:2] == ["Intercept", "Days"]  # named as in summary()
     assert tree["sample_stats"]["diverging"].dtype == bool
     assert tree["log_likelihood"]["Reaction"].shape == (2, 100, 180)
     assert tree["posterior"].attrs["seed"] == 11
@@ -111,6 +112,7 @@ def test_save_and_load_round_trip(sleep_fit, tmp_path):
     pd.testing.assert_frame_equal(loaded.predict(new), sleep_fit.predict(new))
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_recovers_simulated_random_slopes():
     data = simulate_random_slopes(seed=5, groups=60, per_group=15)
     fit = ml.fit("y ~ x + (1 + x | g)", data, chains=4, warmup=500, draws=500, seed=2, progress=False, warn=False)
@@ -119,9 +121,10 @@ def test_recovers_simulated_random_slopes():
     truth = {"Intercept": 2.0, "x": 0.5, "sd(Intercept | g)": 1.2, "sd(x | g)": 0.4, "residual sd": 0.8}
     for name, value in truth.items():
         row = summary.loc[name]
-        assert abs(row["mean"] - value) < 3 * row["sd"], name  # coverage is checked in the slow tier
+        assert abs(row["mean"] - value) < 3 * row["sd"], name  # coverage is checked in the statistical tier
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_recovers_simulated_logistic_and_poisson():
     rng = np.random.default_rng(8)
     groups = np.repeat(np.arange(50), 30)
@@ -140,6 +143,7 @@ def test_recovers_simulated_logistic_and_poisson():
             assert abs(summary.loc[name, "mean"] - value) < 3 * summary.loc[name, "sd"], name
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_probit_and_binomial_run_and_agree_in_sign():
     data = ml.datasets.load("cbpp")
     fit = ml.fit("incidence | trials(size) ~ period + (1 | herd)", data, **quick(chains=2, warmup=300, draws=200))
@@ -226,6 +230,7 @@ def test_environment_fallback_is_recorded(monkeypatch):
     assert "vectorized" in notes[0] and "xla_force_host_platform_device_count" in notes[0]
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_cli_demo_runs(capsys):
     from multilevel.cli import main
 
@@ -249,6 +254,7 @@ def test_model_without_fixed_effects_predicts_and_converts():
     assert "log_likelihood" in fit.tree.children
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_save_load_keeps_per_block_parameterization(tmp_path):
     data = ml.datasets.load("sleepstudy")
     fit = ml.fit("Reaction ~ Days + (1 | Subject) + (0 + Days | Subject)", data,
@@ -259,6 +265,7 @@ def test_save_load_keeps_per_block_parameterization(tmp_path):
     pd.testing.assert_frame_equal(loaded.summary(), fit.summary())
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 @pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs Linux /proc")
 def test_a_process_fitting_many_models_keeps_its_memory_maps_bounded():
     """Each loaded XLA executable holds memory maps; past vm.max_map_count (65,530) the process aborts. A

@@ -221,7 +221,7 @@ def test_a_single_column_of_prose_in_a_csv_is_not_a_table(tmp_path):
 def test_a_script_with_a_byte_order_mark_reads(folder):
     path = folder / "notepad.imp"
     path.write_bytes(b"\xef\xbb\xbf" + SCRIPT.encode("utf-8"))
-    assert ml.load_script(path).formula == "y ~ x1i + x2i + x3i + x2i:x3i + (1 + x1i | j)"
+    assert ml.load_script(path).formula_text == "y ~ x1i + x2i + x3i + x2i:x3i + (1 + x1i | j)"
     assert parse_script("\ufeff" + SCRIPT).command("DATA").value == "04_multilevel.csv"
 
 

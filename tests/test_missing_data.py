@@ -123,6 +123,7 @@ def test_multiple_imputations_from_well_separated_draws(mar_fit, tmp_path):
     assert pd.read_csv(tmp_path / "imps.csv")["imputation"].max() == 3
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_save_and_load_a_fit_with_imputations(mar_data, tmp_path):
     frame, _ = mar_data
     frame = frame.assign(aux=frame["z"] * 0.5 + 1)  # a variable used only by a stated predictor model
@@ -147,6 +148,7 @@ def simulate_incomplete_ordinal(seed: int, clusters: int = 40, per_cluster: int 
     return pd.DataFrame({"y": y, "x": x, "w": np.where(missing, np.nan, w), "g": g}), w
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_incomplete_ordinal_predictor_is_summed_out_and_imputed():
     frame, w_true = simulate_incomplete_ordinal(5)
     fit = ml.fit("y ~ x + w + (1 | g)", frame, ordinal=["w"], **quick(chains=4, warmup=400, draws=300))
@@ -244,6 +246,7 @@ def simulate_contextual(seed: int, clusters: int = 50, per_cluster: int = 8):
     return frame, mu
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_latent_group_means_give_within_and_between_effects():
     frame, mu = simulate_contextual(11)
     fit = ml.fit("y ~ x + latent_mean(x) + (1 | g)", frame, center={"x": "latent"},
@@ -262,19 +265,20 @@ def test_latent_group_means_give_within_and_between_effects():
         ml.Model("y ~ latent_mean(x)", frame)
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_blimp_script_latent_means_and_groupmean_centering(tmp_path):
     frame, _ = simulate_contextual(12, clusters=20, per_cluster=6)
     frame.to_csv(tmp_path / "contextual.csv", index=False)
     (tmp_path / "contextual.imp").write_text("DATA: contextual.csv;\nCLUSTERID: g;\nMODEL: y ~ x x.mean;\n"
                                              "CENTER: groupmean = x;\nSEED: 5;\nBURN: 200;\nITERATIONS: 400;\n")
     translated = ml.load_script(tmp_path / "contextual.imp")
-    assert translated.formula == "y ~ x + latent_mean(x) + (1 | g)"
+    assert translated.formula_text == "y ~ x + latent_mean(x) + (1 | g)"
     assert translated.options["center"] == {"x": "latent"}
     fit = ml.fit_script(tmp_path / "contextual.imp", chains=2, progress=False, warn=False)
     assert "latent_mean(x)" in fit.summary().index and "x.mean" in fit.imputations(2).columns
 
 
-@pytest.mark.slow
+@pytest.mark.statistical
 def test_auxiliary_variable_in_the_predictor_model_removes_bias():
     """x is missing when an auxiliary variable a (correlated 0.8 with x, not in the focal model) is high:
     MAR given a only. Stating x's model with a recovers the slope that the model without a biases."""
@@ -312,6 +316,7 @@ def simulate_incomplete_nominal(seed: int, clusters: int = 40, per_cluster: int 
     return pd.DataFrame({"y": y, "x": x, "grp": np.where(missing, None, labels), "g": g}), labels
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_incomplete_nominal_predictor_is_summed_out_and_imputed():
     frame, labels = simulate_incomplete_nominal(5)
     fit = ml.fit("y ~ x + grp + (1 | g)", frame, **quick(chains=4, warmup=300, draws=250))
@@ -325,6 +330,7 @@ def test_incomplete_nominal_predictor_is_summed_out_and_imputed():
     assert (fit.average_imputation()["grp"].to_numpy()[missing] == labels[missing]).mean() > 0.5
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_pattern_mixture_indicator_recovers_the_shift():
     """Rows missing x differ in their outcome by 0.7 (a pattern-mixture effect); x.missing as a predictor
     estimates that shift, and x's slope stays right."""
@@ -342,7 +348,7 @@ def test_pattern_mixture_indicator_recovers_the_shift():
         assert abs(summary.loc[name, "median"] - truth) < 3 * summary.loc[name, "sd"], name
 
 
-@pytest.mark.slow
+@pytest.mark.statistical
 def test_auxiliary_variable_model_with_the_outcome_removes_bias():
     """y is missing when an auxiliary variable a (correlated with y, not in the focal model) is high; Blimp's
     auxiliary model a ~ y + x brings a's information to the missing outcomes and removes the bias."""
@@ -383,6 +389,7 @@ def simulate_level_two_discrete(seed: int, clusters: int = 60, per_cluster: int 
     return frame, sector[g], size[g]
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_incomplete_discrete_level_two_variables_are_summed_out_per_cluster():
     frame, sector, size = simulate_level_two_discrete(3)
     formula = "y ~ x + sector + size + w + (1 | g)"
@@ -404,6 +411,7 @@ def test_incomplete_discrete_level_two_variables_are_summed_out_per_cluster():
     assert (average["sector"].to_numpy()[hidden] == sector[hidden]).mean() > 0.5
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_group_centred_incomplete_predictor_in_fitted_row_computations():
     """Centring an imputed predictor within clusters: the fitted rows' linear predictor is recomputed per draw
     (information criteria, predictions, residual correlations), and new data use the observed cluster means."""

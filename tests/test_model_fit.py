@@ -1,6 +1,7 @@
 """Information criteria, residual correlations and fitted-row predictions (with and without imputations)."""
 
 import numpy as np
+import pytest
 import pandas as pd
 
 import multilevel as ml
@@ -8,6 +9,7 @@ import multilevel as ml
 from .conftest import quick
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_effective_number_of_parameters_of_a_linear_regression():
     """With weak priors the effective number of parameters of y ~ x1 + x2 is the 4 free parameters
     (intercept, two slopes, residual SD) for DIC, WAIC and LOO alike, and the criteria agree."""
@@ -54,6 +56,7 @@ def test_criteria_residual_correlations_and_predictions_with_imputed_predictors(
     assert predicted["sd"][missing].mean() > predicted["sd"][~missing].mean()
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_marginal_likelihood_integrates_the_imputed_predictor_exactly_where_it_can_be_checked():
     """y = a + b x + e with x ~ N(m, s^2) imputed: given the parameters, y_i without its x is
     N(a + b m, sigma^2 + b^2 s^2) exactly; the Monte Carlo marginal pointwise likelihood must match it."""

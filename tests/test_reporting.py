@@ -60,6 +60,7 @@ def test_compare_ranks_the_random_slope_model_first(sleep_fits):
         ml.compare(slopes, other)
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_figures_and_html_report(sleep_fits, tmp_path):
     slopes, _ = sleep_fits
     written = slopes.save_plots(tmp_path / "plots")
@@ -82,6 +83,7 @@ def test_figures_and_html_report(sleep_fits, tmp_path):
     assert "<script" not in text and "http://" not in text and "https://" not in text  # opens offline
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_report_of_a_fit_with_imputations_shows_the_missing_data(tmp_path):
     from .conftest import simulate_mar_on_outcome
 
@@ -100,6 +102,7 @@ def test_report_of_a_fit_with_imputations_shows_the_missing_data(tmp_path):
         assert section in text, section
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_cli_plots_report_checks_and_compare(tmp_path, capsys):
     csv = tmp_path / "sleep.csv"
     ml.datasets.load("sleepstudy").to_csv(csv, index=False)

@@ -1,14 +1,15 @@
-"""The ``multilevel`` command line: ``multilevel fit`` and ``multilevel demo``."""
+"""The ``multilevel`` command line: ``fit``, ``demo``, ``compare`` and ``datasets`` (their options are in
+:mod:`multilevel.cli_arguments`), behind one error boundary, :func:`main`."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 import warnings
 from pathlib import Path
 
+from .cli_arguments import SAMPLER_DEFAULTS, build_parser
 from .errors import ModelNote, MultilevelError, command_line
 
 
@@ -16,7 +17,6 @@ def read_data(path: str, missing_code: str | None = None):
     from .data_files import read_data_file
 
     return read_data_file(path, missing_code, where="--missing-code: ")
-
 
 
 def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
@@ -27,101 +27,6 @@ def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
         key, value = item.split("=", 1)
         result[key.strip()] = value.strip()
     return result
-
-
-SAMPLER_DEFAULTS = {"chains": 4, "warmup": 1000, "draws": 1000, "thin": 1, "seed": None, "target_accept": 0.8}
-
-
-def _add_sampler_arguments(parser: argparse.ArgumentParser) -> None:
-    # defaults are applied later, so that a Blimp script's own settings win over defaults but not over options
-    parser.add_argument("--chains", type=int, default=None, help="number of chains (default 4)")
-    parser.add_argument("--warmup", type=int, default=None, help="warmup iterations per chain (default 1000)")
-    parser.add_argument("--draws", type=int, default=None, help="draws kept per chain (default 1000)")
-    parser.add_argument("--thin", type=int, default=None, help="keep every k-th draw")
-    parser.add_argument("--seed", type=int, default=None, help="random seed (same seed, same numbers)")
-    parser.add_argument("--target-accept", type=float, default=None, help="NUTS target acceptance (default 0.8)")
-    parser.add_argument("--json", metavar="FILE", help="write the summary as JSON")
-    parser.add_argument("--save", metavar="FILE", help="save the fit (load with multilevel.load); it holds the data used")
-    parser.add_argument("--save-without-data", action="store_true",
-                        help="with --save: leave the data out of the saved fit (loading it then needs the data)")
-    parser.add_argument("--nimps", type=int, default=20, help="number of imputations to save (default 20)")
-    parser.add_argument("--imputations", metavar="FILE",
-                        help="save the stacked completed data sets (.csv or .parquet) with an imputation column")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--plots", metavar="DIR", help="write every figure that applies as PNG and SVG into DIR")
-    parser.add_argument("--report", metavar="FILE", help="write a self-contained HTML report")
-    parser.add_argument("--ppc", action="store_true", help="print posterior predictive checks")
-    parser.add_argument("--bayes-factor", action="append", metavar="HYPOTHESIS",
-                        help="Savage-Dickey Bayes factor of a point hypothesis, e.g. 'x1 = 0' (repeatable)")
-    parser.add_argument("--marginal-likelihood", action="store_true",
-                        help="print the log marginal likelihood (bridge sampling; needs proper priors)")
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("multilevel")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown (not installed)"
-
-
-def build_parser() -> argparse.ArgumentParser:
-    from .model.families import family_names  # here, inside main's Ctrl-C boundary (it imports NumPy)
-
-    parser = argparse.ArgumentParser(prog="multilevel",
-                                     description="Bayesian multilevel regression (NUTS via NumPyro).")
-    parser.add_argument("--debug", action="store_true", help="show the full traceback of an internal error")
-    parser.add_argument("--version", action="version", version=f"multilevel {_version()}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    fit = commands.add_parser("fit", help="fit a model to a data file, or a Blimp script")
-    fit.add_argument("script", nargs="?", help="a Blimp script (.imp); DATA in it is read relative to the script")
-    fit.add_argument("--data", help="data file (.csv, .tsv, .dat, .parquet)")
-    fit.add_argument("--model", help='formula, e.g. "y ~ x + (1 | g)"')
-    fit.add_argument("--family", default=None, help=f"{', '.join(family_names())} (default: gaussian)")
-    fit.add_argument("--link", default=None, help="the family's link, e.g. logit or probit for bernoulli/binomial "
-                                                  "(default: the family's first)")
-    fit.add_argument("--center", action="append", metavar="VAR=grand|group[:FACTOR]",
-                     help="centre a predictor within the model (repeatable)")
-    fit.add_argument("--reference", action="append", metavar="VAR=LEVEL", help="reference level (repeatable)")
-    fit.add_argument("--prior", action="append", metavar="KEY=PRIOR",
-                     help="prior override, e.g. 'x1=Normal(0, 1)', 'sd=HalfStudentT(3, 10)' (repeatable)")
-    fit.add_argument("--prior-defaults", default="default", choices=["default", "blimp"],
-                     help="default: weakly informative priors scaled to the data; blimp: Blimp's defaults "
-                          "(flat coefficients, uniform over covariance matrices) to compare like for like")
-    fit.add_argument("--predictor-model", action="append", metavar="FORMULA",
-                     help="state the model of an incomplete predictor, e.g. 'x1 ~ x2 + x3' (repeatable)")
-    fit.add_argument("--missingness-model", action="append", metavar="FORMULA",
-                     help="probit model of a missingness indicator (MNAR selection model), "
-                          "e.g. 'y.missing ~ y + x1' (repeatable)")
-    fit.add_argument("--ordinal", action="append", metavar="VAR",
-                     help="a numeric variable that is ordinal or binary: imputed with an ordinal probit model "
-                          "(repeatable)")
-    fit.add_argument("--nominal", action="append", metavar="VAR",
-                     help="a variable with unordered categories (dummy coded; imputed with a multinomial logit "
-                          "model) (repeatable)")
-    fit.add_argument("--parameterization", default="auto", help="auto, centered, noncentered or marginalized")
-    fit.add_argument("--missing-code", default=None, help="value that marks missing data in the file")
-    fit.add_argument("--missing", default="model", choices=["model", "listwise"],
-                     help="model: impute missing predictors and outcomes within the model (default); "
-                          "listwise: exclude incomplete rows")
-    _add_sampler_arguments(fit)
-    for command in (fit,):
-        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                             help="show the full traceback of an internal error")
-    demo = commands.add_parser("demo", help="fit a bundled example (sleepstudy, random slopes)")
-    _add_sampler_arguments(demo)
-    comparison = commands.add_parser("compare", help="compare saved fits (from --save) by PSIS-LOO")
-    comparison.add_argument("fits", nargs="+", help="saved fits (.zip), at least two, of the same data")
-    for command in (demo, comparison):
-        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                             help="show the full traceback of an internal error")
-    comparison.add_argument("--data", metavar="FILE",
-                            help="the data, for fits saved with --save-without-data (.csv, .tsv, .dat, .parquet)")
-    comparison.add_argument("--missing-code", default=None, help="with --data: value that marks missing data in it")
-    comparison.add_argument("--bayes-factor", action="store_true",
-                            help="also the Bayes factor of the first fit against each other (bridge sampling)")
-    return parser
 
 
 def _with_style(priors: dict | None, args):
@@ -140,70 +45,91 @@ def _sampler_options(args, script_settings: dict | None = None) -> dict:
     return chosen
 
 
-def _run_fit(args, formula: str, data, options: dict, script_settings: dict | None = None,
-             notes: list[str] | None = None, translated=None) -> int:
+def _console():
+    """A rich console as wide as the terminal (rich reads it from any of stdin, stdout and stderr, so also
+    when the output is redirected); without a terminal, the COLUMNS variable or 80."""
     from rich.console import Console
 
-    from . import api
-    from .report.text import print_report, summary_json
+    return Console()
 
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=132)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model = api.Model(formula, data, **options)
-    for warning in caught:  # before sampling, so that a long fit can be stopped at once
-        if issubclass(warning.category, (api.ExcludedRowsWarning, ModelNote)):
-            console.print(f"note: {warning.message}", markup=False, style="yellow")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # diagnostics and environment notes are in the report
-        sampler = _sampler_options(args, script_settings)
-        fit = model.fit(**sampler, progress=not args.no_progress and None, warn=False)
-    if script_settings is not None:
-        overridden = [name for name in ("warmup", "draws", "chains") if getattr(args, name) is not None]
-        kept = [note for note in notes or [] if not overridden]
-        if overridden:
-            kept.append("script settings overridden on the command line: " + ", ".join(
-                f"{name}={getattr(args, name)}" for name in overridden))
-        fit = fit.with_notes(*kept)
-    if translated is not None:
-        from .blimp import apply_quantities
 
-        fit = apply_quantities(fit, translated)
+def _run_fit(args, formula: str, data, options: dict, translated=None) -> int:
+    """Check the model, sample, print the report, write the outputs asked for. ``translated``: the Blimp
+    script the model came from (its sampler settings, notes, quantities and imputation files)."""
+    from .report.text import print_report
+
+    console = _console()
+    model = _checked_model(formula, data, options, console)
+    fit = _sampled(model, args, translated)
     print_report(fit, console)
     _print_checks(fit, args, console)
     _writing["outputs"] = True
+    _write_outputs(fit, args, console, translated)
+    return 0
+
+
+def _checked_model(formula: str, data, options: dict, console):
+    """The model, its notes printed before sampling, so that a long fit can be stopped at once."""
+    from . import api
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = api.Model(formula, data, **options)
+    for warning in caught:
+        if issubclass(warning.category, (api.ExcludedRowsWarning, ModelNote)):
+            console.print(f"note: {warning.message}", markup=False, style="yellow")
+    return model
+
+
+def _sampled(model, args, translated=None):
+    """The fit, with a Blimp script's notes and quantities (its settings overridden by options are said)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # diagnostics and environment notes are in the report
+        sampler = _sampler_options(args, translated.sampler if translated is not None else None)
+        fit = model.fit(**sampler, progress=not args.no_progress and None, warn=False)
+    if translated is None:
+        return fit
+    from .blimp import apply_quantities
+
+    overridden = [name for name in ("warmup", "draws", "chains") if getattr(args, name) is not None]
+    kept = [note for note in translated.notes or [] if not overridden]
+    if overridden:
+        kept.append("script settings overridden on the command line: " + ", ".join(
+            f"{name}={getattr(args, name)}" for name in overridden))
+    return apply_quantities(fit.with_notes(*kept), translated)
+
+
+def _write_outputs(fit, args, console, translated=None) -> None:
+    """Every output asked for, each named in ``args.written`` once it is whole (Ctrl-C then says which)."""
+    from .report.text import summary_json
+
+    def written(path, message: str) -> None:
+        args.written.append(str(path))
+        console.print(message)
+
     if args.json:
         from ._files import atomic_write
 
         with atomic_write(args.json, encoding="utf-8") as handle:
             handle.write(json.dumps(summary_json(fit), indent=2, default=float))
-        args.written.append(args.json)
-        console.print(f"summary written to {args.json}")
+        written(args.json, f"summary written to {args.json}")
     if args.save:
         fit.save(args.save, include_data=not args.save_without_data)
-        args.written.append(args.save)
-        console.print(f"fit saved to {args.save}")
+        written(args.save, f"fit saved to {args.save}")
     if args.imputations:
         fit.save_imputations(args.imputations, args.nimps)
-        args.written.append(args.imputations)
-        console.print(f"{args.nimps} imputations saved to {args.imputations}")
+        written(args.imputations, f"{args.nimps} imputations saved to {args.imputations}")
     if args.plots:
-        written = fit.save_plots(args.plots)
-        args.written.append(args.plots)
-        console.print(f"{len(written)} figure files written to {args.plots}")
+        files = fit.save_plots(args.plots)
+        written(args.plots, f"{len(files)} figure files written to {args.plots}")
     if args.report:
         fit.report(args.report)
-        args.written.append(args.report)
-        console.print(f"HTML report written to {args.report}")
+        written(args.report, f"HTML report written to {args.report}")
     if translated is not None:
         from .blimp import save_script_imputations
 
-        for written in save_script_imputations(fit, translated, Path(args.script).parent):
-            args.written.append(str(written))
-            console.print(f"imputations written to {written}")
-    return 0
+        for path in save_script_imputations(fit, translated, Path(args.script).parent):
+            written(path, f"imputations written to {path}")
 
 
 def check_outputs(args) -> None:
@@ -245,8 +171,6 @@ def _print_checks(fit, args, console) -> None:
 
 
 def _compare(args) -> int:
-    from rich.console import Console
-
     from .api import load
     from .report.text import print_frame
     from .results.bayes_factors import bayes_factor
@@ -259,7 +183,7 @@ def _compare(args) -> int:
     given = {"data": read_data(args.data, args.missing_code)} if args.data else {}
     fits = [load(path, **given) for path in args.fits]
     names = [Path(path).stem for path in args.fits]
-    console = Console() if Console().is_terminal else Console(width=132)
+    console = _console()
     print_frame(console, "Model comparison (PSIS-LOO)", compare(*fits, names=names))
     if args.bayes_factor:
         for name, fit in zip(names[1:], fits[1:]):
@@ -301,29 +225,18 @@ def main(argv: list[str] | None = None) -> int:
 def _command(args) -> int:
     if args.command == "compare":
         return _compare(args)
+    if args.command == "datasets":
+        return _datasets(args)
     if args.command == "demo":
         from . import datasets
 
         check_outputs(args)
-        data = datasets.load("sleepstudy")
         formula = "Reaction ~ Days + (Days | Subject)"
-        print(f"Demo: sleep deprivation study (lme4::sleepstudy, 180 rows, 18 subjects): {formula}")
-        return _run_fit(args, formula, data, {})
+        print("Demo: lme4's sleep deprivation study (sleepstudy: 180 rows, 18 subjects)\n"
+              f"model: {formula}")
+        return _run_fit(args, formula, datasets.load("sleepstudy"), {})
     if args.script:
-        from .blimp import load_script
-
-        if args.data or args.model:
-            raise MultilevelError("give either a Blimp script or --data and --model, not both")
-        if args.predictor_model or args.missingness_model or args.ordinal or args.nominal:
-            raise MultilevelError("state predictor and missingness models in the script's MODEL section and "
-                                  "ordinal variables with ORDINAL, not with --predictor-model / "
-                                  "--missingness-model / --ordinal")
-        check_outputs(args)
-        translated = load_script(args.script)
-        print(f"Blimp script {args.script}: focal model {translated.formula}")
-        options = {**translated.options, "priors": _with_style(translated.options.get("priors"), args)}
-        return _run_fit(args, translated.formula, translated.data, options, translated.sampler,
-                        translated.notes, translated)
+        return _fit_script(args)
     if not args.data or not args.model:
         raise MultilevelError("multilevel fit needs --data FILE and --model FORMULA (or a Blimp script)")
     from .model.prior_text import parse_prior_assignment
@@ -340,6 +253,55 @@ def _command(args) -> int:
     }
     data = read_data(args.data, args.missing_code)
     return _run_fit(args, args.model, data, options)
+
+
+def _fit_script(args) -> int:
+    from .blimp import load_script
+
+    if args.data or args.model:
+        raise MultilevelError("give either a Blimp script or --data and --model, not both")
+    if args.predictor_model or args.missingness_model or args.ordinal or args.nominal:
+        raise MultilevelError("state predictor and missingness models in the script's MODEL section and "
+                              "ordinal variables with ORDINAL, not with --predictor-model / "
+                              "--missingness-model / --ordinal")
+    check_outputs(args)
+    translated = load_script(args.script)
+    print(f"Blimp script {args.script}: focal model {translated.formula}")
+    options = {**translated.options, "priors": _with_style(translated.options.get("priors"), args)}
+    return _run_fit(args, translated.formula, translated.data, options, translated)
+
+
+def _datasets(args) -> int:
+    """``multilevel datasets [NAME] [--out FILE.csv [--force]]``: list, describe or write a bundled data set.
+    Nothing is created on an error; an existing file is replaced only with --force."""
+    from . import datasets
+
+    if args.force and not args.out:
+        raise MultilevelError("--force goes with --out FILE.csv")
+    if args.name is None:
+        if args.out:
+            raise MultilevelError("--out needs a data set: multilevel datasets NAME --out FILE.csv")
+        print(datasets.listing())
+        return 0
+    try:
+        described = datasets.describe(args.name)
+    except datasets.UnknownDataSet as error:
+        raise MultilevelError(str(error)) from None
+    if not args.out:
+        print(datasets.details(described))
+        return 0
+    from ._files import atomic_write, check_output_file
+
+    target = check_output_file(args.out, "--out")
+    if target.suffix.lower() != ".csv":
+        raise MultilevelError(f"--out '{args.out}': the data sets are CSV files; use a .csv file name")
+    if target.exists() and not args.force:
+        raise MultilevelError(f"--out '{args.out}' exists; add --force to replace it")
+    with atomic_write(target, "wb") as handle:
+        handle.write(datasets.read_bytes(described.name))
+    args.written.append(args.out)
+    print(f"{described.name}: {described.rows} rows, {len(described.columns)} columns written to {args.out}")
+    return 0
 
 
 _writing = {"outputs": False}  # set while the outputs are written: Ctrl-C then unwinds, removing a partial file

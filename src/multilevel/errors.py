@@ -51,11 +51,14 @@ class TextError(MultilevelError):
 
     def render(self) -> str:
         where = f"line {self.line_number}: " if self.line_number is not None else ""
-        width = max(1, min(self.end, len(self.text) + 1) - self.start)
-        lines = [f"{where}{self.message}", f"    {self.text}", "    " + " " * self.start + "^" * width]
+        lines = [f"{where}{self.message}", f"    {self.text}", self.caret_line()]
         if self.hint:
             lines.append(self.hint)
         return "\n".join(lines)
+
+    def caret_line(self) -> str:
+        width = max(1, min(self.end, len(self.text) + 1) - self.start)
+        return "    " + " " * self.start + "^" * width
 
 
 class FormulaSyntaxError(TextError):
@@ -73,8 +76,16 @@ class FormulaSpecificationError(TextError, SpecificationError):
 class BlimpScriptError(TextError, SpecificationError):
     """A Blimp script cannot be read: unknown command, missing ';', bad model line, ...
 
-    Rendered with the script's line number and a caret under the offending text.
+    Rendered with the script's line number, the line, and a caret under the offending text followed by
+    its column (counted from 1): ``line 6: ...`` / the line / ``^^ column 13``.
     """
+
+    @property
+    def column(self) -> int:
+        return self.start + 1
+
+    def caret_line(self) -> str:
+        return f"{super().caret_line()} column {self.column}"
 
 
 class DataError(MultilevelError):

@@ -81,6 +81,21 @@ def _short_draws(members: dict) -> None:
                                             for name, content in members.items() if name != "checksums.json"}).encode()
 
 
+def truncated_netcdf(tmp: Path) -> Path:
+    path = saved(tmp, "fit.nc")
+    content = path.read_bytes()
+    path.write_bytes(content[:len(content) // 2])
+    return path
+
+
+def netcdf_not_a_fit(tmp: Path) -> Path:
+    import xarray as xr
+
+    path = tmp / "weather.nc"
+    xr.Dataset({"temperature": ("day", np.arange(3.0))}).to_netcdf(path, engine="h5netcdf")
+    return path
+
+
 def _other_data():
     frame = ml.datasets.load("sleepstudy")
     frame.loc[3, "Reaction"] += 10.0
@@ -93,6 +108,12 @@ CASES = [
          ("is not a complete saved fit (it may be truncated or edited)", "save the fit again")),
     Case("saved-not-a-zip", "saved fit", "ml.load('fit.zip')  # a text file renamed fit.zip",
          lambda tmp: api_error(lambda: ml.load(text_as_zip(tmp))), ("is not a saved fit: it is not a zip archive",)),
+    Case("saved-nc-truncated", "saved fit", "ml.load('fit.nc')  # a NetCDF4 saved fit cut short (half its bytes)",
+         lambda tmp: api_error(lambda: ml.load(truncated_netcdf(tmp))),
+         ("fit.nc' is not a complete saved fit", "the NetCDF4 file is damaged or cut short")),
+    Case("saved-nc-not-a-fit", "saved fit", "ml.load('weather.nc')  # a NetCDF4 file that xarray wrote, not a fit",
+         lambda tmp: api_error(lambda: ml.load(netcdf_not_a_fit(tmp))),
+         ("weather.nc' is a NetCDF4 file but not a saved multilevel fit",)),
     Case("saved-edited-meta", "saved fit", "ml.load('edited.zip')  # meta.json edited by hand (seed changed)",
          lambda tmp: api_error(lambda: ml.load(rewritten(tmp, _edit_seed))),
          ("meta.json was changed after the fit was saved",)),

@@ -82,6 +82,7 @@ def test_empty_model_matches_blimp(growth_log):
     check(fit, growth_log[growth_log.run == 1])
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_linear_growth_with_random_slopes_matches_blimp(growth_log):
     fit = ml.fit_script(SCRIPTS / "growth_linear.imp", priors="blimp", **SHORT)
     reference = growth_log[growth_log.run == 2]
@@ -90,14 +91,14 @@ def test_linear_growth_with_random_slopes_matches_blimp(growth_log):
     check(fit, reference, minimum_ess=400)
 
 
-@pytest.mark.slow
+@pytest.mark.statistical
 def test_quadratic_growth_matches_blimp(growth_log):
     fit = ml.fit_script(SCRIPTS / "growth_quadratic.imp", priors="blimp", warmup=2000, draws=3000,
                         progress=False, warn=False)
     check(fit, growth_log[growth_log.run == 4])
 
 
-@pytest.mark.slow
+@pytest.mark.statistical
 def test_quadratic_growth_with_three_random_effects_matches_blimp(growth_log, tmp_path):
     """Blimp's N_Eff is 37-100 for these variance components: its medians carry more noise than ours."""
     script = (SCRIPTS / "growth_quadratic.imp").read_text().replace("| visit;", "| visit visit^2;")
@@ -108,8 +109,10 @@ def test_quadratic_growth_with_three_random_effects_matches_blimp(growth_log, tm
     check(fit, growth_log[growth_log.run == 5])
 
 
-def test_cli_runs_a_book_script_with_blimps_priors(capsys):
+def test_cli_runs_a_book_script_with_blimps_priors(capsys, monkeypatch):
     from multilevel.cli import main
+
+    monkeypatch.setenv("COLUMNS", "200")  # output redirected: tables as wide as COLUMNS, so no cell wraps
 
     assert main(["fit", str(SCRIPTS / "empty.imp"), "--prior-defaults", "blimp", "--warmup", "300", "--draws", "300",
                  "--no-progress"]) == 0
@@ -119,6 +122,7 @@ def test_cli_runs_a_book_script_with_blimps_priors(capsys):
     assert "integrated out of the likelihood" in printed
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_missing_data_patterns_and_an_incomplete_binary_predictor_on_book_data():
     """mathprobsolve: Blimp's pattern table (7.1 log) and a binary predictor (ORDINAL) imputed by summing out."""
     fit = ml.fit_script(SCRIPTS / "probsolve_ordinal.imp", chains=2, warmup=300, draws=300, progress=False,

@@ -8,6 +8,7 @@ components, after checking that the fit has converged (R-hat <= 1.01, bulk ESS >
 from pathlib import Path
 
 import numpy as np
+import pytest
 import pandas as pd
 
 import multilevel as ml
@@ -108,6 +109,7 @@ def test_mathach_matches_lme4():
     check_agreement(fit, reference, pairs, {"sd(Intercept | School)", "residual sd"})
 
 
+@pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_verbagg_crossed_logistic_matches_brms():
     data = ml.datasets.load("verbagg")
     fit = ml.fit("r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)", data, family="bernoulli", seed=1,

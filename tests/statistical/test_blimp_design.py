@@ -1,4 +1,4 @@
-"""Slow tier: the Blimp tutorial design over replications (``MULTILEVEL_REPLICATIONS``, default 20)."""
+"""Statistical tier: the Blimp tutorial design over replications (``MULTILEVEL_REPLICATIONS``, default 20)."""
 
 import os
 import sys
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.statistical
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 

@@ -1,4 +1,4 @@
-"""Slow tier: calibration over replications (run with ``pytest -m slow``)."""
+"""Statistical tier: calibration over replications (run with ``pytest -m statistical``)."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ import multilevel as ml
 
 from ..conftest import simulate_random_slopes
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.statistical
 
 TRUTH = {"Intercept": 2.0, "x": 0.5, "sd(Intercept | g)": 1.2, "sd(x | g)": 0.4, "residual sd": 0.8}
 

@@ -317,7 +317,7 @@ def test_caret_lines_up_after_tabs_and_on_later_lines():
     rendered = str(error).splitlines()
     assert error.line_number == 3
     assert rendered[1] == "     y ~ x1 + x2;"
-    assert rendered[2] == "            ^"
+    assert rendered[2] == "            ^ column 9"  # a tab counts as one column
 
 
 def test_error_inside_a_multi_line_statement_points_at_its_own_line():

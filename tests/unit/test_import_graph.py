@@ -27,7 +27,7 @@ LAYERS = (
     ("report",),
     ("blimp*",),
     ("api",),
-    ("cli", "__init__", "__main__"),
+    ("cli*", "__init__", "__main__"),
 )
 UNLAYERED = ("datasets",)  # bundled data: imports nothing of ours, anyone may read it
 

@@ -20,7 +20,9 @@ from numpyro.infer.initialization import init_to_uniform
 from numpyro.infer.util import get_potential_fn
 
 from ..model.model_spec import ModelData, ModelSpec
-from .numpyro_model import blueprint, internal_arrays, make_model
+from .blueprint import blueprint
+from .internal_units import internal_arrays
+from .model_function import make_model
 
 
 @dataclass

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import FormulaSpecificationError, SpecificationError
-from ..syntax import ast, parse_formula
+from ..syntax import as_formula, ast
 from . import expressions as E
 from .checks import as_data_frame
 from .design_columns import FixedDesign, Terms, design_terms, fixed_design, group_level_columns, store_group_means
@@ -51,11 +51,11 @@ from .resolve import factor_columns, group_label_array
 __all__ = ["build_model", "check_acyclic", "factor_columns", "group_label_array"]  # the last three: re-exported
 
 
-def build_model(formula: str, data, *, family: str | Family | None = None, link: str | None = None,
+def build_model(formula: str | ast.Formula, data, *, family: str | Family | None = None, link: str | None = None,
                 priors: dict | None = None, center: dict | None = None, reference: dict | None = None,
                 parameterization: str | dict = "auto", missing: str = "model",
-                predictor_models: list[str] | None = None,
-                missingness_models: list[str] | None = None,
+                predictor_models: list[str | ast.Formula] | None = None,
+                missingness_models: list[str | ast.Formula] | None = None,
                 ordinal: list[str] | None = None, nominal: list[str] | None = None) -> tuple[ModelSpec, ModelData]:
     """Resolve a formula against data. The caller's data frame is only read, never modified.
 
@@ -99,12 +99,12 @@ def build_model(formula: str, data, *, family: str | Family | None = None, link:
                     prior_choice, missing_data)
 
 
-def _parsed(formula: str) -> ast.Formula:
-    """The one place formula text is parsed."""
-    return parse_formula(formula)
+def _parsed(formula: str | ast.Formula) -> ast.Formula:
+    """The one place formulas are read: text is parsed; a tree (from a Blimp script) is used as it is."""
+    return as_formula(formula)
 
 
-def read_inputs(formula: str, data, options: BuildOptions) -> ParsedInput:
+def read_inputs(formula: str | ast.Formula, data, options: BuildOptions) -> ParsedInput:
     """(formula text, data, BuildOptions) → ParsedInput: the data as a frame (declared nominal columns made
     categorical, ``x.missing`` indicators added where a formula uses them: in a copy), the focal and the
     stated formulas parsed, the focal formula expanded into terms. Refuses an unknown ``missing`` choice and

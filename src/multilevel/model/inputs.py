@@ -34,8 +34,8 @@ class BuildOptions:
     reference: Mapping | None = None
     parameterization: str | Mapping | Sequence = "auto"
     missing: str = "model"
-    predictor_models: str | Sequence[str] | None = None
-    missingness_models: str | Sequence[str] | None = None
+    predictor_models: str | Sequence[str | ast.Formula] | None = None
+    missingness_models: str | Sequence[str | ast.Formula] | None = None
     ordinal: Sequence[str] | None = None
     nominal: Sequence[str] | None = None
 

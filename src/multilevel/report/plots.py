@@ -1,7 +1,9 @@
-"""Figures of a fit, drawn with matplotlib's object API (no pyplot state, no display needed).
+"""Figures of a fit: each function takes a fit and returns a :class:`matplotlib.figure.Figure` (no display
+needed); :func:`figures` lists those that apply to the fit and :func:`save_figures` writes them as PNG and SVG.
 
-Each function takes a fit and returns a :class:`matplotlib.figure.Figure`; :func:`figures` lists
-those that apply to the fit and :func:`save_figures` writes them as PNG and SVG.
+The generic figures (trace, rank, posterior, forest, PPC) are arviz-plots' own, drawn from ``fit.tree``,
+whose variables are named as in ``summary()``; the figures of this package's analyses (caterpillar,
+imputations, residuals, simple slopes) are drawn here with matplotlib's object API.
 
 Every figure is drawn and saved through :func:`figure` and :func:`save_figure`, with matplotlib's
 mathtext off: labels are the user's names as literal text, so a column called ``cost$a$b`` is shown
@@ -18,6 +20,7 @@ from matplotlib.figure import Figure
 
 from .._files import atomic_path, check_output_folder
 from ..errors import MultilevelError, SpecificationError
+from ..results.naming import block_names, tree_name
 
 MAIN_CLASSES = ["Intercept", "fixed", "sd", "cor", "residual sd", "family"]
 MAX_PANELS = 12
@@ -29,6 +32,11 @@ def _main_parameters(fit) -> list:
     return wanted[:MAX_PANELS]
 
 
+def _main_variables(fit) -> list[str]:
+    """The tree's variables of the main parameters (named as in ``summary()``)."""
+    return [tree_name(parameter.name) for parameter in _main_parameters(fit)]
+
+
 def _grid(count: int, columns: int = 3, size=(3.4, 2.3)) -> tuple[Figure, list]:
     rows = max(1, int(np.ceil(count / columns)))
     columns = min(columns, max(count, 1))
@@ -37,79 +45,52 @@ def _grid(count: int, columns: int = 3, size=(3.4, 2.3)) -> tuple[Figure, list]:
     return figure, axes
 
 
+def _arviz_figure(collection, title: str) -> Figure:
+    """The matplotlib Figure an arviz-plots PlotCollection drew, with ``title``, released from pyplot's list
+    of open figures (arviz-plots makes it with pyplot; the figure is ours to return, not to show)."""
+    import matplotlib.pyplot as pyplot
+
+    drawn = collection.get_viz("figure")
+    pyplot.close(drawn)
+    drawn.suptitle(title, fontsize=11)
+    return drawn
+
+
 def trace(fit) -> Figure:
-    """Draws per chain for the main parameters."""
-    parameters = _main_parameters(fit)
-    figure, axes = _grid(len(parameters))
-    for axis, parameter in zip(axes, parameters):
-        for chain, values in enumerate(np.asarray(parameter.draws)):
-            axis.plot(values, lw=0.5, alpha=0.8, color=COLORS[chain % len(COLORS)])
-        axis.set_title(parameter.name, fontsize=9)
-        axis.tick_params(labelsize=7)
-    figure.suptitle("Trace plots (one colour per chain)", fontsize=11)
-    return figure
+    """Draws per chain and their densities for the main parameters (arviz-plots ``plot_trace_dist``)."""
+    from arviz_plots import plot_trace_dist
+
+    drawn = plot_trace_dist(fit.tree, var_names=_main_variables(fit), compact=True, backend="matplotlib")
+    return _arviz_figure(drawn, "Trace plots (one line style per chain)")
 
 
 def rank(fit) -> Figure:
-    """Rank histograms per chain: flat and alike when the chains mix (Vehtari et al. 2021)."""
-    parameters = _main_parameters(fit)
-    figure, axes = _grid(len(parameters))
-    for axis, parameter in zip(axes, parameters):
-        draws = np.asarray(parameter.draws)
-        ranks = np.argsort(np.argsort(draws.reshape(-1))).reshape(draws.shape)
-        bins = np.linspace(0, ranks.size, 21)
-        for chain in range(draws.shape[0]):
-            axis.hist(ranks[chain], bins=bins, histtype="step", color=COLORS[chain % len(COLORS)])
-        axis.set_title(parameter.name, fontsize=9)
-        axis.set_yticks([])
-        axis.tick_params(labelsize=7)
-    figure.suptitle("Rank plots (one colour per chain)", fontsize=11)
-    return figure
+    """Rank plots per chain (arviz-plots ``plot_rank``: the ECDF of the fractional ranks, minus the uniform's,
+    inside the band when the chains mix; Vehtari et al. 2021, Säilynoja et al. 2022)."""
+    from arviz_plots import plot_rank
 
-
-def _density(values: np.ndarray, points: int = 200):
-    from scipy.stats import gaussian_kde
-
-    values = np.asarray(values, dtype=float).reshape(-1)
-    if np.std(values) == 0:
-        return np.array([values[0]]), np.array([1.0])
-    grid = np.linspace(*np.quantile(values, [0.001, 0.999]), points)
-    return grid, gaussian_kde(values)(grid)
+    drawn = plot_rank(fit.tree, var_names=_main_variables(fit), backend="matplotlib")
+    return _arviz_figure(drawn, "Rank plots (one colour per chain; inside the band when the chains mix)")
 
 
 def posterior(fit) -> Figure:
-    """Posterior densities of the main parameters, with the median and 95% interval."""
-    parameters = _main_parameters(fit)
-    figure, axes = _grid(len(parameters))
-    for axis, parameter in zip(axes, parameters):
-        grid, density = _density(parameter.draws)
-        axis.plot(grid, density, color=COLORS[0])
-        low, median, high = np.quantile(np.asarray(parameter.draws), [0.025, 0.5, 0.975])
-        axis.axvline(median, color="black", lw=0.8)
-        axis.axvspan(low, high, color=COLORS[0], alpha=0.12)
-        axis.set_title(parameter.name, fontsize=9)
-        axis.set_yticks([])
-        axis.tick_params(labelsize=7)
-    figure.suptitle("Posterior densities (median, 95% interval)", fontsize=11)
-    return figure
+    """Posterior densities of the main parameters, with the median and 95% interval (arviz-plots ``plot_dist``)."""
+    from arviz_plots import plot_dist
+
+    drawn = plot_dist(fit.tree, var_names=_main_variables(fit), point_estimate="median", ci_kind="eti",
+                      ci_prob=0.95, backend="matplotlib")
+    return _arviz_figure(drawn, "Posterior densities (median, 95% interval)")
 
 
 def forest(fit) -> Figure:
-    """Fixed effects: median with 50% and 95% intervals."""
-    table = fit.fixed_effects()
-    figure = Figure(figsize=(6, 0.45 * len(table) + 1.2), layout="constrained")
-    axis = figure.add_subplot()
-    positions = np.arange(len(table))[::-1]
-    names = list(table.index)
-    for position, name in zip(positions, names):
-        draws = next(p.draws for p in fit.parameters if p.name == name)
-        q = np.quantile(np.asarray(draws), [0.025, 0.25, 0.5, 0.75, 0.975])
-        axis.plot([q[0], q[4]], [position, position], color=COLORS[0], lw=1)
-        axis.plot([q[1], q[3]], [position, position], color=COLORS[0], lw=3)
-        axis.plot(q[2], position, "o", color="black", ms=4)
-    axis.axvline(0, color="grey", lw=0.6, ls="--")
-    axis.set_yticks(positions, names, fontsize=8)
-    axis.set_title("Fixed effects (median, 50% and 95% intervals)", fontsize=10)
+    """Fixed effects: median with 50% and 95% intervals (arviz-plots ``plot_forest``, chains combined)."""
+    from arviz_plots import plot_forest
+
+    names = [tree_name(name) for name in fit.fixed_effects().index]
+    drawn = plot_forest(fit.tree, var_names=names, combined=True, point_estimate="median", ci_kind="eti",
+                        ci_probs=(0.5, 0.95), backend="matplotlib")
+    figure = _arviz_figure(drawn, "Fixed effects (median, 50% and 95% intervals)")
+    figure.axes[-1].axvline(0, color="grey", lw=0.6, ls="--")
     return figure
 
 
@@ -117,8 +98,8 @@ def caterpillar(fit) -> Figure:
     """Each grouping factor's random intercepts (or first term), sorted, with 95% intervals."""
     blocks = fit.spec.random
     figure, axes = _grid(len(blocks), columns=min(2, len(blocks)), size=(5, 3.2))
-    for i, (axis, block) in enumerate(zip(axes, blocks)):
-        effects = np.asarray(fit.draws[f"r_{i}"])[..., 0].reshape(-1, len(block.factor.levels))
+    for axis, block, names in zip(axes, blocks, block_names(fit.spec)):
+        effects = np.asarray(fit.draws[names.site])[..., 0].reshape(-1, len(block.factor.levels))
         q = np.quantile(effects, [0.025, 0.5, 0.975], axis=0)
         order = np.argsort(q[1])
         x = np.arange(order.size)
@@ -132,30 +113,24 @@ def caterpillar(fit) -> Figure:
 
 
 def ppc(fit, draws: int = 100) -> Figure:
-    """Observed outcome distribution over replicated ones, and the test statistics' p-values."""
+    """Observed outcome distribution over ``draws`` replicated ones (arviz-plots ``plot_ppc_dist``), and the
+    posterior predictive p-values of the test statistics."""
+    from arviz_plots import plot_ppc_dist
+
     from ..results.ppc import posterior_predictive_check
+    from ..results.to_arviz import build_tree, predictive_dataset
 
     table, replicated = posterior_predictive_check(fit, draws)
-    observed = fit.data.y if fit.data.outcome_observed is None else fit.data.y[fit.data.outcome_observed]
-    figure = Figure(figsize=(10, 3.6), layout="constrained")
-    left, right = figure.add_subplot(1, 2, 1), figure.add_subplot(1, 2, 2)
+    tree = build_tree(fit.spec, fit.data, fit.draws, fit.raw.stats, None, {}, extra={
+        "posterior_predictive": predictive_dataset(fit.spec, fit.data, replicated[None])})
+    observed = tree["observed_data"][tree_name(fit.spec.response.name)].values
     discrete = np.allclose(observed, np.round(observed)) and np.unique(observed).size <= 30
-    if discrete:
-        values = np.unique(np.concatenate([observed, replicated.reshape(-1)]))
-        shares = np.stack([(replicated == v).mean(axis=1) for v in values], axis=1)
-        low, high = np.quantile(shares, [0.025, 0.975], axis=0)
-        left.bar(values, [(observed == v).mean() for v in values], color="#cccccc", label="observed")
-        left.errorbar(values, shares.mean(axis=0), yerr=[shares.mean(axis=0) - low, high - shares.mean(axis=0)],
-                      fmt="o", color=COLORS[0], ms=3, label="replicated (95%)")
-    else:
-        for row in replicated[:50]:
-            grid, density = _density(row)
-            left.plot(grid, density, color=COLORS[0], alpha=0.15, lw=0.7)
-        grid, density = _density(observed)
-        left.plot(grid, density, color="black", lw=1.6, label="observed")
-        left.plot([], [], color=COLORS[0], label="replicated")
-    left.legend(fontsize=8)
-    left.set_title(f"{fit.spec.response.name}: observed and replicated", fontsize=10)
+    drawn = plot_ppc_dist(tree, kind="hist" if discrete else "kde", num_samples=min(50, replicated.shape[0]),
+                          backend="matplotlib", figure_kwargs={"figsize": (10, 3.6)})
+    figure = _arviz_figure(drawn, f"{fit.spec.response.name}: observed and replicated")
+    figure.set_layout_engine(None)
+    figure.axes[0].set_position([0.06, 0.14, 0.5, 0.72])
+    right = figure.add_axes([0.72, 0.14, 0.26, 0.72])
     names = list(table.index)
     right.barh(np.arange(len(names)), table["p-value"], color=COLORS[0])
     right.axvline(0.5, color="grey", lw=0.6, ls="--")
@@ -212,7 +187,7 @@ def residuals(fit) -> Figure:
     axis.set_title("level 1", fontsize=10)
     for k, i in enumerate(intercept_blocks[:2]):
         block = fit.spec.random[i]
-        effects = np.asarray(fit.draws[f"r_{i}"])[..., 0].reshape(-1, len(block.factor.levels)).mean(axis=0)
+        effects = np.asarray(fit.draws[block_names(fit.spec)[i].site])[..., 0].reshape(-1, len(block.factor.levels)).mean(axis=0)
         index = np.asarray(fit.data.group_index[i])
         without = fitted - effects[index] if fit.spec.family.link == "identity" else eta.mean(axis=0) - effects[index]
         group_mean = np.bincount(index, weights=without, minlength=effects.size) / np.maximum(

@@ -14,65 +14,9 @@ import numpy as np
 import pandas as pd
 
 from ..model.model_spec import ModelSpec
-from ..model.prior_assignment import cor_name, sd_name
+from .naming import is_group_effect_site, site_labels  # the names of the sampler's sites, as in summary()
 
-
-GROUP_EFFECT_SITES = ("z_", "r_")  # per-group effects: not parameters of the summary, nor of Blimp's table
-
-
-def is_group_effect_site(site: str) -> bool:
-    if site.endswith(" ~ z"):
-        return True
-    return any(site.startswith(prefix) and site[len(prefix):].isdigit() for prefix in GROUP_EFFECT_SITES)
-
-
-def site_labels(spec: ModelSpec, site: str, size: int) -> list[str]:
-    """The names in ``summary()`` of the scalars of one unconstrained sampler site (in the site's order)."""
-    if site == "b":
-        return list(spec.fixed_names)
-    if site == "sigma":
-        return ["residual sd"]
-    if site.startswith("sd_") and site.count("_") == 2:
-        _, block, column = site.split("_")
-        block_spec = spec.random[int(block)]
-        return [sd_name(block_spec.column_names[int(column)], block_spec.factor.name)]
-    if site.startswith("L_") and site[2:].isdigit():
-        # the unconstrained values of a Cholesky factor of a correlation matrix fill its lower triangle
-        # row by row (numpyro's CorrCholeskyTransform): value k belongs to the correlation of that cell
-        block = spec.random[int(site[2:])]
-        rows, columns = np.tril_indices(block.size, -1)
-        names = block.column_names
-        return [cor_name(names[row], names[column], block.factor.name) for row, column in zip(rows, columns)]
-    if " ~ " in site:
-        outcome, part = site.split(" ~ ", 1)
-        submodel = next((sub for sub in spec.submodels if sub.outcome == outcome), None)
-        if submodel is not None:
-            return _submodel_site_labels(submodel, part, size)
-    if size == 1:
-        return [site]
-    return [f"{site} [{k + 1}]" for k in range(size)]
-
-
-def _submodel_site_labels(submodel, part: str, size: int) -> list[str]:
-    prefix = f"{submodel.outcome} ~"
-    if submodel.family == "nominal":
-        categories = submodel.categories[1:]
-        if part == "b":
-            return [f"{submodel.outcome}[{level}] ~ {name}" for name in submodel.predictor_names for level in categories]
-        if part in ("Intercept", "sd"):
-            word = "Intercept" if part == "Intercept" else f"sd(Intercept | {submodel.factor.name})"
-            return [f"{submodel.outcome}[{level}] ~ {word}" for level in categories]
-    if part == "b" and len(submodel.predictor_names) == size:
-        return [f"{prefix} {name}" for name in submodel.predictor_names]
-    if part == "sigma":
-        return [f"{prefix} residual sd"]
-    if part == "sd" and submodel.factor is not None:
-        return [f"{prefix} sd(Intercept | {submodel.factor.name})"]
-    if part == "threshold steps":  # threshold 1 is fixed at 0, step k moves threshold k + 2
-        return [f"{prefix} threshold {k + 2}" for k in range(size)]
-    if size == 1:
-        return [f"{prefix} {part}"]
-    return [f"{prefix} {part} [{k + 1}]" for k in range(size)]
+__all__ = ["burn_in_psr", "is_group_effect_site", "site_labels"]
 
 
 def burn_in_psr(spec: ModelSpec, warmup: dict, rows: int = 20) -> pd.DataFrame:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend.linear_predictor import linear_predictor, row_effects, with_columns
+from ..backend.random_effects import structure_of
 from ..model.model_spec import ModelSpec
 
 CHUNK_VALUES = 20_000_000  # draws x rows x columns evaluated at once
@@ -35,35 +37,25 @@ def completed_values(spec: ModelSpec, data, draws: dict, cells: dict, chosen: np
     return values
 
 
-def _columns(expressions, base: np.ndarray, values: dict, count: int) -> np.ndarray:
-    """The design (draws x rows x columns) with the listed columns recomputed at these values."""
-    design = np.repeat(base[None], count, axis=0)
-    for k, expression in expressions:
-        with np.errstate(all="ignore"):
-            design[:, :, k] = np.broadcast_to(np.asarray(expression.evaluate(values, np), dtype=float),
-                                              design.shape[:2])
-    return design
-
-
 def linear_predictor_at(spec: ModelSpec, data, draws: dict, chosen: np.ndarray, values: dict) -> np.ndarray:
     """(len(chosen), rows): the focal linear predictor at the chosen flat draws, with ``values`` (each
     variable as rows, or chosen draws x rows) for the columns that involve imputed variables."""
-    n = data.n
-    dynamic_fixed = [(k, spec.fixed[k].expression) for k in spec.dynamic_fixed]
-    part = np.zeros((chosen.size, n))
-    if spec.intercept:
-        part += _flat(draws["Intercept"])[chosen][:, None]
-    if spec.fixed:
-        X = _columns(dynamic_fixed, data.X, values, chosen.size)
-        part += np.einsum("snp,sp->sn", X, _flat(draws["b"])[chosen])
-    if data.offset is not None:
-        part += data.offset[None, :]
+    def design(base: np.ndarray, columns: list) -> np.ndarray:  # (rows, columns), or per draw when recomputed
+        if not columns:
+            return base
+        return with_columns(np, np.broadcast_to(base, (chosen.size,) + base.shape), columns, values)
+
+    random = []
     for i, block in enumerate(spec.random):
         dynamic = spec.dynamic_random[i] if spec.dynamic_random else ()
-        Z = _columns([(k, block.columns[k].expression) for k in dynamic], data.Z[i], values, chosen.size)
-        effects = _flat(draws[f"r_{i}"])[chosen][:, data.group_index[i], :]  # (draws, rows, q)
-        part += np.einsum("snq,snq->sn", Z, effects)
-    return part
+        Z = design(data.Z[i], [(k, block.columns[k].expression) for k in dynamic])
+        random.append(structure_of(block).random_part(Z, row_effects(_flat(draws[f"r_{i}"])[chosen],
+                                                                     data.group_index[i])))
+    eta = linear_predictor(np, design=design(data.X, [(k, spec.fixed[k].expression) for k in spec.dynamic_fixed]),
+                           coefficients=_flat(draws["b"])[chosen] if spec.fixed else None, offset=data.offset,
+                           intercept=_flat(draws["Intercept"])[chosen][:, None] if spec.intercept else None,
+                           random=random)
+    return np.broadcast_to(eta, (chosen.size, data.n)).astype(float)
 
 
 def fitted_linear_predictor(spec: ModelSpec, data, draws: dict, cells: dict) -> np.ndarray:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..backend.linear_predictor import with_columns
 from ..errors import SpecificationError
 from .imputations import imputed_cells
 from .parameters import block_labels
@@ -84,16 +85,11 @@ def design_moments(fit) -> DesignMoments:
                 values[name] = column
         for name, per_row in latent.items():
             values[f"{name}.mean"] = per_row[draw]
-        X = data.X.copy()
-        for k in spec.dynamic_fixed:
-            X[:, k] = np.broadcast_to(spec.fixed[k].expression.evaluate(values, np), (data.n,))
-        Z = []
-        for block, matrix, dynamic_columns in zip(spec.random, data.Z, spec.dynamic_random or [()] * len(data.Z)):
-            matrix = matrix.copy()
-            for k in dynamic_columns:
-                matrix[:, k] = np.broadcast_to(block.columns[k].expression.evaluate(values, np), (data.n,))
-            Z.append(matrix)
-        phi, m, c, within, between = _moments(X, tuple(Z), index)
+        X = with_columns(np, data.X, [(k, spec.fixed[k].expression) for k in spec.dynamic_fixed], values)
+        Z = tuple(with_columns(np, matrix, [(k, block.columns[k].expression) for k in dynamic_columns], values)
+                  for block, matrix, dynamic_columns in zip(spec.random, data.Z,
+                                                            spec.dynamic_random or [()] * len(data.Z)))
+        phi, m, c, within, between = _moments(X, Z, index)
         phis.append(phi), means.append(m), covariances.append(c), withins.append(within), betweens.append(between)
     return DesignMoments(np.stack(phis), tuple(np.stack([m[i] for m in means]) for i in range(len(data.Z))),
                          tuple(np.stack([c[i] for c in covariances]) for i in range(len(data.Z))),

@@ -126,6 +126,13 @@ class FitResult(FitValue):
         """Replicated outcomes (replicates x rows with an observed outcome) from ``draws`` posterior draws."""
         return ppc.replicated_outcomes(self, draws, seed)
 
+    def with_posterior_predictive(self, seed: int | None = None):
+        """The same fit whose ``tree`` has a posterior_predictive group: one replicated data set per kept draw
+        (chain, draw, rows with an observed outcome), for ArviZ's predictive checks."""
+        from .posterior_predictive import posterior_predictive_group
+
+        return self.with_groups(posterior_predictive=posterior_predictive_group(self, seed))
+
     def check(self) -> list[str]:
         """The convergence checks (R-hat, ESS, divergences, tree depth): the messages of those that fail."""
         return self.diagnostics
@@ -199,13 +206,20 @@ class FitResult(FitValue):
         imputations.save_imputations(self, path, count, average_path)
 
     def save(self, path, include_data: bool = True) -> None:
-        """Save to one file (a zip archive); ``multilevel.load(path)`` restores it.
+        """Save to one file; ``multilevel.load(path)`` restores it.
+
+        A path ending in ``.zip`` gets a zip archive (as multilevel wrote before); any other (``fit.nc``) a
+        NetCDF4 file holding ``fit.tree`` (posterior, sample_stats, log_likelihood, observed_data,
+        constant_data, ...) with the fit's description in its attributes, which
+        ``xarray.open_datatree(path)`` and ArviZ read without multilevel. ``load`` tells the formats apart
+        by their content.
 
         The file holds the model, the draws and, by default, the data used (the rows and columns the
         model read): whoever gets the file gets those data. With ``include_data=False`` it holds no data
         rows, only a fingerprint of them (row count, column names and a SHA-256 of the values); load it
         with ``multilevel.load(path, data=frame)``, which refuses data other than those the fit was
-        made with. The file is written whole or not at all, and checksums let ``load`` detect a file
-        that was truncated or edited since.
+        made with; a NetCDF4 file then also leaves out the tree's groups that hold the data's values
+        (observed_data, constant_data, log_likelihood, imputed_data). The file is written whole or not at
+        all, and checksums let ``load`` detect a file that was truncated or edited since.
         """
         persistence.save_fit(self, path, include_data=include_data)

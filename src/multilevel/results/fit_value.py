@@ -52,6 +52,7 @@ class FitValue:
     timings: Mapping = field(default_factory=dict)
     environment: tuple[str, ...] = ()
     quantities: Quantities = field(default_factory=Quantities)
+    groups: Mapping = field(default_factory=dict)  # more DataTree groups drawn for it (posterior_predictive)
     # tables that cost seconds per thousand draws (criteria, burn-in PSR), computed once: the terminal
     # report, the HTML report and the JSON summary all ask for them
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -64,6 +65,7 @@ class FitValue:
         object.__setattr__(self, "environment", tuple(dict.fromkeys(notes)))
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
         object.__setattr__(self, "timings", MappingProxyType(dict(self.timings)))
+        object.__setattr__(self, "groups", MappingProxyType(dict(self.groups)))
 
     @cached_property
     def draws(self) -> Mapping[str, np.ndarray]:
@@ -110,18 +112,22 @@ class FitValue:
 
     @cached_property
     def tree(self):
-        """The posterior as an ArviZ DataTree (posterior, sample_stats, log_likelihood, observed_data).
+        """The fit as an ArviZ DataTree, named as ``summary()`` and ``random_effects()`` and in the data's
+        units: posterior, sample_stats, log_likelihood, observed_data, constant_data, imputed_data (when
+        values were imputed) and the groups drawn for it (``with_posterior_predictive()``).
 
         The log-likelihood group is left out, with a note in ``environment``, when it would hold
         more than 60 million values; ``pointwise_log_likelihood()`` computes it on demand.
         """
+        from .imputations import imputed_cells
         from .to_arviz import build_tree
 
         chains, samples = self.shape
         log_lik = None if log_likelihood_too_large(chains, samples, self.data.n) else pointwise_log_likelihood(self)
         attrs = {"inference_library": "numpyro", "creation_library": "multilevel", "formula": self.spec.formula,
                  "family": str(self.spec.family), "seed": int(self.seed)}
-        return build_tree(self.spec, self.data, self.draws, self.raw.stats, log_lik, attrs)
+        return build_tree(self.spec, self.data, self.draws, self.raw.stats, log_lik, attrs,
+                          imputed=imputed_cells(self), extra=dict(self.groups))
 
     # -- new values ----------------------------------------------------------------------------
     def _replace(self, **changes) -> FitValue:
@@ -145,10 +151,16 @@ class FitValue:
         keeps. Everything is checked first; the fit itself is not changed."""
         return self._replace(quantities=checked_quantities(self, self.quantities, definitions, labels, conditional))
 
+    def with_groups(self, **datasets) -> FitValue:
+        """The same fit whose ``tree`` also holds these groups (name → xarray Dataset)."""
+        new = self._replace(groups={**self.groups, **datasets})
+        new.__dict__.pop("tree", None)
+        return new
+
     def __reduce__(self):
         """Pickled as the values it was made with (its read-only mappings as plain dicts); caches are rebuilt."""
         values = {item.name: getattr(self, item.name) for item in dataclasses.fields(self) if item.init}
-        values.update(options=dict(self.options), timings=dict(self.timings))
+        values.update(options=dict(self.options), timings=dict(self.timings), groups=dict(self.groups))
         return _rebuild, (type(self), values)
 
     def __repr__(self) -> str:

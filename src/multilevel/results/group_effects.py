@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..errors import SpecificationError
 from ..model.model_spec import ModelSpec
-from .parameters import block_labels
+from .naming import block_labels
 from .summaries import summarize
 
 

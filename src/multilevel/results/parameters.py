@@ -7,7 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model.model_spec import ModelSpec
-from ..model.prior_assignment import cor_name, sd_name
+from .naming import (RESIDUAL_SD, RESIDUAL_VAR, block_labels, cor_name, cov_name, icc_name, sd_name,
+                     submodel_label, var_name)
+
+__all__ = ["Parameter", "block_labels", "intraclass_correlations", "parameter_table", "predictor_model_parameters"]
 
 
 @dataclass(frozen=True)
@@ -16,16 +19,6 @@ class Parameter:
     parameter_class: str  # Intercept | fixed | sd | cor | var | cov | residual sd | residual var | ICC
     draws: np.ndarray  # (chain, draw)
     factor: str | None = None
-
-
-def block_labels(spec: ModelSpec) -> list[str]:
-    """A unique label per random block: the factor name, with a suffix if a factor has several blocks."""
-    labels, seen = [], {}
-    for block in spec.random:
-        count = seen.get(block.factor.name, 0) + 1
-        seen[block.factor.name] = count
-        labels.append(block.factor.name if count == 1 else f"{block.factor.name}__{count}")
-    return labels
 
 
 def parameter_table(spec: ModelSpec, draws: dict[str, np.ndarray]) -> list[Parameter]:
@@ -47,19 +40,19 @@ def parameter_table(spec: ModelSpec, draws: dict[str, np.ndarray]) -> list[Param
                 for b in range(a + 1, block.size):
                     table.append(Parameter(cor_name(names[b], names[a], factor), "cor", cor[..., b, a], factor))
         for k, name in enumerate(names):
-            table.append(Parameter(f"var({name} | {factor})", "var", sd[..., k] ** 2, factor))
+            table.append(Parameter(var_name(name, factor), "var", sd[..., k] ** 2, factor))
             if block.columns[k].is_intercept:
                 variances.append((factor, sd[..., k] ** 2))
         if block.has_correlations:
             for a in range(block.size):
                 for b in range(a + 1, block.size):
-                    table.append(Parameter(f"cov({names[b]}, {names[a]} | {factor})", "cov",
+                    table.append(Parameter(cov_name(names[b], names[a], factor), "cov",
                                            cor[..., b, a] * sd[..., a] * sd[..., b], factor))
     if "sigma" in draws:
         scale_name = spec.family.kind.scale_name
         table.append(Parameter(scale_name, "residual sd", draws["sigma"]))
-        if scale_name == "residual sd":
-            table.append(Parameter("residual var", "residual var", draws["sigma"] ** 2))
+        if scale_name == RESIDUAL_SD:
+            table.append(Parameter(RESIDUAL_VAR, "residual var", draws["sigma"] ** 2))
     for parameter in spec.family.kind.parameters:
         table.append(Parameter(parameter.name, "family", draws[parameter.name]))
     table += intraclass_correlations(spec, draws, variances)
@@ -74,34 +67,36 @@ def predictor_model_parameters(spec: ModelSpec, draws) -> list[Parameter]:
         if submodel.family == "nominal":
             table += _nominal_parameters(j, submodel, draws)
             continue
-        prefix = f"{submodel.outcome} ~"
+        outcome = submodel.outcome
         kind = "missingness model" if submodel.family == "probit" else "predictor model"
-        table.append(Parameter(f"{prefix} Intercept", kind, draws[f"submodel {j} Intercept"]))
+        table.append(Parameter(submodel_label(outcome, "Intercept"), kind, draws[f"submodel {j} Intercept"]))
         for k, name in enumerate(submodel.predictor_names):
-            table.append(Parameter(f"{prefix} {name}", kind, draws[f"submodel {j} b"][..., k]))
+            table.append(Parameter(submodel_label(outcome, name), kind, draws[f"submodel {j} b"][..., k]))
         if submodel.factor is not None:
-            table.append(Parameter(f"{prefix} sd(Intercept | {submodel.factor.name})", kind,
+            table.append(Parameter(submodel_label(outcome, sd_name("Intercept", submodel.factor.name)), kind,
                                    draws[f"submodel {j} sd"], submodel.factor.name))
         if submodel.family == "gaussian":
-            table.append(Parameter(f"{prefix} residual sd", kind, draws[f"submodel {j} sigma"]))
+            table.append(Parameter(submodel_label(outcome, RESIDUAL_SD), kind, draws[f"submodel {j} sigma"]))
         if f"submodel {j} thresholds" in draws:  # ordinal: threshold 1 is fixed at 0
             thresholds = draws[f"submodel {j} thresholds"]
             for k in range(thresholds.shape[-1]):
-                table.append(Parameter(f"{prefix} threshold {k + 2}", kind, thresholds[..., k]))
+                table.append(Parameter(submodel_label(outcome, f"threshold {k + 2}"), kind, thresholds[..., k]))
     return table
 
 
 def _nominal_parameters(j: int, submodel, draws) -> list[Parameter]:
     """``x[level] ~ ...`` for each category after the reference (multinomial logit)."""
     table = []
+    outcome = submodel.outcome
     for k, level in enumerate(submodel.categories[1:]):
-        prefix = f"{submodel.outcome}[{level}] ~"
-        table.append(Parameter(f"{prefix} Intercept", "predictor model", draws[f"submodel {j} Intercept"][..., k]))
+        table.append(Parameter(submodel_label(outcome, "Intercept", level), "predictor model",
+                               draws[f"submodel {j} Intercept"][..., k]))
         for m, name in enumerate(submodel.predictor_names):
-            table.append(Parameter(f"{prefix} {name}", "predictor model", draws[f"submodel {j} b"][..., m, k]))
+            table.append(Parameter(submodel_label(outcome, name, level), "predictor model",
+                                   draws[f"submodel {j} b"][..., m, k]))
         if submodel.factor is not None:
-            table.append(Parameter(f"{prefix} sd(Intercept | {submodel.factor.name})", "predictor model",
-                                   draws[f"submodel {j} sd"][..., k], submodel.factor.name))
+            table.append(Parameter(submodel_label(outcome, sd_name("Intercept", submodel.factor.name), level),
+                                   "predictor model", draws[f"submodel {j} sd"][..., k], submodel.factor.name))
     return table
 
 
@@ -118,4 +113,4 @@ def intraclass_correlations(spec: ModelSpec, draws, intercept_variances) -> list
     if residual is None:
         return []
     total = sum(variance for _, variance in intercept_variances) + residual
-    return [Parameter(f"ICC({factor})", "ICC", variance / total, factor) for factor, variance in intercept_variances]
+    return [Parameter(icc_name(factor), "ICC", variance / total, factor) for factor, variance in intercept_variances]

@@ -6,45 +6,39 @@ import numpy as np
 import pandas as pd
 
 from ..backend.likelihood import mean_of, parameter_draws
+from ..backend.linear_predictor import RandomPart
+from ..backend.linear_predictor import linear_predictor as backend_linear_predictor
+from ..backend.random_effects import structure_of
 from ..errors import SpecificationError
 from ..model.design import Design, evaluate_design
 from ..model.model_spec import ModelSpec
 
 
+def _flat(array):
+    return np.asarray(array).reshape((-1,) + np.shape(array)[2:])
+
+
+def random_parts(spec: ModelSpec, draws: dict, design: Design, rng: np.random.Generator) -> list[RandomPart]:
+    """Each block's share of the linear predictor: its design and its rows' group effects (samples, rows, q),
+    asked of the block's structure (a row of a group the model has not seen gets a new group's effects)."""
+    flat = {name: _flat(value) for name, value in draws.items() if np.ndim(value) >= 2}
+    parts = []
+    for i, block in enumerate(spec.random):
+        structure = structure_of(block)
+        rows = structure.row_effects(flat, i, design.group_index[i], block.size, rng)
+        parts.append(structure.random_part(design.Z[i], rows))
+    return parts
+
+
 def linear_predictor(spec: ModelSpec, draws: dict, design: Design, rng: np.random.Generator,
                      include_random: bool = True) -> np.ndarray:
     """Draws of the linear predictor, shape (samples, rows), chains flattened."""
-    def flat(array):
-        return array.reshape((-1,) + array.shape[2:])
-
     samples = int(np.prod(next(iter(draws.values())).shape[:2]))
-    n = design.X.shape[0]
-    eta = np.zeros((samples, n))
-    if spec.intercept:
-        eta += flat(draws["Intercept"])[:, None]
-    if spec.fixed:
-        eta += flat(draws["b"]) @ design.X.T
-    if design.offset is not None:
-        eta += design.offset[None, :]
-    if not include_random:
-        return eta
-    for i, block in enumerate(spec.random):
-        effects = flat(draws[f"r_{i}"])  # (samples, groups, q)
-        index = design.group_index[i]
-        new = index < 0
-        rows = np.empty((samples, n, block.size))
-        rows[:, ~new, :] = effects[:, index[~new], :]
-        if new.any():
-            new_codes, inverse = np.unique(index[new], return_inverse=True)
-            sd = flat(draws[f"sd_{i}"])
-            cor = flat(draws[f"cor_{i}"])
-            covariance = cor * sd[:, :, None] * sd[:, None, :]
-            cholesky = np.linalg.cholesky(covariance + 1e-12 * np.eye(block.size))
-            z = rng.standard_normal((samples, len(new_codes), block.size))
-            drawn = np.einsum("sgk,sjk->sgj", z, cholesky)
-            rows[:, new, :] = drawn[:, inverse, :]
-        eta += np.einsum("snk,nk->sn", rows, design.Z[i])
-    return eta
+    eta = backend_linear_predictor(
+        np, design=design.X, coefficients=_flat(draws["b"]) if spec.fixed else None, offset=design.offset,
+        intercept=_flat(draws["Intercept"])[:, None] if spec.intercept else None,
+        random=random_parts(spec, draws, design, rng) if include_random else ())
+    return np.broadcast_to(eta, (samples, design.X.shape[0])).astype(float)
 
 
 def predictions(spec: ModelSpec, draws: dict, design: Design, kind: str, rng: np.random.Generator,

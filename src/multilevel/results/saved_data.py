@@ -9,6 +9,8 @@ import json
 import numpy as np
 import pandas as pd
 
+from ..syntax import ast
+
 
 def frame_to_json(frame: pd.DataFrame) -> dict:
     columns = {}
@@ -31,6 +33,8 @@ def frame_to_json(frame: pd.DataFrame) -> dict:
 def plain(value):
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, ast.Formula):  # a formula tree (a Blimp script's stated models) is saved as its text
+        return str(value)
     return value
 
 
@@ -49,7 +53,9 @@ def frame_from_json(item: dict) -> pd.DataFrame:
             data[name] = pd.Series(column["values"])
         else:
             data[name] = pd.Series(column["values"])  # pandas infers its text dtype, as when the data were read
-    return pd.DataFrame(data, index=item["index"])
+    # the columns are positional (their own index is 0..n-1): the saved row labels are set after, not aligned to
+    return pd.DataFrame({name: getattr(column, "array", column) for name, column in data.items()},
+                        index=item["index"])
 
 
 def _canonical_values(series: pd.Series) -> dict:

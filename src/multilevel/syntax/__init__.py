@@ -1,6 +1,6 @@
 """Text → tokens with source spans → abstract syntax tree."""
 
 from .blimp_script import parse_script
-from .formula import parse_formula
+from .formula import as_formula, parse_formula
 
-__all__ = ["parse_formula", "parse_script"]
+__all__ = ["as_formula", "parse_formula", "parse_script"]

@@ -1,7 +1,8 @@
 """The abstract syntax tree shared by every front end.
 
 Nodes are frozen and carry the character span they came from, so that any later stage
-can point back into the user's text.
+can point back into the user's text. A node built by another front end (a Blimp script) has
+its span in the formula text that front end writes, and its ``origin`` in the script.
 """
 
 from __future__ import annotations
@@ -10,9 +11,21 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where a node came from in a front end's own text (a Blimp script): the offsets [start, end) into
+    that text, and the line and column (both counted from 1) of ``start``."""
+
+    start: int
+    end: int
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
 class Node:
     start: int = field(compare=False, kw_only=True)
     end: int = field(compare=False, kw_only=True)
+    origin: Origin | None = field(default=None, compare=False, kw_only=True, repr=False)
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,9 @@ class Formula(Node):
     addition: Node | None
     right: Node
     text: str = field(compare=False)
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def source(node: Node, text: str) -> str:

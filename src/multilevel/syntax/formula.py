@@ -252,6 +252,14 @@ def parse_formula(text: str) -> ast.Formula:
     return _Parser(text, formula=True).formula()
 
 
+def as_formula(formula: str | ast.Formula) -> ast.Formula:
+    """A formula given as text, parsed; one given as a tree (built by another front end, such as a Blimp
+    script's translation) is used as it is."""
+    if isinstance(formula, ast.Formula):
+        return formula
+    return parse_formula(formula)
+
+
 def parse_expression(text: str) -> ast.Node:
     """Parse a single expression (used for centering and derived-quantity text)."""
     parser = _Parser(text)

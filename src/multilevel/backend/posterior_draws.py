@@ -1,0 +1,144 @@
+"""Values drawn after sampling from the posterior draws: the group effects (and missing outcomes) of a
+marginalized model, missing discrete values that the sampler summed out, latent cluster means, and any
+deterministic site of the model recomputed at every draw."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+from numpyro import handlers
+
+from ..model.model_spec import ModelSpec
+from .blueprint import Blueprint
+from .discrete import discrete_configurations
+from .marginal_likelihood import backward_substitution, forward_substitution, group_algebra
+from .model_arrays import ModelArrays
+
+
+def draw_marginalized(spec: ModelSpec, arrays: ModelArrays, constrained: dict, seed: int,
+                      chunk: int = 256) -> dict:
+    """Add the group effects (``r_0``) — and the missing outcomes — of a marginalized model, drawn from
+    their exact conditional distribution given each posterior draw of the other parameters.
+
+    Per group, with v = L^-1 u: v | rest ~ N(B^-1 w, sigma^2 B^-1) (see :func:`marginal_log_likelihood`).
+    Internal units, as the sampler's draws; the leading (chain, draw) dims are kept.
+    """
+    block = spec.random[0]
+    sufficient = arrays.sufficient
+    lead = np.shape(constrained["sigma"])
+    samples = int(np.prod(lead))
+
+    def flat(name):
+        return np.asarray(constrained[name]).reshape((samples,) + np.shape(constrained[name])[len(lead):])
+
+    q = block.size
+    parts = []
+    if spec.intercept:
+        parts.append(flat("Intercept")[:, None])
+    if spec.fixed:
+        parts.append(flat("b"))
+    coefficients = np.concatenate(parts, axis=1) if parts else np.zeros((samples, 0))
+    sd = np.stack([flat(f"sd_0_{k}") for k in range(q)], axis=-1)
+    scale_tril = sd[:, :, None] * flat("L_0") if block.has_correlations else sd[:, :, None] * np.eye(q)
+    sigma = flat("sigma")
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 7411]))
+    effects = np.empty((samples,) + sufficient["Zr"].shape)
+    ZZ = [[sufficient["ZZ"][None, :, k, n] for n in range(q)] for k in range(q)]
+    for start in range(0, samples, chunk):
+        part = slice(start, min(start + chunk, samples))
+        L, variance = scale_tril[part], sigma[part, None] ** 2
+        Zres = sufficient["Zr"][None] - np.einsum("gqa,sa->sgq", sufficient["ZA"], coefficients[part])
+        tril = [[L[:, k, m, None] for m in range(q)] for k in range(q)]
+        w, cholesky = group_algebra(ZZ, [Zres[..., k] for k in range(q)], tril, variance)
+        # v = C'^-1 (C^-1 w + sigma z) has mean B^-1 w and covariance sigma^2 B^-1
+        z = rng.standard_normal((q,) + Zres.shape[:2])
+        v = backward_substitution(cholesky, [value + np.sqrt(variance) * z[k] for k, value in enumerate(forward_substitution(cholesky, w))])
+        effects[part] = np.stack([sum(tril[k][m] * v[m] for m in range(q)) for k in range(q)], axis=-1)
+    result = dict(constrained)
+    result["r_0"] = effects.reshape(lead + effects.shape[1:])
+    if spec.outcome_latent:
+        rows = np.asarray(arrays.missing["outcome"])
+        X = np.asarray(arrays.X)[rows]
+        A = np.concatenate([np.ones((rows.size, 1)), X], axis=1) if spec.intercept else X
+        mean = coefficients @ A.T + (0.0 if arrays.offset is None else np.asarray(arrays.offset)[rows])
+        groups = np.asarray(arrays.group_index[0])[rows]
+        mean = mean + np.einsum("srq,rq->sr", effects[:, groups, :], np.asarray(arrays.Z[0])[rows])
+        latent = mean + sigma[:, None] * rng.standard_normal(mean.shape)
+        result["missing_outcome"] = latent.reshape(lead + latent.shape[1:])
+    return result
+
+
+def traced_sites(model, arrays: ModelArrays, constrained: dict, names: list[str], chunk: int = 250) -> dict:
+    """Deterministic sites of the model recomputed at every posterior draw: name → (samples, ...)."""
+    lead = np.shape(constrained[next(iter(constrained))])[:2]
+    samples = int(np.prod(lead))
+    sites = {name: np.asarray(value).reshape((samples,) + np.shape(value)[2:]) for name, value in constrained.items()}
+
+    def values_at(draw):
+        traced = handlers.trace(handlers.substitute(handlers.seed(model, 0), data=draw)).get_trace(arrays)
+        return {name: traced[name]["value"] for name in names}
+
+    with jax.enable_x64(True):
+        compute = jax.jit(jax.vmap(values_at))
+        parts = [compute({name: value[start:start + chunk] for name, value in sites.items()})
+                 for start in range(0, samples, chunk)]
+    return {name: np.concatenate([np.asarray(part[name]) for part in parts]) for name in names}
+
+
+def draw_latent_means(plan: Blueprint, model, arrays: ModelArrays, constrained: dict) -> dict:
+    """Add ``latent mean <x>`` (chain, draw, clusters), in the data's units, to the draws."""
+    names = [f"latent mean {sub.name}" for sub in plan.submodels if sub.latent_mean]
+    if not names:
+        return constrained
+    lead = np.shape(constrained[next(iter(constrained))])[:2]
+    result = dict(constrained)
+    for name, value in traced_sites(model, arrays, constrained, names).items():
+        result[name] = value.reshape(lead + value.shape[1:])
+    return result
+
+
+def draw_discrete(plan: Blueprint, model, arrays: ModelArrays, constrained: dict, seed: int) -> dict:
+    """Draw the missing values of discrete variables, which the sampler summed out.
+
+    For each posterior draw, the model gives each cluster's log weight of every combination of the
+    missing level-2 categories (``cluster log weights``) and every row's log weight of each combination of
+    the missing level-1 categories (``discrete log weights``, per level-2 combination when there are
+    level-2 ones). A level-2 combination is drawn per cluster, then a level-1 combination per row given
+    its cluster's (Gumbel-max). Adds ``missing_<name>`` (category values; codes for nominal variables).
+    """
+    row_discrete, row_configurations = discrete_configurations(plan, level=1)
+    cluster_discrete, cluster_configurations = discrete_configurations(plan, level=2)
+    if not row_discrete and not cluster_discrete:
+        return constrained
+    lead = np.shape(constrained[next(iter(constrained))])[:2]
+    names = (["cluster log weights"] if cluster_discrete else []) + (["discrete log weights"] if row_discrete else [])
+    traced = traced_sites(model, arrays, constrained, names)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 2207]))
+    result = dict(constrained)
+
+    def store(chosen_codes, discrete):
+        for position, (j, sub) in enumerate(discrete):
+            categories = np.asarray(arrays.constants[f"submodel {j}"]["categories"])
+            count = int(arrays.missing[f"{sub.name} count"])
+            codes = chosen_codes[position](np.asarray(arrays.missing[sub.name])[:count])
+            result[f"missing_{sub.name}"] = categories[codes].reshape(lead + (codes.shape[-1],))
+
+    cluster_choice = None
+    if cluster_discrete:
+        weights = traced["cluster log weights"]  # (samples, level-2 combinations, clusters)
+        cluster_choice = np.argmax(weights + rng.gumbel(size=weights.shape), axis=1)  # (samples, clusters)
+        table = np.asarray(cluster_configurations)
+        store([lambda missing, p=p: table[cluster_choice[:, missing], p] for p in range(len(cluster_discrete))],
+              cluster_discrete)
+    if row_discrete:
+        weights = traced["discrete log weights"]
+        rows = np.asarray(arrays.missing["discrete rows"])[:int(arrays.missing["discrete rows count"])]
+        weights = weights[..., :rows.size]
+        if cluster_discrete:  # (samples, level-2 combinations, level-1 combinations, rows): take each row's
+            chosen_cluster = cluster_choice[:, np.asarray(arrays.group_index[0])[rows]]  # (samples, rows)
+            weights = np.take_along_axis(weights, chosen_cluster[:, None, None, :], axis=1)[:, 0]
+        chosen = np.argmax(weights + rng.gumbel(size=weights.shape), axis=1)  # (samples, rows)
+        table = np.asarray(row_configurations)
+        store([lambda missing, p=p: table[chosen[:, np.searchsorted(rows, missing)], p]
+               for p in range(len(row_discrete))], row_discrete)
+    return result

@@ -1,0 +1,158 @@
+"""The missing-data side of a model before sampling: each submodel's compiled shape (:class:`SubmodelPlan`),
+its constants in internal units, and the arrays locating the missing values (padded, see
+:func:`multilevel.backend.model_arrays.bucket`); nominal and ordinal variables travel as codes."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..model.model_spec import ModelData, ModelSpec
+from .marginal_likelihood import marginalized
+from .model_arrays import bucket, padded
+from .prior_densities import prior_structure
+
+
+class SubmodelPlan(NamedTuple):
+    """The compiled shape of one submodel (part of the :class:`Blueprint`)."""
+
+    name: str
+    missing: int  # missing values of its outcome
+    expressions: tuple
+    groups: int  # random-intercept groups, 0 for none
+    intercept_prior: tuple
+    residual_prior: tuple | None
+    fixed_prior: tuple | None
+    sd_prior: tuple | None
+    family: str  # gaussian | probit (missingness indicator) | ordinal
+    categories: int = 0  # ordinal: number of categories
+    level: int = 1  # 2: one value per cluster of the first grouping factor
+    latent_mean: bool = False  # the model's random intercept defines the variable's latent cluster means
+    steps_prior: tuple | None = None  # ordinal with 3+ categories: prior of the gaps between thresholds
+
+
+def _submodel_internal_priors(submodel) -> dict:
+    """A submodel's priors in its internal units (outcome and predictors standardized)."""
+    scale = submodel.scale
+    result = {"Intercept": submodel.prior_for("Intercept").shifted(-submodel.location).scaled(1.0 / scale),
+              "fixed": [submodel.prior_for(name).scaled(sd / scale)
+                        for name, sd in zip(submodel.predictor_names, submodel.column_sds)]}
+    if submodel.family == "gaussian":
+        result["residual sd"] = submodel.prior_for("residual sd").for_sd_scaled(1.0 / scale)
+    if submodel.factor is not None:
+        result["sd"] = submodel.prior_for(f"sd(Intercept | {submodel.factor.name})").for_sd_scaled(1.0 / scale)
+    if submodel.family == "ordinal" and len(submodel.categories) > 2:
+        result["steps"] = submodel.prior_for("threshold steps")  # latent scale: no rescaling
+    return result
+
+
+def submodel_constants(submodel) -> dict:
+    priors = _submodel_internal_priors(submodel)
+    constants = {"location": np.asarray(submodel.location), "scale": np.asarray(submodel.scale),
+                 "means": np.asarray(submodel.column_means, dtype=float).reshape(-1),
+                 "sds": np.asarray(submodel.column_sds, dtype=float).reshape(-1),
+                 "intercept prior": prior_structure([priors["Intercept"]])[1]}
+    if "residual sd" in priors:
+        constants["residual prior"] = prior_structure([priors["residual sd"]])[1]
+    if priors["fixed"]:
+        constants["fixed prior"] = prior_structure(priors["fixed"])[1]
+    if "sd" in priors:
+        constants["sd prior"] = prior_structure([priors["sd"]])[1]
+    if "steps" in priors:
+        constants["steps prior"] = prior_structure([priors["steps"]] * (len(submodel.categories) - 2))[1]
+    if submodel.family == "ordinal":
+        constants["categories"] = np.asarray(submodel.categories, dtype=float)
+    elif submodel.family == "nominal":  # imputed values are codes
+        constants["categories"] = np.arange(len(submodel.categories), dtype=float)
+    return constants
+
+
+def submodel_plan(submodel) -> SubmodelPlan:
+    priors = _submodel_internal_priors(submodel)
+    return SubmodelPlan(submodel.outcome, bucket(submodel.missing_count),
+                        tuple(column.expression for column in submodel.columns),
+                        len(submodel.factor.levels) if submodel.factor is not None else 0,
+                        prior_structure([priors["Intercept"]])[0],
+                        prior_structure([priors["residual sd"]])[0] if "residual sd" in priors else None,
+                        prior_structure(priors["fixed"])[0] if priors["fixed"] else None,
+                        prior_structure([priors["sd"]])[0] if "sd" in priors else None, submodel.family,
+                        len(submodel.categories), submodel.level, submodel.latent_mean,
+                        prior_structure([priors["steps"]] * (len(submodel.categories) - 2))[0]
+                        if "steps" in priors else None)
+
+
+def missing_arrays(spec: ModelSpec, data: ModelData) -> dict:
+    """The ``outcome_observed``, ``values`` and ``missing`` fields of the model's arrays."""
+    result = {}
+    if data.outcome_observed is not None and not data.outcome_observed.all() and not spec.outcome_latent:
+        result["outcome_observed"] = data.outcome_observed.astype(float)
+    if spec.outcome_latent:
+        rows = np.flatnonzero(~data.outcome_observed).astype(np.int32)
+        if marginalized(spec):  # drawn after sampling, not sampled: no padding
+            result["missing"] = {"outcome": rows}
+        else:
+            size = bucket(rows.size)
+            result["missing"] = {"outcome": padded(rows, size, data.n),
+                                 "outcome padding": (np.arange(size) >= rows.size).astype(float)}
+    if spec.submodels:
+        values = {}
+        for name, value in data.values.items():
+            value = np.asarray(value)
+            values[name] = np.nan_to_num(value.astype(float), nan=0.0) if value.dtype.kind == "f" else value
+        result["values"] = values
+        _submodel_missing(spec, data, values, result.setdefault("missing", {}))
+    return result
+
+
+def _codes(submodel, data: ModelData) -> np.ndarray | None:
+    """An ordinal or nominal variable's category codes (-1 where missing); None for other families."""
+    if submodel.family == "ordinal":
+        raw = np.asarray(data.values[submodel.outcome], dtype=float)
+        codes = np.full(raw.shape, -1, dtype=np.int32)
+        seen = ~np.isnan(raw)
+        codes[seen] = np.searchsorted(np.asarray(submodel.categories), raw[seen])
+        return codes
+    if submodel.family == "nominal":
+        return np.asarray(data.values[submodel.outcome]).astype(np.int32)
+    return None
+
+
+def _submodel_missing(spec: ModelSpec, data: ModelData, values: dict, missing: dict) -> None:
+    """Add the submodels' category codes to ``values`` and the positions of their missing values to ``missing``."""
+    any_discrete = np.zeros(data.n, bool)
+    for submodel in spec.submodels:
+        codes = _codes(submodel, data)
+        if codes is not None:
+            values[f"{submodel.outcome} code"] = codes
+        if submodel.level == 1 and submodel.family in ("gaussian", "ordinal", "nominal"):
+            unknown = codes < 0 if codes is not None else np.isnan(np.asarray(data.values[submodel.outcome],
+                                                                             dtype=float))
+            _store_missing(missing, submodel, np.flatnonzero(unknown).astype(np.int32), data.n)
+            if codes is not None:
+                any_discrete |= unknown
+    if any(submodel.level == 2 for submodel in spec.submodels):
+        cluster_rows = np.unique(np.asarray(data.group_index[0]), return_index=True)[1].astype(np.int32)
+        missing["cluster rows"] = cluster_rows
+        for submodel in spec.submodels:
+            if submodel.level == 2:
+                at_clusters = np.asarray(data.values[submodel.outcome])[cluster_rows]
+                unknown = at_clusters < 0 if submodel.family == "nominal" else np.isnan(at_clusters.astype(float))
+                _store_missing(missing, submodel, np.flatnonzero(unknown).astype(np.int32), cluster_rows.size)
+    if any_discrete.any():
+        rows = np.flatnonzero(any_discrete).astype(np.int32)
+        missing["discrete rows"] = padded(rows, bucket(rows.size), rows[-1])  # sorted; the last repeated
+        missing["discrete rows count"] = np.asarray(rows.size)
+
+
+def _store_missing(missing: dict, submodel, positions: np.ndarray, size: int) -> None:
+    """Positions (rows, or clusters at level 2) of a variable's missing values, padded to the compiled size:
+    with an out-of-range position for sampled values (writes there are dropped) and a padding mask; with
+    the last position repeated for summed-out discrete ones, whose true count travels as data."""
+    compiled = bucket(positions.size)
+    if submodel.family == "gaussian":
+        missing[submodel.outcome] = padded(positions, compiled, size)
+        missing[f"{submodel.outcome} padding"] = (np.arange(compiled) >= positions.size).astype(float)
+    else:
+        missing[submodel.outcome] = padded(positions, compiled, positions[-1] if positions.size else 0)
+        missing[f"{submodel.outcome} count"] = np.asarray(positions.size)

@@ -9,6 +9,7 @@ import numpy as np
 from numpyro.distributions import constraints
 
 from ..model import priors as P
+from ..model.families import Family
 from ..model.model_spec import ModelSpec
 from .absorption import absorption
 from .internal_units import internal_priors
@@ -52,7 +53,7 @@ class Blueprint:
     ``ModelArrays.constants`` instead, so new data of the same shape reuse the compilation.
     """
 
-    family: object
+    family: Family
     intercept: bool
     fixed_count: int
     intercept_prior: tuple | None
@@ -88,6 +89,10 @@ def blueprint(spec: ModelSpec, data_outcome_observed: np.ndarray | None = None) 
                                 tuple(_support_key(prior) for prior in priors.sds[i]),
                                 prior_structure(list(priors.sds[i]))[0], priors.cor_eta[i], plan.group_level[i],
                                 structure_name(block)))
+    outcome_latent = 0
+    if spec.outcome_latent and not marginalized(spec):
+        assert data_outcome_observed is not None  # a latent outcome has missing values
+        outcome_latent = bucket(int((~data_outcome_observed).sum()))
     return Blueprint(
         family=spec.family, intercept=spec.intercept, fixed_count=len(spec.fixed),
         intercept_prior=prior_structure([priors.intercept])[0] if priors.intercept is not None else None,
@@ -103,8 +108,7 @@ def blueprint(spec: ModelSpec, data_outcome_observed: np.ndarray | None = None) 
         family_parameters=tuple(FamilyParameterPlan(parameter.name, _family_support(prior, parameter.lower),
                                                     prior_structure([prior])[0])
                                 for parameter, prior in zip(spec.family.kind.parameters, priors.family)),
-        outcome_latent=bucket(int((~data_outcome_observed).sum())) if spec.outcome_latent and not marginalized(spec)
-        else 0)
+        outcome_latent=outcome_latent)
 
 
 def _family_support(prior: P.Prior, lower: float) -> tuple:

@@ -11,7 +11,7 @@ deterministic), then attaches the saved draws; no pickle is involved.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, is_dataclass
 from importlib import metadata
 
 import numpy as np
@@ -41,6 +41,7 @@ class Parts:
 
 
 def prior_to_json(prior: P.Prior) -> dict:
+    assert is_dataclass(prior)  # every kind of prior is a dataclass (the base class is abstract)
     return {"type": type(prior).__name__, "fields": {f.name: getattr(prior, f.name) for f in fields(prior)}}
 
 

@@ -147,7 +147,9 @@ def _table_bytes(path: Path) -> bytes:
                             "Give a CSV, TSV or whitespace-separated text file (or Parquet)", line=line)
     if data.translate(None, _NOT_CONTROL):  # C speed: what is left are the control bytes, if any
         text = data.decode("utf-8", errors="replace")
-        position = _CONTROL.search(text).start()
+        control = _CONTROL.search(text)
+        assert control is not None  # the bytes left by translate are control characters
+        position = control.start()
         line = text.count("\n", 0, position) + 1
         raise DataFileError(f"'{shown}' is not a text table: line {line} holds the control character "
                             f"{_character_name(text[position])}", line=line)

@@ -72,7 +72,7 @@ def _estimates(title: str, frame, columns, compact: bool, names_whole: bool) -> 
 def estimates_table(console: Console, title: str, frame) -> tuple[Table, list[str]]:
     """The widest layout of ``frame``'s estimates that fits ``console``, and the columns left out."""
     columns = [column for column in ESTIMATE_COLUMNS if column in frame.columns]
-    candidates = [(False, []), (True, [])]
+    candidates: list[tuple[bool, list[str]]] = [(False, []), (True, [])]
     for count in range(1, len(LEFT_OUT_FIRST) + 1):
         candidates.append((True, list(LEFT_OUT_FIRST[:count])))
     for compact, left_out in candidates:

@@ -202,12 +202,13 @@ def expected_draw_shapes(spec, data) -> tuple[dict, dict]:
     for sub in plan.submodels:  # drawn after sampling, as api.Model.fit does
         if sub.latent_mean:
             constrained[f"latent mean {sub.name}"] = (int(sub.groups),)
+    missing = arrays.missing or {}  # present when values are missing
     for _, sub in discrete_configurations(plan)[0]:
-        constrained[f"missing_{sub.name}"] = (int(arrays.missing[f"{sub.name} count"]),)
+        constrained[f"missing_{sub.name}"] = (int(missing[f"{sub.name} count"]),)
     if arrays.sufficient is not None:
         constrained["r_0"] = tuple(np.shape(arrays.sufficient["Zr"]))
         if spec.outcome_latent:
-            constrained["missing_outcome"] = (int(np.size(arrays.missing["outcome"])),)
+            constrained["missing_outcome"] = (int(np.size(missing["outcome"])),)
     return constrained, unconstrained
 
 

@@ -120,8 +120,8 @@ def utf8_text(data: bytes, path: Path, what: str = "data file") -> str:
         line = data[:error.start].count(b"\n") + 1
         raise DataFileError(f"{what} '{path}' is not UTF-8 text: line {line} holds the byte "
                             f"0x{data[error.start]:02X}, which UTF-8 does not allow (the file may be Latin-1 / "
-                            f"Windows-1252, or binary). Save it as UTF-8{' (in Excel: CSV UTF-8)' if what == 'data file' else ''} "
-                            "and try again",
+                            f"Windows-1252, or binary). Save it as UTF-8"
+                            f"{' (in Excel: CSV UTF-8)' if what == 'data file' else ''} and try again",
                             line=line) from None
 
 

@@ -127,5 +127,7 @@ def _support(prior: P.Prior):
             return constraints.interval(lower, upper)
         # Uniform on a variance/precision: convert the bounds to the SD scale
         bounds = sorted(abs(b) ** (1.0 / power) if b > 0 else (0.0 if power > 0 else np.inf) for b in (lower, upper))
-        return constraints.interval(bounds[0], bounds[1]) if np.isfinite(bounds[1]) else constraints.greater_than(bounds[0])
+        if np.isfinite(bounds[1]):
+            return constraints.interval(bounds[0], bounds[1])
+        return constraints.greater_than(bounds[0])
     return constraints.positive

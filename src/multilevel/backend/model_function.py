@@ -128,7 +128,8 @@ def focal_eta(focal: Focal, current: dict):
         jnp, design=X, coefficients=focal.fixed.coefficients, offset=arrays.offset,
         intercept=None if plan.intercept_absorbed else focal.fixed.intercept,
         free=None if everything_free else np.asarray(plan.free, dtype=np.int32),
-        random=[structure_named(plan.blocks[block.block].structure).random_part(Z[block.block], block.rows, block.direct)
+        random=[structure_named(plan.blocks[block.block].structure).random_part(Z[block.block], block.rows,
+                                                                                  block.direct)
                 for block in focal.blocks])
 
 

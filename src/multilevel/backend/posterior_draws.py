@@ -53,7 +53,8 @@ def draw_marginalized(spec: ModelSpec, arrays: ModelArrays, constrained: dict, s
         w, cholesky = group_algebra(ZZ, [Zres[..., k] for k in range(q)], tril, variance)
         # v = C'^-1 (C^-1 w + sigma z) has mean B^-1 w and covariance sigma^2 B^-1
         z = rng.standard_normal((q,) + Zres.shape[:2])
-        v = backward_substitution(cholesky, [value + np.sqrt(variance) * z[k] for k, value in enumerate(forward_substitution(cholesky, w))])
+        forward = forward_substitution(cholesky, w)
+        v = backward_substitution(cholesky, [value + np.sqrt(variance) * z[k] for k, value in enumerate(forward)])
         effects[part] = np.stack([sum(tril[k][m] * v[m] for m in range(q)) for k in range(q)], axis=-1)
     result = dict(constrained)
     result["r_0"] = effects.reshape(lead + effects.shape[1:])
@@ -137,7 +138,7 @@ def draw_discrete(plan: Blueprint, model, arrays: ModelArrays, constrained: dict
         weights = traced["discrete log weights"]
         rows = np.asarray(missing_positions["discrete rows"])[:int(missing_positions["discrete rows count"])]
         weights = weights[..., :rows.size]
-        if cluster_choice is not None:  # some level-2 values are missing too  # (samples, level-2 combinations, level-1 combinations, rows): take each row's
+        if cluster_choice is not None:  # (samples, level-2 combinations, level-1 combinations, rows): take each row's
             chosen_cluster = cluster_choice[:, np.asarray(arrays.group_index[0])[rows]]  # (samples, rows)
             weights = np.take_along_axis(weights, chosen_cluster[:, None, None, :], axis=1)[:, 0]
         chosen = np.argmax(weights + rng.gumbel(size=weights.shape), axis=1)  # (samples, rows)

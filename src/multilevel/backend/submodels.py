@@ -65,7 +65,8 @@ def submodel_parameters(plan: Blueprint, arrays: ModelArrays) -> list[dict]:
                                                                                    constants["fixed prior"]))
         if sub.groups:
             sd = free_parameter(f"{name} ~ sd", constraints.positive)
-            numpyro.factor(f"{name} ~ sd prior", log_prior_function(_present(sub.sd_prior))(sd[None], constants["sd prior"]))
+            numpyro.factor(f"{name} ~ sd prior",
+                           log_prior_function(_present(sub.sd_prior))(sd[None], constants["sd prior"]))
             z = numpyro.sample(f"{name} ~ z", dist.Normal(0.0, 1.0).expand((sub.groups,)).to_event(1))
             parameters["cluster effects"] = sd * z
             parameters["group effects"] = (sd * z)[arrays.group_index[0]]
@@ -75,7 +76,8 @@ def submodel_parameters(plan: Blueprint, arrays: ModelArrays) -> list[dict]:
                 parameters["sigma"][None], constants["residual prior"]))
         if sub.family == "ordinal" and sub.categories > 2:
             # thresholds: the first is 0 (the intercept is free), the others follow by positive steps
-            parameters["steps"] = free_parameter(f"{name} ~ threshold steps", constraints.positive, (sub.categories - 2,))
+            parameters["steps"] = free_parameter(f"{name} ~ threshold steps", constraints.positive,
+                                                 (sub.categories - 2,))
             if sub.steps_prior is not None:
                 numpyro.factor(f"{name} ~ threshold steps prior", log_prior_function(sub.steps_prior)(
                     parameters["steps"], constants["steps prior"]))

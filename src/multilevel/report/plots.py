@@ -191,7 +191,8 @@ def residuals(fit) -> Figure:
     axis.set_title("level 1", fontsize=10)
     for k, i in enumerate(intercept_blocks[:2]):
         block = fit.spec.random[i]
-        effects = np.asarray(fit.draws[block_names(fit.spec)[i].site])[..., 0].reshape(-1, len(block.factor.levels)).mean(axis=0)
+        intercepts = np.asarray(fit.draws[block_names(fit.spec)[i].site])[..., 0]
+        effects = intercepts.reshape(-1, len(block.factor.levels)).mean(axis=0)
         index = np.asarray(fit.data.group_index[i])
         without = fitted - effects[index] if fit.spec.family.link == "identity" else eta.mean(axis=0) - effects[index]
         group_mean = np.bincount(index, weights=without, minlength=effects.size) / np.maximum(

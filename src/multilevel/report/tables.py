@@ -2,8 +2,9 @@
 
 A table that does not fit the console's width is drawn compact (no vertical rules) and, if it still
 does not fit, without its least needed columns (``mean`` beside the median, then ``ess_tail``,
-``ess_bulk`` and ``rhat``, which the diagnostics section checks), with a note saying so. Parameter names are never folded mid-word: they wrap, if at all, only at spaces,
-and the column of names never shrinks below its longest word.
+``ess_bulk`` and ``rhat``, which the diagnostics section checks), with a note saying so. Parameter names
+are never folded mid-word: they wrap, if at all, only at spaces, and the column of names never shrinks
+below its longest word.
 """
 
 from __future__ import annotations

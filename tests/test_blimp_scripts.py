@@ -97,7 +97,8 @@ def test_script_nimps_and_save_write_stacked_imputations(script_folder):
 @pytest.mark.slow  # the default tier's long tests (measured with --durations)
 def test_labels_parameters_and_simple_effects(script_folder, capsys):
     script = SEED_SCRIPT.replace("y ~ x1i x2i x3i x2i*x3i | x1i;", "y ~ x1i@b1 x2i@b2 x3i x2i*x3i@b23 | x1i;")
-    script += "PARAMETERS:\n  diff = b1 - b2;\n  scaled = 2 * sqrt(abs(diff));\nSIMPLE: x2i | x3i;\n  x2i | x3i = 0 1;\n"
+    script += ("PARAMETERS:\n  diff = b1 - b2;\n  scaled = 2 * sqrt(abs(diff));\n"
+               "SIMPLE: x2i | x3i;\n  x2i | x3i = 0 1;\n")
     (script_folder / "labelled.imp").write_text(script)
     translated = ml.load_script(script_folder / "labelled.imp")
     assert translated.quantities["labels"] == {"b1": "x1i", "b2": "x2i", "b23": "x2i:x3i"}

@@ -267,7 +267,8 @@ def test_ordinal_and_center_typos_cite_their_line(folder):
         ml.load_script(write_script(folder, SCRIPT + "ORDINAL: x2;\n"))
     with pytest.raises(BlimpScriptError) as caught:
         ml.load_script(write_script(folder, SCRIPT + "CENTER: groupmean = x1i;\ngrandmean = x22;\n"))
-    assert str(caught.value).startswith("line 14: 'x22' is not a variable") and "Did you mean 'x2i'" in str(caught.value)
+    message = str(caught.value)
+    assert message.startswith("line 14: 'x22' is not a variable") and "Did you mean 'x2i'" in message
 
 
 def test_the_outcome_on_both_sides_is_named_on_its_line(folder):

@@ -73,7 +73,8 @@ def check_output_folder(path, option: str = "output folder") -> Path:
 
 @contextlib.contextmanager
 def atomic_path(path):
-    """For writers that take a file name (matplotlib, pandas): yields a temporary path, renamed to ``path`` on success."""
+    """For writers that take a file name (matplotlib, pandas): yields a temporary path, renamed to ``path``
+    on success."""
     target = Path(path)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix or ".partial",
                                              dir=target.parent or ".")

@@ -242,8 +242,10 @@ def fit_script(path, *, priors=None, **overrides) -> Fit:
     model = Model(translated.formula, translated.data, **{**translated.options, "priors": priors})
     result = apply_quantities(model.fit(**sampler), translated)
     written = save_script_imputations(result, translated, Path(path).parent)
-    notes = [f"{translated.imputations['count']} imputations saved to {written[0]}"
-             + (f", their average to {written[1]}" if len(written) > 1 else "")] if written else []
+    notes: list[str] = []
+    if written and translated.imputations:  # files written: the script asked for imputations
+        notes.append(f"{translated.imputations['count']} imputations saved to {written[0]}"
+                     + (f", their average to {written[1]}" if len(written) > 1 else ""))
     notes += [note for note in translated.notes if not any(key in overrides for key in ("warmup", "draws", "chains"))]
     if overrides:
         notes.append(f"script settings overridden: {', '.join(f'{k}={v}' for k, v in overrides.items())}")

@@ -21,8 +21,9 @@ def _add_sampler_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None, help="random seed (same seed, same numbers)")
     parser.add_argument("--target-accept", type=float, default=None, help="NUTS target acceptance (default 0.8)")
     parser.add_argument("--json", metavar="FILE", help="write the summary as JSON")
-    parser.add_argument("--save", metavar="FILE", help="save the fit: FILE.nc a NetCDF4 DataTree (xarray and ArviZ read it), FILE.zip a zip "
-                        "archive; multilevel.load reads both. It holds the data used")
+    parser.add_argument("--save", metavar="FILE",
+                        help="save the fit: FILE.nc a NetCDF4 DataTree (xarray and ArviZ read it), FILE.zip a "
+                             "zip archive; multilevel.load reads both. It holds the data used")
     parser.add_argument("--save-without-data", action="store_true",
                         help="with --save: leave the data out of the saved fit (loading it then needs the data)")
     parser.add_argument("--nimps", type=int, default=20, help="number of imputations to save (default 20)")

@@ -120,8 +120,8 @@ def utf8_text(data: bytes, path: Path, what: str = "data file") -> str:
         line = data[:error.start].count(b"\n") + 1
         raise DataFileError(f"{what} '{path}' is not UTF-8 text: line {line} holds the byte "
                             f"0x{data[error.start]:02X}, which UTF-8 does not allow (the file may be Latin-1 / "
-                            f"Windows-1252, or binary). Save it as UTF-8{' (in Excel: CSV UTF-8)' if what == 'data file' else ''} "
-                            "and try again",
+                            f"Windows-1252, or binary). Save it as UTF-8"
+                            f"{' (in Excel: CSV UTF-8)' if what == 'data file' else ''} and try again",
                             line=line) from None
 
 
@@ -147,7 +147,9 @@ def _table_bytes(path: Path) -> bytes:
                             "Give a CSV, TSV or whitespace-separated text file (or Parquet)", line=line)
     if data.translate(None, _NOT_CONTROL):  # C speed: what is left are the control bytes, if any
         text = data.decode("utf-8", errors="replace")
-        position = _CONTROL.search(text).start()
+        control = _CONTROL.search(text)
+        assert control is not None  # the bytes left by translate are control characters
+        position = control.start()
         line = text.count("\n", 0, position) + 1
         raise DataFileError(f"'{shown}' is not a text table: line {line} holds the control character "
                             f"{_character_name(text[position])}", line=line)

@@ -71,7 +71,8 @@ CASES = [
          lambda tmp: cli_error(fit_args(tmp, change=_decimal_comma)), ("'4,5'", "data row 42", "--missing-code")),
     Case("cli-ordinal-outcome", "declarations", "multilevel fit ... --ordinal Reaction",
          lambda tmp: cli_error(fit_args(tmp, "--ordinal", "Reaction")), ("--ordinal Reaction", "not ignored")),
-    Case("cli-bernoulli-counts", "command-line words", "multilevel fit --model 'Days ~ 1 + (1 | Subject)' --family bernoulli",
+    Case("cli-bernoulli-counts", "command-line words",
+         "multilevel fit --model 'Days ~ 1 + (1 | Subject)' --family bernoulli",
          lambda tmp: cli_error(["fit", "--data", sleepstudy(tmp), "--model", "Days ~ 1 + (1 | Subject)",
                                 "--family", "bernoulli"]), ("--family binomial",)),
 ]

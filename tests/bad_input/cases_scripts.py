@@ -29,7 +29,8 @@ def likert(tmp: Path) -> None:
 
 
 CASES = [
-    Case("script-variables-count", "Blimp scripts", "VARIABLES: a b c d;  for a headerless five.dat with 5 fields per line",
+    Case("script-variables-count", "Blimp scripts",
+         "VARIABLES: a b c d;  for a headerless five.dat with 5 fields per line",
          lambda tmp: (five_column_dat(tmp), cli_error(["fit", script(tmp, "DATA: five.dat;\nVARIABLES: a b c d;\n"
                                                                           "MODEL: b ~ d;\n")]))[1],
          ("line 2:", "names 4 variable(s) but line 1", "has 5 field(s)")),
@@ -45,7 +46,8 @@ CASES = [
          lambda tmp: ((tmp / "ragged.csv").write_text("y,x\n1,2\n3,4,5\n"),
                       cli_error(["fit", script(tmp, "DATA: ragged.csv;\nMODEL: y ~ x;\n")]))[1],
          ("line 1:", "ragged.csv", "line 3 has 3 field(s)")),
-    Case("script-bom", "Blimp scripts", "a script saved by Notepad with a UTF-8 byte-order mark, and a zero-width space",
+    Case("script-bom", "Blimp scripts",
+         "a script saved by Notepad with a UTF-8 byte-order mark, and a zero-width space",
          lambda tmp: cli_error(["fit", script(tmp, "\ufeff" + SCRIPT.replace("FIXED: x3i;", "FIXED:\u200b x3i;"),
                                               encoding="utf-8")]),
          ("line 3:", "U+200B (ZERO WIDTH SPACE)")),

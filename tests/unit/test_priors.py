@@ -57,7 +57,8 @@ def test_scaling_is_exact_for_every_prior():
         factor = 2.5
         x = rng.uniform(0.2, 2.0, size=4)
         original = vector_log_prior([prior] * 4)(jnp.asarray(x))
-        scaled = vector_log_prior([prior.for_sd_scaled(factor) if prior.support != "real" else prior.scaled(factor)] * 4)
+        rescaled = prior.for_sd_scaled(factor) if prior.support != "real" else prior.scaled(factor)
+        scaled = vector_log_prior([rescaled] * 4)
         # density of factor * theta at factor * x equals density of theta at x divided by factor
         assert float(scaled(jnp.asarray(factor * x))) == pytest.approx(float(original) - 4 * math.log(factor), rel=1e-9)
 

@@ -42,11 +42,12 @@ def absorption(spec: ModelSpec) -> Absorption:
     with_intercept = [i for i in centered if any(c.is_intercept for c in spec.random[i].columns)]
     intercept_block = (min(with_intercept, key=lambda i: len(spec.random[i].factor.levels))
                        if spec.intercept and with_intercept else None)
-    sources, used = [], set()
+    sources: list[tuple[str | int | None, ...]] = []
+    used: set[int] = set()
     for i, block in enumerate(spec.random):
         row = []
         for column in block.columns:
-            source = None
+            source: str | int | None = None
             if i in centered:
                 if column.is_intercept and i == intercept_block:
                     source = "intercept"

@@ -9,6 +9,7 @@ import numpy as np
 from numpyro.distributions import constraints
 
 from ..model import priors as P
+from ..model.families import Family
 from ..model.model_spec import ModelSpec
 from .absorption import absorption
 from .internal_units import internal_priors
@@ -52,7 +53,7 @@ class Blueprint:
     ``ModelArrays.constants`` instead, so new data of the same shape reuse the compilation.
     """
 
-    family: object
+    family: Family
     intercept: bool
     fixed_count: int
     intercept_prior: tuple | None
@@ -88,6 +89,10 @@ def blueprint(spec: ModelSpec, data_outcome_observed: np.ndarray | None = None) 
                                 tuple(_support_key(prior) for prior in priors.sds[i]),
                                 prior_structure(list(priors.sds[i]))[0], priors.cor_eta[i], plan.group_level[i],
                                 structure_name(block)))
+    outcome_latent = 0
+    if spec.outcome_latent and not marginalized(spec):
+        assert data_outcome_observed is not None  # a latent outcome has missing values
+        outcome_latent = bucket(int((~data_outcome_observed).sum()))
     return Blueprint(
         family=spec.family, intercept=spec.intercept, fixed_count=len(spec.fixed),
         intercept_prior=prior_structure([priors.intercept])[0] if priors.intercept is not None else None,
@@ -103,8 +108,7 @@ def blueprint(spec: ModelSpec, data_outcome_observed: np.ndarray | None = None) 
         family_parameters=tuple(FamilyParameterPlan(parameter.name, _family_support(prior, parameter.lower),
                                                     prior_structure([prior])[0])
                                 for parameter, prior in zip(spec.family.kind.parameters, priors.family)),
-        outcome_latent=bucket(int((~data_outcome_observed).sum())) if spec.outcome_latent and not marginalized(spec)
-        else 0)
+        outcome_latent=outcome_latent)
 
 
 def _family_support(prior: P.Prior, lower: float) -> tuple:
@@ -123,5 +127,7 @@ def _support(prior: P.Prior):
             return constraints.interval(lower, upper)
         # Uniform on a variance/precision: convert the bounds to the SD scale
         bounds = sorted(abs(b) ** (1.0 / power) if b > 0 else (0.0 if power > 0 else np.inf) for b in (lower, upper))
-        return constraints.interval(bounds[0], bounds[1]) if np.isfinite(bounds[1]) else constraints.greater_than(bounds[0])
+        if np.isfinite(bounds[1]):
+            return constraints.interval(bounds[0], bounds[1])
+        return constraints.greater_than(bounds[0])
     return constraints.positive

@@ -46,7 +46,12 @@ def internal_priors(spec: ModelSpec) -> InternalPriors:
     for block, column_sds in zip(spec.random, scaling.random_column_sds):
         sds.append(tuple(spec.prior_for(sd_name(name, block.factor.name)).prior.for_sd_scaled(sd / scale)
                          for name, sd in zip(block.column_names, column_sds)))
-        cor_eta.append(spec.prior_for(block_cor_key(block)).prior.eta if block.has_correlations else None)
+        eta = None
+        if block.has_correlations:
+            correlations = spec.prior_for(block_cor_key(block)).prior
+            assert isinstance(correlations, P.LKJ)  # checked when the priors were assigned
+            eta = correlations.eta
+        cor_eta.append(eta)
     residual = (spec.prior_for(spec.family.kind.scale_name).prior.for_sd_scaled(1.0 / scale)
                 if spec.family.has_residual_sd else None)
     family = tuple(spec.prior_for(parameter.name).prior for parameter in spec.family.kind.parameters)

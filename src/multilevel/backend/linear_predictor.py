@@ -16,7 +16,7 @@ effects (..., rows, q).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,8 +25,8 @@ import numpy as np
 class RandomPart(NamedTuple):
     """One random-effect block's share of the linear predictor."""
 
-    design: object  # (..., rows, q): the block's columns (Z)
-    effects: object  # (..., rows, q): each row's group effects
+    design: Any  # (..., rows, q): the block's columns (Z), a NumPy or JAX array
+    effects: Any  # (..., rows, q): each row's group effects
     direct: tuple[bool, ...] = ()  # per column: True where the column is the constant 1 (a random intercept),
     #                                whose effects enter as they are; empty for none
 

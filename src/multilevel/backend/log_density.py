@@ -9,6 +9,7 @@ internal (standardized) data to one of the data as given.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import jax
@@ -32,7 +33,7 @@ class LogDensity:
     names: list[str]
     shapes: dict
     transforms: dict
-    _function: object
+    _function: Callable  # a batch of unconstrained points → their log densities
 
     @property
     def dimension(self) -> int:
@@ -111,6 +112,7 @@ def units_log_jacobian(spec: ModelSpec, data: ModelData) -> float:
     for submodel in spec.submodels:
         if submodel.family != "gaussian":
             continue
+        assert data.values is not None  # a submodel's variable has values
         values = np.asarray(data.values[submodel.outcome], dtype=float)
         if submodel.level == 2:
             values = values[np.unique(np.asarray(data.group_index[0]), return_index=True)[1]]

@@ -8,7 +8,7 @@ parameters, fixed effects, each block's SDs, correlations and effects, the resid
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from collections.abc import Callable
 
 import jax
@@ -50,10 +50,10 @@ class Focal(NamedTuple):
 
     plan: Blueprint
     arrays: ModelArrays
-    y: object
+    y: Any  # the outcome (internal units), a JAX array when missing values are filled in
     fixed: FixedEffects
     blocks: tuple[BlockEffects, ...]
-    sigma: object | None
+    sigma: Any | None  # the residual SD, a JAX array
     submodel_parameters: list
     own: dict  # the family's own parameters (Student-t's nu) by name
 
@@ -62,12 +62,13 @@ def _fixed_effects(plan: Blueprint, priors: LogPriors, constants: dict) -> Fixed
     p = plan.fixed_count
     intercept = coefficients = None
     if p:
+        assert priors.fixed is not None  # the blueprint has a prior for every coefficient
         coefficients = free_parameter("b", constraints.real, (p,))
         numpyro.factor("b prior", priors.fixed(coefficients, constants["fixed prior"]))
     if priors.intercept is not None:
         intercept = free_parameter("Intercept", constraints.real)
         # the prior is stated for the intercept with every predictor centred at its mean
-        centred = intercept + (jnp.dot(constants["shift"], coefficients) if p else 0.0)
+        centred = intercept + (jnp.dot(constants["shift"], coefficients) if coefficients is not None else 0.0)
         numpyro.factor("Intercept prior", priors.intercept(centred[None], constants["intercept prior"]))
     return FixedEffects(intercept, coefficients)
 
@@ -75,6 +76,7 @@ def _fixed_effects(plan: Blueprint, priors: LogPriors, constants: dict) -> Fixed
 def _residual_sd(plan: Blueprint, priors: LogPriors, constants: dict):
     if priors.residual is None:
         return None
+    assert plan.residual_support is not None  # set with the residual prior
     sigma = free_parameter("sigma", constraint_of(plan.residual_support))
     numpyro.factor("sigma prior", priors.residual(sigma[None], constants["residual prior"]))
     return sigma
@@ -96,6 +98,7 @@ def _marginal_likelihood(arrays: ModelArrays, fixed: FixedEffects, block: BlockE
         full = coefficients if coefficients is not None else jnp.zeros((0,))
     else:
         full = jnp.concatenate([intercept[None], coefficients]) if coefficients is not None else intercept[None]
+    assert arrays.sufficient is not None  # the arrays of a marginalized block carry its cross products
     numpyro.factor("log likelihood", marginal_log_likelihood(arrays.sufficient, full, block.scale_tril, sigma))
 
 
@@ -108,13 +111,13 @@ def completed_designs(plan: Blueprint, arrays: ModelArrays, values: dict):
     Z = []
     for i, block in enumerate(arrays.Z):
         columns = plan.dynamic_random[i] if plan.dynamic_random else ()
-        sds = constants[f"random sds {i}"] if columns else None
+        sds = constants[f"random sds {i}"] if columns else ()
         Z.append(with_columns(jnp, jnp.asarray(block), columns, values,
                               scale=tuple(sds[k] for k, _ in columns) if columns else None))
     return X, tuple(Z)
 
 
-def focal_eta(focal: Focal, current: dict | None):
+def focal_eta(focal: Focal, current: dict):
     """The focal model's linear predictor of every row (internal units), at these values of the variables."""
     plan, arrays = focal.plan, focal.arrays
     X, Z = arrays.X, arrays.Z
@@ -125,11 +128,12 @@ def focal_eta(focal: Focal, current: dict | None):
         jnp, design=X, coefficients=focal.fixed.coefficients, offset=arrays.offset,
         intercept=None if plan.intercept_absorbed else focal.fixed.intercept,
         free=None if everything_free else np.asarray(plan.free, dtype=np.int32),
-        random=[structure_named(plan.blocks[block.index].structure).random_part(Z[block.index], block.rows, block.direct)
+        random=[structure_named(plan.blocks[block.block].structure).random_part(Z[block.block], block.rows,
+                                                                                  block.direct)
                 for block in focal.blocks])
 
 
-def row_log_density(focal: Focal, current: dict | None):
+def row_log_density(focal: Focal, current: dict):
     """Per row: the focal model's log-likelihood plus every submodel's, at these values."""
     plan, arrays = focal.plan, focal.arrays
     eta = focal_eta(focal, current)
@@ -159,18 +163,19 @@ def _summed_out_likelihood(focal: Focal, values: dict) -> None:
     plan, arrays = focal.plan, focal.arrays
     row_discrete = discrete_configurations(plan, level=1)[0]
     cluster_discrete, cluster_configurations = discrete_configurations(plan, level=2)
+    missing = arrays.missing or {}  # present: some discrete values are missing
     if not cluster_discrete:
         stacked = _row_terms(focal, values, 0.0)
         numpyro.factor("log likelihood", jnp.sum(jax_special.logsumexp(stacked, axis=0)))
-        numpyro.deterministic("discrete log weights", stacked[:, arrays.missing["discrete rows"]])
+        numpyro.deterministic("discrete log weights", stacked[:, missing["discrete rows"]])
         return
-    index, clusters = arrays.group_index[0], arrays.missing["cluster rows"].shape[0]
+    index, clusters = arrays.group_index[0], missing["cluster rows"].shape[0]
     cluster_terms, row_weights = [], []
     for configuration in cluster_configurations:
         current, mask = with_categories(values, arrays.constants, cluster_discrete, configuration, 0.0)
         stacked = _row_terms(focal, current, mask)
         if row_discrete:
-            row_weights.append(stacked[:, arrays.missing["discrete rows"]])
+            row_weights.append(stacked[:, missing["discrete rows"]])
         per_cluster = jax.ops.segment_sum(jax_special.logsumexp(stacked, axis=0), index, num_segments=clusters)
         cluster_terms.append(per_cluster + submodel_rows(plan, arrays, current, focal.submodel_parameters, 2))
     cluster_stacked = jnp.stack(cluster_terms)
@@ -195,7 +200,8 @@ def _likelihood(focal: Focal, values: dict) -> None:
 
 def _parameters(plan: Blueprint, priors: LogPriors, arrays: ModelArrays, outcome_name: str) -> tuple[Focal, dict]:
     """Declare every parameter site (with its prior); the focal model's parts and the values of the variables."""
-    values, y = arrays.values, arrays.y
+    values: dict = arrays.values or {}
+    y = arrays.y
     if plan.submodels or plan.outcome_latent:
         values, y = latent_values(plan, arrays, outcome_name)
     parameters = submodel_parameters(plan, arrays)

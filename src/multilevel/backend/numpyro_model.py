@@ -41,7 +41,8 @@ from .user_units import to_user_units
 _ordinal_log_probability = ordinal_log_probability  # the name tests/test_missing_data.py imports
 
 __all__ = ["Absorption", "BlockPlan", "Blueprint", "InternalPriors", "LOG_2PI", "MASKED", "MAX_CONFIGURATIONS",
-           "ModelArrays", "RandomEffectStructure", "SubmodelPlan", "absorption", "blueprint", "bucket", "completed_designs", "constraint_of",
+           "ModelArrays", "RandomEffectStructure", "SubmodelPlan", "absorption", "blueprint", "bucket",
+           "completed_designs", "constraint_of",
            "discrete_configurations", "draw_discrete", "draw_latent_means", "draw_marginalized", "group_designs",
            "internal_arrays", "internal_column_means", "internal_design", "internal_priors", "make_model",
            "marginal_log_likelihood", "marginalized", "model_constants", "ordinal_log_probability",

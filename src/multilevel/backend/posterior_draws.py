@@ -25,6 +25,7 @@ def draw_marginalized(spec: ModelSpec, arrays: ModelArrays, constrained: dict, s
     """
     block = spec.random[0]
     sufficient = arrays.sufficient
+    assert sufficient is not None  # the arrays of a marginalized model carry its cross products
     lead = np.shape(constrained["sigma"])
     samples = int(np.prod(lead))
 
@@ -52,11 +53,13 @@ def draw_marginalized(spec: ModelSpec, arrays: ModelArrays, constrained: dict, s
         w, cholesky = group_algebra(ZZ, [Zres[..., k] for k in range(q)], tril, variance)
         # v = C'^-1 (C^-1 w + sigma z) has mean B^-1 w and covariance sigma^2 B^-1
         z = rng.standard_normal((q,) + Zres.shape[:2])
-        v = backward_substitution(cholesky, [value + np.sqrt(variance) * z[k] for k, value in enumerate(forward_substitution(cholesky, w))])
+        forward = forward_substitution(cholesky, w)
+        v = backward_substitution(cholesky, [value + np.sqrt(variance) * z[k] for k, value in enumerate(forward)])
         effects[part] = np.stack([sum(tril[k][m] * v[m] for m in range(q)) for k in range(q)], axis=-1)
     result = dict(constrained)
     result["r_0"] = effects.reshape(lead + effects.shape[1:])
     if spec.outcome_latent:
+        assert arrays.missing is not None  # with the positions of the missing outcomes
         rows = np.asarray(arrays.missing["outcome"])
         X = np.asarray(arrays.X)[rows]
         A = np.concatenate([np.ones((rows.size, 1)), X], axis=1) if spec.intercept else X
@@ -115,12 +118,13 @@ def draw_discrete(plan: Blueprint, model, arrays: ModelArrays, constrained: dict
     traced = traced_sites(model, arrays, constrained, names)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 2207]))
     result = dict(constrained)
+    missing_positions = arrays.missing or {}  # present: some discrete values are missing
 
     def store(chosen_codes, discrete):
         for position, (j, sub) in enumerate(discrete):
             categories = np.asarray(arrays.constants[f"submodel {j}"]["categories"])
-            count = int(arrays.missing[f"{sub.name} count"])
-            codes = chosen_codes[position](np.asarray(arrays.missing[sub.name])[:count])
+            count = int(missing_positions[f"{sub.name} count"])
+            codes = chosen_codes[position](np.asarray(missing_positions[sub.name])[:count])
             result[f"missing_{sub.name}"] = categories[codes].reshape(lead + (codes.shape[-1],))
 
     cluster_choice = None
@@ -132,9 +136,9 @@ def draw_discrete(plan: Blueprint, model, arrays: ModelArrays, constrained: dict
               cluster_discrete)
     if row_discrete:
         weights = traced["discrete log weights"]
-        rows = np.asarray(arrays.missing["discrete rows"])[:int(arrays.missing["discrete rows count"])]
+        rows = np.asarray(missing_positions["discrete rows"])[:int(missing_positions["discrete rows count"])]
         weights = weights[..., :rows.size]
-        if cluster_discrete:  # (samples, level-2 combinations, level-1 combinations, rows): take each row's
+        if cluster_choice is not None:  # (samples, level-2 combinations, level-1 combinations, rows): take each row's
             chosen_cluster = cluster_choice[:, np.asarray(arrays.group_index[0])[rows]]  # (samples, rows)
             weights = np.take_along_axis(weights, chosen_cluster[:, None, None, :], axis=1)[:, 0]
         chosen = np.argmax(weights + rng.gumbel(size=weights.shape), axis=1)  # (samples, rows)

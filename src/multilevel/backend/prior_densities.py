@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import fields, is_dataclass
 
 import jax.numpy as jnp
 import numpy as np
@@ -51,7 +52,8 @@ def _log_density(kind: type, params: dict, x):
 
 
 def _parameters(prior: P.Prior) -> dict:
-    return {name: getattr(prior, name) for name in prior.__dataclass_fields__ if name != "on"}
+    assert is_dataclass(prior)  # every kind of prior is a dataclass (the base class is abstract)
+    return {field.name: getattr(prior, field.name) for field in fields(prior) if field.name != "on"}
 
 
 def prior_structure(priors: list[P.Prior]) -> tuple[tuple, dict]:

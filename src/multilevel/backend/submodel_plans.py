@@ -4,7 +4,7 @@ its constants in internal units, and the arrays locating the missing values (pad
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -84,10 +84,11 @@ def submodel_plan(submodel) -> SubmodelPlan:
 
 def missing_arrays(spec: ModelSpec, data: ModelData) -> dict:
     """The ``outcome_observed``, ``values`` and ``missing`` fields of the model's arrays."""
-    result = {}
+    result: dict[str, Any] = {}
     if data.outcome_observed is not None and not data.outcome_observed.all() and not spec.outcome_latent:
         result["outcome_observed"] = data.outcome_observed.astype(float)
     if spec.outcome_latent:
+        assert data.outcome_observed is not None  # a latent outcome has missing values
         rows = np.flatnonzero(~data.outcome_observed).astype(np.int32)
         if marginalized(spec):  # drawn after sampling, not sampled: no padding
             result["missing"] = {"outcome": rows}
@@ -96,6 +97,7 @@ def missing_arrays(spec: ModelSpec, data: ModelData) -> dict:
             result["missing"] = {"outcome": padded(rows, size, data.n),
                                  "outcome padding": (np.arange(size) >= rows.size).astype(float)}
     if spec.submodels:
+        assert data.values is not None  # submodels come with their variables' values
         values = {}
         for name, value in data.values.items():
             value = np.asarray(value)
@@ -107,6 +109,7 @@ def missing_arrays(spec: ModelSpec, data: ModelData) -> dict:
 
 def _codes(submodel, data: ModelData) -> np.ndarray | None:
     """An ordinal or nominal variable's category codes (-1 where missing); None for other families."""
+    assert data.values is not None  # a submodel's variable has values
     if submodel.family == "ordinal":
         raw = np.asarray(data.values[submodel.outcome], dtype=float)
         codes = np.full(raw.shape, -1, dtype=np.int32)
@@ -120,6 +123,7 @@ def _codes(submodel, data: ModelData) -> np.ndarray | None:
 
 def _submodel_missing(spec: ModelSpec, data: ModelData, values: dict, missing: dict) -> None:
     """Add the submodels' category codes to ``values`` and the positions of their missing values to ``missing``."""
+    assert data.values is not None  # the submodels' variables have values
     any_discrete = np.zeros(data.n, bool)
     for submodel in spec.submodels:
         codes = _codes(submodel, data)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import jax.scipy.special as jax_special
+import numpy as np
 import numpyro
 import numpyro.distributions as dist
 from numpyro.distributions import constraints
@@ -24,24 +25,25 @@ def latent_values(plan: Blueprint, arrays: ModelArrays, outcome_name: str):
     units (with its missing entries filled when they are parameters).
     """
     values = dict(arrays.values or {})
-    y = arrays.y
+    missing = arrays.missing or {}  # present when there are missing values
+    y: np.ndarray | jax.Array = arrays.y
     if plan.outcome_latent:
         latent = free_parameter("missing_outcome", constraints.real, (plan.outcome_latent,))
-        padding_density("missing_outcome", latent, arrays.missing["outcome padding"])
-        y = jnp.asarray(y).at[arrays.missing["outcome"]].set(latent, mode="drop")
+        padding_density("missing_outcome", latent, missing["outcome padding"])
+        y = jnp.asarray(y).at[missing["outcome"]].set(latent, mode="drop")
         values[outcome_name] = arrays.constants["outcome location"] + arrays.constants["outcome scale"] * y
     for j, sub in enumerate(plan.submodels):
         if sub.missing and sub.family == "gaussian":
             constants = arrays.constants[f"submodel {j}"]
             standardized = free_parameter(f"missing_{sub.name}", constraints.real, (sub.missing,))
-            padding_density(f"missing_{sub.name}", standardized, arrays.missing[f"{sub.name} padding"])
+            padding_density(f"missing_{sub.name}", standardized, missing[f"{sub.name} padding"])
             latent = constants["location"] + constants["scale"] * standardized
             if sub.level == 2:  # one value per cluster, shared by the cluster's rows
-                clusters = jnp.asarray(values[sub.name])[arrays.missing["cluster rows"]]
-                values[sub.name] = clusters.at[arrays.missing[sub.name]].set(latent, mode="drop")[
+                clusters = jnp.asarray(values[sub.name])[missing["cluster rows"]]
+                values[sub.name] = clusters.at[missing[sub.name]].set(latent, mode="drop")[
                     arrays.group_index[0]]
             else:
-                values[sub.name] = jnp.asarray(values[sub.name]).at[arrays.missing[sub.name]].set(latent, mode="drop")
+                values[sub.name] = jnp.asarray(values[sub.name]).at[missing[sub.name]].set(latent, mode="drop")
     return values, y
 
 
@@ -59,21 +61,23 @@ def submodel_parameters(plan: Blueprint, arrays: ModelArrays) -> list[dict]:
             parameters["Intercept"][None], constants["intercept prior"]))
         if sub.expressions:
             parameters["b"] = free_parameter(f"{name} ~ b", constraints.real, (len(sub.expressions),))
-            numpyro.factor(f"{name} ~ b prior", log_prior_function(sub.fixed_prior)(parameters["b"],
+            numpyro.factor(f"{name} ~ b prior", log_prior_function(_present(sub.fixed_prior))(parameters["b"],
                                                                                    constants["fixed prior"]))
         if sub.groups:
             sd = free_parameter(f"{name} ~ sd", constraints.positive)
-            numpyro.factor(f"{name} ~ sd prior", log_prior_function(sub.sd_prior)(sd[None], constants["sd prior"]))
+            numpyro.factor(f"{name} ~ sd prior",
+                           log_prior_function(_present(sub.sd_prior))(sd[None], constants["sd prior"]))
             z = numpyro.sample(f"{name} ~ z", dist.Normal(0.0, 1.0).expand((sub.groups,)).to_event(1))
             parameters["cluster effects"] = sd * z
             parameters["group effects"] = (sd * z)[arrays.group_index[0]]
         if sub.family == "gaussian":
             parameters["sigma"] = free_parameter(f"{name} ~ sigma", constraints.positive)
-            numpyro.factor(f"{name} ~ sigma prior", log_prior_function(sub.residual_prior)(
+            numpyro.factor(f"{name} ~ sigma prior", log_prior_function(_present(sub.residual_prior))(
                 parameters["sigma"][None], constants["residual prior"]))
         if sub.family == "ordinal" and sub.categories > 2:
             # thresholds: the first is 0 (the intercept is free), the others follow by positive steps
-            parameters["steps"] = free_parameter(f"{name} ~ threshold steps", constraints.positive, (sub.categories - 2,))
+            parameters["steps"] = free_parameter(f"{name} ~ threshold steps", constraints.positive,
+                                                 (sub.categories - 2,))
             if sub.steps_prior is not None:
                 numpyro.factor(f"{name} ~ threshold steps prior", log_prior_function(sub.steps_prior)(
                     parameters["steps"], constants["steps prior"]))
@@ -81,11 +85,18 @@ def submodel_parameters(plan: Blueprint, arrays: ModelArrays) -> list[dict]:
     return result
 
 
+def _present(structure: tuple | None) -> tuple:
+    """A submodel's prior structure for a part it has (None only for parts it lacks)."""
+    assert structure is not None
+    return structure
+
+
 def submodel_rows(plan: Blueprint, arrays: ModelArrays, values: dict, parameters: list[dict], level: int = 1):
     """The summed log density of every submodel of this level at these values: per row (level 1) or
     per cluster (level 2)."""
-    total = 0.0
+    total: float | jax.Array = 0.0
     rows = arrays.y.shape[0]
+    missing = arrays.missing or {}  # level 2: its "cluster rows", each cluster's first row
     for j, sub in enumerate(plan.submodels):
         if sub.level != level:
             continue
@@ -95,13 +106,13 @@ def submodel_rows(plan: Blueprint, arrays: ModelArrays, values: dict, parameters
         if sub.expressions:
             design = _submodel_design(sub, constants, values, rows)
             if level == 2:
-                design = design[arrays.missing["cluster rows"]]
+                design = design[missing["cluster rows"]]
             if sub.family != "nominal":
                 mean = mean + design @ chosen["b"]
         if sub.groups:
             mean = mean + chosen["group effects"]
         def at_level(value):
-            return value if level == 1 else jnp.asarray(value)[arrays.missing["cluster rows"]]
+            return value if level == 1 else jnp.asarray(value)[missing["cluster rows"]]
 
         if sub.family == "probit":
             indicator = values[sub.name]
@@ -120,7 +131,7 @@ def submodel_rows(plan: Blueprint, arrays: ModelArrays, values: dict, parameters
                 [jnp.zeros((1,)), jnp.cumsum(chosen["steps"])])
             total = total + ordinal_log_probability(at_level(values[f"{sub.name} code"]), mean, thresholds)
         else:
-            value = values[sub.name] if level == 1 else jnp.asarray(values[sub.name])[arrays.missing["cluster rows"]]
+            value = values[sub.name] if level == 1 else jnp.asarray(values[sub.name])[missing["cluster rows"]]
             outcome = (value - constants["location"]) / constants["scale"]
             total = total + dist.Normal(mean, chosen["sigma"]).log_prob(outcome)
     return total
@@ -138,12 +149,12 @@ def _nominal_parameters(sub: SubmodelPlan, constants: dict, arrays: ModelArrays)
     parameters = {"Intercept": intercepts}
     if sub.expressions:
         b = free_parameter(f"{name} ~ b", constraints.real, (len(sub.expressions), others))
-        fixed_prior = log_prior_function(sub.fixed_prior)
+        fixed_prior = log_prior_function(_present(sub.fixed_prior))
         numpyro.factor(f"{name} ~ b prior", sum(fixed_prior(b[:, k], constants["fixed prior"]) for k in range(others)))
         parameters["b"] = b
     if sub.groups:
         sd = free_parameter(f"{name} ~ sd", constraints.positive, (others,))
-        sd_prior = log_prior_function(sub.sd_prior)
+        sd_prior = log_prior_function(_present(sub.sd_prior))
         numpyro.factor(f"{name} ~ sd prior", sum(sd_prior(sd[k:k + 1], constants["sd prior"]) for k in range(others)))
         z = numpyro.sample(f"{name} ~ z", dist.Normal(0.0, 1.0).expand((sub.groups, others)).to_event(2))
         parameters["group effects"] = (sd * z)[arrays.group_index[0]]

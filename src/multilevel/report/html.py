@@ -114,9 +114,9 @@ def render(fit) -> str:
              f"</p>"]
 
     parts.append("<h2>Data</h2>")
+    by_column = ", ".join(f"{k}: {v}" for k, v in info["missing_by_column"].items())
     parts.append(f"<p>Rows used: {info['rows_used']}; rows excluded: {info['rows_excluded']}"
-                 + (f" (missing values: {html.escape(', '.join(f'{k}: {v}' for k, v in info['missing_by_column'].items()))})"
-                    if info["rows_excluded"] else "") + "</p>")
+                 + (f" (missing values: {html.escape(by_column)})" if info["rows_excluded"] else "") + "</p>")
     if info["factors"]:
         parts.append(table(pd.DataFrame.from_dict(info["factors"], orient="index").rename_axis("factor"),
                            "Clusters"))
@@ -133,7 +133,8 @@ def render(fit) -> str:
                            "Imputed data summaries (averaged over completed data sets)"))
 
     parts.append("<h2>Model</h2><ul>")
-    parts.append(f"<li>fixed effects: {html.escape(', '.join((['Intercept'] if spec.intercept else []) + list(spec.fixed_names)) or 'none')}</li>")
+    fixed = (["Intercept"] if spec.intercept else []) + list(spec.fixed_names)
+    parts.append(f"<li>fixed effects: {html.escape(', '.join(fixed) or 'none')}</li>")
     for block in spec.random:
         parts.append(f"<li>random over {html.escape(block.factor.name)}: {html.escape(', '.join(block.column_names))}"
                      f" ({html.escape(block.parameterization)})</li>")
@@ -162,8 +163,10 @@ def render(fit) -> str:
 
     parts.append("<h2>Estimates</h2>")
     parts.append(_estimates(fit.fixed_effects(), "Fixed effects"))
-    parts.append(_estimates(fit.summary(["sd", "cor", "residual sd", "family"]), "Variance components (SD and correlation)"))
-    parts.append(_estimates(fit.summary(["var", "cov", "residual var"]), "Variance components (variance and covariance)"))
+    parts.append(_estimates(fit.summary(["sd", "cor", "residual sd", "family"]),
+                            "Variance components (SD and correlation)"))
+    parts.append(_estimates(fit.summary(["var", "cov", "residual var"]),
+                            "Variance components (variance and covariance)"))
     parts.append(_estimates(fit.icc(), "Intraclass correlation"))
     for title, frame in effect_size_tables(fit).items():
         parts.append(_estimates(frame, title))

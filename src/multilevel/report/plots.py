@@ -123,14 +123,18 @@ def ppc(fit, draws: int = 100) -> Figure:
     table, replicated = posterior_predictive_check(fit, draws)
     tree = build_tree(fit.spec, fit.data, fit.draws, fit.raw.stats, None, {}, extra={
         "posterior_predictive": predictive_dataset(fit.spec, fit.data, replicated[None])})
-    observed = tree["observed_data"][tree_name(fit.spec.response.name)].values
+    import xarray as xr
+
+    outcome = tree["observed_data"][tree_name(fit.spec.response.name)]
+    assert isinstance(outcome, xr.DataArray)  # a variable of the group, not a subgroup
+    observed = outcome.values
     discrete = np.allclose(observed, np.round(observed)) and np.unique(observed).size <= 30
     drawn = plot_ppc_dist(tree, kind="hist" if discrete else "kde", num_samples=min(50, replicated.shape[0]),
                           backend="matplotlib", figure_kwargs={"figsize": (10, 3.6)})
     figure = _arviz_figure(drawn, f"{fit.spec.response.name}: observed and replicated")
     figure.set_layout_engine(None)
-    figure.axes[0].set_position([0.06, 0.14, 0.5, 0.72])
-    right = figure.add_axes([0.72, 0.14, 0.26, 0.72])
+    figure.axes[0].set_position((0.06, 0.14, 0.5, 0.72))
+    right = figure.add_axes((0.72, 0.14, 0.26, 0.72))
     names = list(table.index)
     right.barh(np.arange(len(names)), table["p-value"], color=COLORS[0])
     right.axvline(0.5, color="grey", lw=0.6, ls="--")
@@ -187,7 +191,8 @@ def residuals(fit) -> Figure:
     axis.set_title("level 1", fontsize=10)
     for k, i in enumerate(intercept_blocks[:2]):
         block = fit.spec.random[i]
-        effects = np.asarray(fit.draws[block_names(fit.spec)[i].site])[..., 0].reshape(-1, len(block.factor.levels)).mean(axis=0)
+        intercepts = np.asarray(fit.draws[block_names(fit.spec)[i].site])[..., 0]
+        effects = intercepts.reshape(-1, len(block.factor.levels)).mean(axis=0)
         index = np.asarray(fit.data.group_index[i])
         without = fitted - effects[index] if fit.spec.family.link == "identity" else eta.mean(axis=0) - effects[index]
         group_mean = np.bincount(index, weights=without, minlength=effects.size) / np.maximum(

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 SHOW_AFTER_SECONDS = 2.0
 
@@ -27,8 +31,8 @@ class SamplingProgress:
         self.enabled = enabled
         self.console = console
         self.started = time.perf_counter()
-        self.progress = None
-        self.task = None
+        self.progress: Progress | None = None  # made when the run has taken long enough to show it
+        self.task: TaskID | None = None
 
     def __call__(self, done: int, total: int, warmup: int) -> None:
         if not self.enabled:
@@ -45,6 +49,7 @@ class SamplingProgress:
                                      console=self.console or Console(stderr=True), transient=True)
             self.progress.start()
             self.task = self.progress.add_task("", total=total)
+        assert self.task is not None  # added with the bar
         phase = "warmup  " if done <= warmup else "sampling"
         self.progress.update(self.task, completed=done, description=f"{self.chains} chains, {phase}")
 

@@ -2,8 +2,9 @@
 
 A table that does not fit the console's width is drawn compact (no vertical rules) and, if it still
 does not fit, without its least needed columns (``mean`` beside the median, then ``ess_tail``,
-``ess_bulk`` and ``rhat``, which the diagnostics section checks), with a note saying so. Parameter names are never folded mid-word: they wrap, if at all, only at spaces,
-and the column of names never shrinks below its longest word.
+``ess_bulk`` and ``rhat``, which the diagnostics section checks), with a note saying so. Parameter names
+are never folded mid-word: they wrap, if at all, only at spaces, and the column of names never shrinks
+below its longest word.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def _estimates(title: str, frame, columns, compact: bool, names_whole: bool) -> 
 def estimates_table(console: Console, title: str, frame) -> tuple[Table, list[str]]:
     """The widest layout of ``frame``'s estimates that fits ``console``, and the columns left out."""
     columns = [column for column in ESTIMATE_COLUMNS if column in frame.columns]
-    candidates = [(False, []), (True, [])]
+    candidates: list[tuple[bool, list[str]]] = [(False, []), (True, [])]
     for count in range(1, len(LEFT_OUT_FIRST) + 1):
         candidates.append((True, list(LEFT_OUT_FIRST[:count])))
     for compact, left_out in candidates:

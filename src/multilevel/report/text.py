@@ -67,7 +67,8 @@ def _print_data(fit, console: Console) -> None:
     console.print(f"  rows used: {info['rows_used']}")
     if info["rows_excluded"]:
         reasons = ", ".join(f"{name}: {count}" for name, count in info["missing_by_column"].items())
-        console.print(f"  [yellow]rows excluded: {info['rows_excluded']} (missing values; per column: {reasons})[/yellow]")
+        console.print(f"  [yellow]rows excluded: {info['rows_excluded']} (missing values; per column: {reasons})"
+                      "[/yellow]")
     if fit.spec.submodels or info.get("outcome_missing"):
         parts = [f"{submodel.outcome}: {submodel.missing_count}{' clusters' if submodel.level == 2 else ''}"
                  for submodel in fit.spec.submodels if submodel.missing_count]
@@ -93,7 +94,8 @@ def _print_data(fit, console: Console) -> None:
 def _print_structure(fit, console: Console) -> None:
     spec = fit.spec
     console.print("\n[bold]Model structure[/bold]")
-    console.print(f"  fixed effects: {', '.join((['Intercept'] if spec.intercept else []) + list(spec.fixed_names)) or 'none'}")
+    fixed = (["Intercept"] if spec.intercept else []) + list(spec.fixed_names)
+    console.print(f"  fixed effects: {', '.join(fixed) or 'none'}")
     if spec.submodels:
         modelled = [sub.outcome for sub in spec.submodels if sub.family != "probit"]
         incomplete = [sub.outcome for sub in spec.submodels if sub.family != "probit" and sub.missing_count]
@@ -218,7 +220,8 @@ def _print_diagnostics(fit, console: Console) -> None:
             rhat = f"{row[3]:.3f}"
             table.add_row(f"{row[1]} to {row[2]}", f"[red]{rhat}[/red]" if row[3] > 1.05 else rhat, row[4])
         console.print(table)
-    main = fit.summary(["Intercept", "fixed", "sd", "cor", "residual sd", "family", "predictor model", "missingness model"])
+    main = fit.summary(["Intercept", "fixed", "sd", "cor", "residual sd", "family", "predictor model",
+                        "missingness model"])
     divergent = int(np.sum(fit.raw.stats["diverging"]))
     console.print(f"  max R-hat {_number(float(main['rhat'].max()))}, min bulk ESS {main['ess_bulk'].min():.0f}, "
                   f"min tail ESS {main['ess_tail'].min():.0f}, divergent transitions {divergent}")
@@ -285,8 +288,9 @@ def _print_model_fit(fit, console: Console) -> None:
         if k and k["above threshold"]:
             console.print(f"  [yellow]{label}: {k['above threshold']} of {k['rows']} Pareto k values above "
                           f"{k['threshold']:.2f} (max {k['max']:.2f}); the LOO estimate is unreliable for those rows"
-                          f"{' (their imputed predictors are parameters that each row informs)' if key == 'pareto k' and conditional else ''}"
-                          f"[/yellow]")
+                          + (" (their imputed predictors are parameters that each row informs)"
+                             if key == "pareto k" and conditional else "")
+                          + "[/yellow]")
     if any(name.endswith("(marginal)") for name in criteria.index):
         console.print("  [dim]conditional: each outcome given the draw's imputed predictors; marginal: given its "
                       "observed predictors only, the imputed ones integrated over their models[/dim]")

@@ -54,7 +54,8 @@ def bayes_factor(fit_a, fit_b, seed: int | None = None) -> pd.Series:
                                  "the same data")
     a, b = log_marginal_likelihood(fit_a, seed), log_marginal_likelihood(fit_b, seed)
     log_bf = a["estimate"] - b["estimate"]
-    return pd.Series({"log BF": log_bf, "BF": float(np.exp(log_bf)), "error (log scale)": float(np.hypot(a["error"], b["error"])),
+    return pd.Series({"log BF": log_bf, "BF": float(np.exp(log_bf)),
+                      "error (log scale)": float(np.hypot(a["error"], b["error"])),
                       "log ML a": a["estimate"], "log ML b": b["estimate"]})
 
 

@@ -15,6 +15,7 @@ imputed predictors the likelihood is conditional on each draw's imputations (see
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -82,7 +83,7 @@ def criteria_table(pointwise: np.ndarray, plug_in: np.ndarray | None, tree) -> t
     nothing = {"elpd": np.nan, "se": np.nan, "p": np.nan, "deviance": np.nan}
     rows = {"DIC": dic(pointwise, plug_in) if plug_in is not None else nothing, "DIC2": dic2(pointwise),
             "WAIC": waic(pointwise)}
-    notes = {}
+    notes: dict[str, Any] = {}
     loo_row, k = psis_loo(tree)
     rows["LOO"] = loo_row
     bad = int((k > loo_row["good k"]).sum())

@@ -178,7 +178,8 @@ def moderator_values(fit, moderator: str, values=None) -> list[tuple[str, float]
     shift = float(np.nanmean(column)) if centering == "grand" else 0.0
     if values is None:
         mean, sd = float(np.nanmean(column)), float(np.nanstd(column, ddof=1))
-        chosen = [(f"{moderator} = mean - 1 SD ({mean - sd:.4g})", mean - sd), (f"{moderator} = mean ({mean:.4g})", mean),
+        chosen = [(f"{moderator} = mean - 1 SD ({mean - sd:.4g})", mean - sd),
+                  (f"{moderator} = mean ({mean:.4g})", mean),
                   (f"{moderator} = mean + 1 SD ({mean + sd:.4g})", mean + sd)]
     else:
         chosen = [(f"{moderator} = {float(value):g}", float(value)) for value in values]
@@ -190,7 +191,8 @@ def conditional_effect_draws(fit, focal: str, moderator: str, values=None) -> di
     check_focal_and_moderator(fit, focal, moderator)
     parameters = parameter_draws(fit)
     slope, interaction = parameters[focal], parameters[interaction_name(fit, focal, moderator)]
-    return {f"{focal} | {label}": slope + interaction * value for label, value in moderator_values(fit, moderator, values)}
+    return {f"{focal} | {label}": slope + interaction * value
+            for label, value in moderator_values(fit, moderator, values)}
 
 
 def checked_quantities(fit, current: Quantities, definitions: dict[str, str] | None = None,

@@ -29,7 +29,8 @@ def _longer(warmup: int, draws: int) -> str:
 
 
 def _reparameterize() -> str:
-    return spell("parameterization={'factor': 'centered' or 'noncentered'}", "--parameterization centered or noncentered")
+    return spell("parameterization={'factor': 'centered' or 'noncentered'}",
+                 "--parameterization centered or noncentered")
 
 
 def check(summary: pd.DataFrame, stats: dict, draws_per_chain: int, warmup: int, max_tree_depth: int,
@@ -60,7 +61,8 @@ def check(summary: pd.DataFrame, stats: dict, draws_per_chain: int, warmup: int,
         total = stats["diverging"].size
         messages.append(
             f"{divergent} of {total} draws after warmup ended in a divergent transition: the sampler could not "
-            f"follow the posterior's curvature and estimates may be biased. Raise {spell('target_accept', '--target-accept')} (e.g. 0.95); if "
+            f"follow the posterior's curvature and estimates may be biased. "
+            f"Raise {spell('target_accept', '--target-accept')} (e.g. 0.95); if "
             f"divergences remain, change the parameterization of the grouping factors with few observations per "
             f"group or give their SDs more informative priors.")
     saturated = int(np.sum(stats["tree_depth"] >= max_tree_depth))

@@ -90,7 +90,11 @@ def design_moments(fit) -> DesignMoments:
                   for block, matrix, dynamic_columns in zip(spec.random, data.Z,
                                                             spec.dynamic_random or [()] * len(data.Z)))
         phi, m, c, within, between = _moments(X, Z, index)
-        phis.append(phi), means.append(m), covariances.append(c), withins.append(within), betweens.append(between)
+        phis.append(phi)
+        means.append(m)
+        covariances.append(c)
+        withins.append(within)
+        betweens.append(between)
     return DesignMoments(np.stack(phis), tuple(np.stack([m[i] for m in means]) for i in range(len(data.Z))),
                          tuple(np.stack([c[i] for c in covariances]) for i in range(len(data.Z))),
                          None if withins[0] is None else np.stack(withins),
@@ -154,7 +158,7 @@ def standardized_draws(fit, moments: DesignMoments) -> dict[str, np.ndarray]:
     spec = fit.spec
     if not spec.fixed:
         return {}
-    total = sum(variance_components_draws(fit, moments).values())
+    total = np.asarray(sum(variance_components_draws(fit, moments).values()))
     samples = total.shape[0]
     b = fit.draws["b"].reshape(samples, -1)
     sds = np.sqrt(np.diagonal(moments.fixed_covariance, axis1=1, axis2=2))
@@ -173,14 +177,16 @@ def by_level_draws(fit, moments: DesignMoments) -> dict[str, np.ndarray]:
     uncentred level-1 predictors a random slope's variance also carries between-cluster variation.
     """
     spec = fit.spec
-    if not spec.random or moments.within_covariance is None:
+    within_covariance, between_covariance = moments.within_covariance, moments.between_covariance
+    if not spec.random or within_covariance is None:
         return {}
+    assert between_covariance is not None  # the two come together
     parts = variance_components_draws(fit, moments)
     label = block_labels(spec)[0]
     samples = moments.fixed_covariance.shape[0]
-    b = fit.draws["b"].reshape(samples, -1) if spec.fixed else np.zeros((samples, 0))
-    f1 = np.einsum("sp,spq,sq->s", b, moments.within_covariance, b)
-    f2 = np.einsum("sp,spq,sq->s", b, moments.between_covariance, b)
+    b: np.ndarray = fit.draws["b"].reshape(samples, -1) if spec.fixed else np.zeros((samples, 0))
+    f1 = np.einsum("sp,spq,sq->s", b, within_covariance, b)
+    f2 = np.einsum("sp,spq,sq->s", b, between_covariance, b)
     v = parts.get(f"random slopes | {label}", np.zeros(samples))
     m = parts.get(f"random intercepts | {label}", np.zeros(samples))
     others = sum(value for name, value in parts.items() if name not in ("coefficients", "residual")
@@ -198,22 +204,24 @@ def by_level_draws(fit, moments: DesignMoments) -> dict[str, np.ndarray]:
 def standardized_by_level_draws(fit, moments: DesignMoments) -> dict[str, np.ndarray]:
     """Within-standardized b * sd_within(x) / sd(within part of y) for columns that vary within clusters, and
     between-standardized b * sd_between(x) / sd(between part of y) for columns whose cluster means vary."""
-    if not fit.spec.fixed or moments.within_covariance is None:
+    within_covariance, between_covariance = moments.within_covariance, moments.between_covariance
+    if not fit.spec.fixed or within_covariance is None:
         return {}
+    assert between_covariance is not None  # the two come together
     shares = by_level_draws(fit, moments)
     if not shares:
         return {}
     parts = variance_components_draws(fit, moments)
     samples = moments.fixed_covariance.shape[0]
     b = fit.draws["b"].reshape(samples, -1)
-    f1 = np.einsum("sp,spq,sq->s", b, moments.within_covariance, b)
-    f2 = np.einsum("sp,spq,sq->s", b, moments.between_covariance, b)
+    f1 = np.einsum("sp,spq,sq->s", b, within_covariance, b)
+    f2 = np.einsum("sp,spq,sq->s", b, between_covariance, b)
     label = block_labels(fit.spec)[0]
     within = f1 + parts.get(f"random slopes | {label}", 0.0) + parts["residual"]
     between = f2 + parts.get(f"random intercepts | {label}", 0.0)
     result = {}
-    sd_within = np.sqrt(np.diagonal(moments.within_covariance, axis1=1, axis2=2))
-    sd_between = np.sqrt(np.diagonal(moments.between_covariance, axis1=1, axis2=2))
+    sd_within = np.sqrt(np.diagonal(within_covariance, axis1=1, axis2=2))
+    sd_between = np.sqrt(np.diagonal(between_covariance, axis1=1, axis2=2))
     for k, name in enumerate(fit.spec.fixed_names):
         if np.mean(sd_within[:, k]) > 1e-8:
             result[f"{name} (within)"] = b[:, k] * sd_within[:, k] / np.sqrt(within)

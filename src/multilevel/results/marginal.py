@@ -42,7 +42,8 @@ def marginal_available(fit) -> str | None:
 def _sampling_order(models: list) -> list:
     """Submodels in an order where each comes after the models of the imputed variables it uses."""
     names = {sub.outcome for _, sub in models}
-    order, done = [], set()
+    order: list = []
+    done: set[str] = set()
     while len(order) < len(models):
         progressed = False
         for j, sub in models:

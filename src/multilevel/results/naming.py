@@ -64,7 +64,8 @@ def imputed_row_dim(variable: str) -> str:
 
 def block_labels(spec: ModelSpec) -> list[str]:
     """A unique label per random block: the factor name, with a suffix if a factor has several blocks."""
-    labels, seen = [], {}
+    labels: list[str] = []
+    seen: dict[str, int] = {}
     for block in spec.random:
         count = seen.get(block.factor.name, 0) + 1
         seen[block.factor.name] = count
@@ -119,10 +120,10 @@ def site_labels(spec: ModelSpec, site: str, size: int) -> list[str]:
     if site.startswith("L_") and site[2:].isdigit():
         # the unconstrained values of a Cholesky factor of a correlation matrix fill its lower triangle
         # row by row (numpyro's CorrCholeskyTransform): value k belongs to the correlation of that cell
-        block = spec.random[int(site[2:])]
-        rows, columns = np.tril_indices(block.size, -1)
-        names = block.column_names
-        return [cor_name(names[row], names[column], block.factor.name) for row, column in zip(rows, columns)]
+        correlated = spec.random[int(site[2:])]
+        rows, columns = np.tril_indices(correlated.size, -1)
+        names = correlated.column_names
+        return [cor_name(names[row], names[column], correlated.factor.name) for row, column in zip(rows, columns)]
     if " ~ " in site:
         outcome, part = site.split(" ~ ", 1)
         submodel = next((sub for sub in spec.submodels if sub.outcome == outcome), None)

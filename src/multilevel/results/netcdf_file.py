@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Final
 
 import numpy as np
 import xarray as xr
@@ -33,7 +34,7 @@ NETCDF_PARTS = Parts(meta=f"the attribute {META_ATTRIBUTE}", draws=f"the group /
 # left out of a file saved with include_data=False
 DATA_GROUPS = ("observed_data", "constant_data", "log_likelihood", "imputed_data")
 SAVED_GROUPS = ("posterior_predictive",)  # groups a fit carries (FitValue.groups), restored on loading
-ENGINE = "h5netcdf"
+ENGINE: Final = "h5netcdf"
 
 
 def _array_sum(name: str, value: np.ndarray) -> str:
@@ -119,16 +120,16 @@ def _json_attribute(path, attrs, name: str):
 def _saved_arrays(path, tree: xr.DataTree) -> dict[str, np.ndarray]:
     arrays = {}
     for group in ("constrained", "warmup"):
-        if STATE not in tree.children or group not in tree[STATE].children:
+        if STATE not in tree.children or group not in tree.children[STATE].children:
             continue
-        for key, variable in tree[f"{STATE}/{group}"].to_dataset(inherit=False).data_vars.items():
+        for key, variable in tree.children[STATE].children[group].to_dataset(inherit=False).data_vars.items():
             site = variable.attrs.get("site")
             if not isinstance(site, str) or not site.startswith(f"{group}/"):
                 raise broken(path, f"the array {NETCDF_PARTS.draws}/{group}/{key} names no site of the fit")
             arrays[site] = np.asarray(variable.values)
     if "sample_stats" not in tree.children:
         raise broken(path, "it has no group sample_stats")
-    for name, variable in tree["sample_stats"].to_dataset(inherit=False).data_vars.items():
+    for name, variable in tree.children["sample_stats"].to_dataset(inherit=False).data_vars.items():
         arrays[f"stats/{name}"] = np.asarray(variable.values)
     return arrays
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +22,7 @@ class Parameter:
     factor: str | None = None
 
 
-def parameter_table(spec: ModelSpec, draws: dict[str, np.ndarray]) -> list[Parameter]:
+def parameter_table(spec: ModelSpec, draws: Mapping[str, np.ndarray]) -> list[Parameter]:
     table: list[Parameter] = []
     if spec.intercept:
         table.append(Parameter("Intercept", "Intercept", draws["Intercept"]))

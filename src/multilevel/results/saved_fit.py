@@ -11,7 +11,7 @@ deterministic), then attaches the saved draws; no pickle is involved.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, is_dataclass
 from importlib import metadata
 
 import numpy as np
@@ -41,6 +41,7 @@ class Parts:
 
 
 def prior_to_json(prior: P.Prior) -> dict:
+    assert is_dataclass(prior)  # every kind of prior is a dataclass (the base class is abstract)
     return {"type": type(prior).__name__, "fields": {f.name: getattr(prior, f.name) for f in fields(prior)}}
 
 
@@ -201,12 +202,13 @@ def expected_draw_shapes(spec, data) -> tuple[dict, dict]:
     for sub in plan.submodels:  # drawn after sampling, as api.Model.fit does
         if sub.latent_mean:
             constrained[f"latent mean {sub.name}"] = (int(sub.groups),)
+    missing = arrays.missing or {}  # present when values are missing
     for _, sub in discrete_configurations(plan)[0]:
-        constrained[f"missing_{sub.name}"] = (int(arrays.missing[f"{sub.name} count"]),)
+        constrained[f"missing_{sub.name}"] = (int(missing[f"{sub.name} count"]),)
     if arrays.sufficient is not None:
         constrained["r_0"] = tuple(np.shape(arrays.sufficient["Zr"]))
         if spec.outcome_latent:
-            constrained["missing_outcome"] = (int(np.size(arrays.missing["outcome"])),)
+            constrained["missing_outcome"] = (int(np.size(missing["outcome"])),)
     return constrained, unconstrained
 
 

@@ -29,7 +29,7 @@ def row_coordinate(labels) -> np.ndarray:
     return labels if labels.dtype.kind in "iuf" else labels.astype(str)
 
 
-def _sample_coords(shape) -> dict:
+def _sample_coords(shape) -> dict[str, np.ndarray | list[str]]:
     return {CHAIN: np.arange(shape[0]), DRAW: np.arange(shape[1])}
 
 
@@ -51,8 +51,9 @@ def posterior_dataset(spec: ModelSpec, draws: dict, attrs: dict) -> xr.Dataset:
     block's per-group effects and the latent cluster means, in the data's units."""
     shape = next(iter(draws.values())).shape[:2]
     coords = _sample_coords(shape)
-    variables = {tree_name(parameter.name): (SAMPLE_DIMS, np.asarray(parameter.draws)) for parameter in
-                 parameter_table(spec, draws)}
+    variables: dict[str, tuple[tuple[str, ...], np.ndarray]] = {
+        tree_name(parameter.name): (SAMPLE_DIMS, np.asarray(parameter.draws))
+        for parameter in parameter_table(spec, draws)}
     for names in block_names(spec):
         coords.setdefault(names.level_dim, np.asarray(names.levels))
         coords[names.term_dim] = list(names.terms)
@@ -80,8 +81,8 @@ def constant_dataset(spec: ModelSpec, data: ModelData) -> xr.Dataset:
     """The arrays the model was fitted with, one value per row used (coordinate: the caller's row labels):
     the fixed-effect design (NaN where a predictor was imputed), each block's design and group index (a
     position in the posterior's coordinate of the factor's levels), trials and offset."""
-    coords = {ROW: row_coordinate(data.row_labels)}
-    variables = {}
+    coords: dict[str, np.ndarray | list[str]] = {ROW: row_coordinate(data.row_labels)}
+    variables: dict[str, tuple[tuple[str, ...], np.ndarray]] = {}
     if spec.fixed:
         coords["term"] = list(spec.fixed_names)  # coordinates (values) may hold '/', names may not
         variables["fixed design"] = ((ROW, "term"), np.asarray(data.X, dtype=float))

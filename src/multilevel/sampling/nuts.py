@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -65,8 +66,8 @@ class CompiledSampler:
         self.transforms, self.shapes = sample_sites(model, arrays)
         self.potential_fn_gen, _ = get_potential_fn(model, self.transforms, dynamic_args=True)
         self._init_kernel, self._sample_kernel = hmc(potential_fn_gen=self.potential_fn_gen, algo="NUTS")
-        self._compiled_init = None
-        self._compiled_chunk = None
+        self._compiled_init: Callable | None = None  # set by _ensure_compiled
+        self._compiled_chunk: Callable | None = None
         self.compile_seconds = 0.0
 
     # -- the functions that get compiled -----------------------------------------------
@@ -172,6 +173,7 @@ class CompiledSampler:
         # keys as raw uint32 data so they lower as plain arrays
         reused = self._compiled_init is not None
         self._ensure_compiled(arrays, keys)
+        assert self._compiled_init is not None and self._compiled_chunk is not None
         total = config.warmup + config.draws * config.thin
         chunks = math.ceil(total / CHUNK)
         kept: list = []

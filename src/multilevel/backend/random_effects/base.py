@@ -10,7 +10,7 @@ the registry (``random_effects/__init__.py``).
 
 from __future__ import annotations
 
-from typing import ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -20,17 +20,17 @@ from ..linear_predictor import RandomPart, row_effects
 class FixedEffects(NamedTuple):
     """The focal model's intercept (a scalar, or None) and coefficients ((p,), or None) at one draw."""
 
-    intercept: object | None
-    coefficients: object | None
+    intercept: Any | None  # a JAX array in the model function
+    coefficients: Any | None
 
 
 class BlockEffects(NamedTuple):
     """One block at one draw: its rows' effects (None when marginalized) and its scaled Cholesky factor."""
 
-    index: int
+    block: int  # its position among the model's blocks
     direct: tuple[bool, ...]  # the intercept columns: their effects enter the linear predictor as they are
-    rows: object | None  # (rows, q)
-    scale_tril: object  # (q, q)
+    rows: Any | None  # (rows, q), a JAX array in the model function
+    scale_tril: Any  # (q, q)
 
 
 class RandomEffectStructure:

@@ -21,12 +21,21 @@ def _centered_mean(i: int, block, fixed: FixedEffects, constants: dict):
     import jax.numpy as jnp
 
     factors = constants[f"mean factor {i}"]
-    mean = jnp.stack([
-        fixed.intercept if source == "intercept" else
-        (fixed.coefficients[source] * factors[k] if isinstance(source, int) else jnp.zeros(()))
-        for k, source in enumerate(block.sources)])
+    intercept, coefficients = fixed
+    columns = []
+    for k, source in enumerate(block.sources):  # a source is a fixed effect the model has
+        if source == "intercept":
+            assert intercept is not None
+            columns.append(intercept)
+        elif isinstance(source, int):
+            assert coefficients is not None
+            columns.append(coefficients[source] * factors[k])
+        else:
+            columns.append(jnp.zeros(()))
+    mean = jnp.stack(columns)
     if block.group_level:
-        level = constants[f"group design {i}"] @ fixed.coefficients[np.asarray(block.group_level)]
+        assert coefficients is not None  # group-level predictors are fixed columns
+        level = constants[f"group design {i}"] @ coefficients[np.asarray(block.group_level)]
         mean = jnp.broadcast_to(mean, (block.groups, block.size)).at[:, block.intercept_flags.index(True)].add(level)
     return mean
 
@@ -71,7 +80,7 @@ class NormalStructure(RandomEffectStructure):
         shape = (block.groups, block.size)
         if block.parameterization == "noncentered":
             z = numpyro.sample(f"z_{i}", dist.Normal(0.0, 1.0).expand(shape).to_event(2))
-            effects = z @ scale_tril.T if block.correlated else z * sd
+            effects = z @ scale_tril.T if scale_tril is not None else z * sd  # None unless correlated
         else:
             mean = _centered_mean(i, block, fixed, constants)
             if block.correlated:

@@ -24,6 +24,7 @@ from .sampling.config import SamplerConfig, check_seed, unknown_options
 from .sampling.nuts import compiled_sampler
 from .model.build import build_model
 from .model.checks import as_data_frame
+from .syntax.ast import Formula
 
 
 _MODEL_OPTIONS = ("family", "link", "priors", "center", "reference", "parameterization", "missing",
@@ -110,7 +111,7 @@ class Model:
         model, and its missing categories are summed out and drawn afterwards.
     """
 
-    def __init__(self, formula: str, data, *, family=None, link=None, priors=None, center=None, reference=None,
+    def __init__(self, formula: str | Formula, data, *, family=None, link=None, priors=None, center=None, reference=None,
                  parameterization="auto", missing="model", predictor_models=None, missingness_models=None,
                  ordinal=None, nominal=None,
                  _quiet: bool = False, **unknown):

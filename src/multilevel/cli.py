@@ -8,9 +8,13 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cli_arguments import SAMPLER_DEFAULTS, build_parser
 from .errors import ModelNote, MultilevelError, command_line
+
+if TYPE_CHECKING:
+    from .syntax.ast import Formula
 
 
 def read_data(path: str, missing_code: str | None = None):
@@ -53,7 +57,7 @@ def _console():
     return Console()
 
 
-def _run_fit(args, formula: str, data, options: dict, translated=None) -> int:
+def _run_fit(args, formula: str | Formula, data, options: dict, translated=None) -> int:
     """Check the model, sample, print the report, write the outputs asked for. ``translated``: the Blimp
     script the model came from (its sampler settings, notes, quantities and imputation files)."""
     from .report.text import print_report
@@ -68,7 +72,7 @@ def _run_fit(args, formula: str, data, options: dict, translated=None) -> int:
     return 0
 
 
-def _checked_model(formula: str, data, options: dict, console):
+def _checked_model(formula: str | Formula, data, options: dict, console):
     """The model, its notes printed before sampling, so that a long fit can be stopped at once."""
     from . import api
 

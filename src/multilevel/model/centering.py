@@ -42,7 +42,8 @@ def normalize_center(center, frame: pd.DataFrame, random_factor_names: Sequence[
         if how in ("group", "groupmean", "group mean", "within", "cwc"):
             if len(random_factor_names) != 1:
                 raise SpecificationError(
-                    f"center: say which grouping factor to centre '{name}' within, e.g. 'group:{random_factor_names[0] if random_factor_names else 'school'}'"
+                    f"center: say which grouping factor to centre '{name}' within, e.g. "
+                    f"'group:{random_factor_names[0] if random_factor_names else 'school'}'"
                     + (f" (the model has {', '.join(random_factor_names)})" if random_factor_names else ""))
             result[name] = f"group:{random_factor_names[0]}"
             continue

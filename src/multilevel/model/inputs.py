@@ -81,7 +81,8 @@ def with_nominal_columns(frame: pd.DataFrame, nominal) -> pd.DataFrame:
     names = list(nominal or ())
     for name in names:
         if name not in frame.columns:
-            raise SpecificationError(f"nominal variable '{name}' is not a column of the data{suggest(name, frame.columns)}")
+            raise SpecificationError(f"nominal variable '{name}' is not a column of the data"
+                                     f"{suggest(name, frame.columns)}")
     numeric = [name for name in names if is_numeric_column(frame[name])]
     if not numeric:
         return frame

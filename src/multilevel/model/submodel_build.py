@@ -153,7 +153,8 @@ def check_ordinal(ordinal, frame: pd.DataFrame, modelled: list[str], counts: dic
     names = frozenset(ordinal or ())
     for name in sorted(names):
         if name not in frame.columns:
-            raise SpecificationError(f"ordinal variable '{name}' is not a column of the data{suggest(name, frame.columns)}")
+            raise SpecificationError(f"ordinal variable '{name}' is not a column of the data"
+                                     f"{suggest(name, frame.columns)}")
         if not is_numeric_column(frame[name]):
             raise SpecificationError(f"ordinal variable '{name}' must be numeric (its values order the categories)")
     combinations = 1

@@ -111,8 +111,8 @@ class Model:
         model, and its missing categories are summed out and drawn afterwards.
     """
 
-    def __init__(self, formula: str | Formula, data, *, family=None, link=None, priors=None, center=None, reference=None,
-                 parameterization="auto", missing="model", predictor_models=None, missingness_models=None,
+    def __init__(self, formula: str | Formula, data, *, family=None, link=None, priors=None, center=None,
+                 reference=None, parameterization="auto", missing="model", predictor_models=None, missingness_models=None,
                  ordinal=None, nominal=None,
                  _quiet: bool = False, **unknown):
         if unknown:

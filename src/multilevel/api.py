@@ -112,8 +112,8 @@ class Model:
     """
 
     def __init__(self, formula: str | Formula, data, *, family=None, link=None, priors=None, center=None,
-                 reference=None, parameterization="auto", missing="model", predictor_models=None, missingness_models=None,
-                 ordinal=None, nominal=None,
+                 reference=None, parameterization="auto", missing="model", predictor_models=None,
+                 missingness_models=None, ordinal=None, nominal=None,
                  _quiet: bool = False, **unknown):
         if unknown:
             if set(unknown) & set(_SAMPLER_OPTIONS):

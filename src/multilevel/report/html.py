@@ -104,16 +104,25 @@ FIGURE_CAPTIONS = {
 
 
 def render(fit) -> str:
+    """The whole report as one self-contained HTML page: data, model, estimates, model checking,
+    diagnostics and figures, one section function each."""
+    spec = fit.spec
+    parts = [f"<h1>multilevel report</h1><p><code>{html.escape(spec.formula)}</code> — {html.escape(str(spec.family))}"
+             f"</p>"]
+    for section in (_data_section, _model_section, _estimates_section, _checking_section, _diagnostics_section,
+                    _figures_section):
+        parts += section(fit)
+    body = "\n".join(part for part in parts if part)
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>multilevel report: "
+            f"{html.escape(spec.formula)}</title><style>{STYLE}</style></head><body>{body}</body></html>")
+
+
+def _data_section(fit) -> list[str]:
     from ..results.data_summary import data_summary, missing_rates
-    from .plots import figures
-    from .text import effect_size_tables, model_fit
 
     spec = fit.spec
     info = data_summary(spec, fit.data)
-    parts = [f"<h1>multilevel report</h1><p><code>{html.escape(spec.formula)}</code> — {html.escape(str(spec.family))}"
-             f"</p>"]
-
-    parts.append("<h2>Data</h2>")
+    parts = ["<h2>Data</h2>"]
     by_column = ", ".join(f"{k}: {v}" for k, v in info["missing_by_column"].items())
     parts.append(f"<p>Rows used: {info['rows_used']}; rows excluded: {info['rows_excluded']}"
                  + (f" (missing values: {html.escape(by_column)})" if info["rows_excluded"] else "") + "</p>")
@@ -131,24 +140,31 @@ def render(fit) -> str:
         parts.append(table(rates.rename_axis("variable"), "Missing rates"))
         parts.append(table(fit.imputed_data_summaries(min(1000, fit.config.chains * fit.config.draws)),
                            "Imputed data summaries (averaged over completed data sets)"))
+    return parts
 
-    parts.append("<h2>Model</h2><ul>")
+
+def _submodel_item(submodel) -> str:
+    right = " + ".join(("1",) + submodel.predictor_names)
+    if submodel.factor is not None:  # the submodel's random intercept, as the terminal report prints it
+        right += f" + (1 | {submodel.factor.name})"
+    kind = {"probit": "missingness model (probit)", "ordinal": "predictor model (ordinal probit)",
+            "nominal": "predictor model (multinomial logit)"}.get(submodel.family, "predictor model")
+    level = " — level 2" if submodel.level == 2 else ""
+    missing = "" if submodel.family == "probit" else (
+        f" ({submodel.missing_count} missing {'clusters' if submodel.level == 2 else 'values'})")
+    return (f"<li>{kind}{level}: <code>{html.escape(submodel.outcome)} ~ {html.escape(right)}</code>"
+            f"{missing}</li>")
+
+
+def _model_section(fit) -> list[str]:
+    spec = fit.spec
+    parts = ["<h2>Model</h2><ul>"]
     fixed = (["Intercept"] if spec.intercept else []) + list(spec.fixed_names)
     parts.append(f"<li>fixed effects: {html.escape(', '.join(fixed) or 'none')}</li>")
     for block in spec.random:
         parts.append(f"<li>random over {html.escape(block.factor.name)}: {html.escape(', '.join(block.column_names))}"
                      f" ({html.escape(block.parameterization)})</li>")
-    for submodel in spec.submodels:
-        right = " + ".join(("1",) + submodel.predictor_names)
-        if submodel.factor is not None:  # the submodel's random intercept, as the terminal report prints it
-            right += f" + (1 | {submodel.factor.name})"
-        kind = {"probit": "missingness model (probit)", "ordinal": "predictor model (ordinal probit)",
-                "nominal": "predictor model (multinomial logit)"}.get(submodel.family, "predictor model")
-        level = " — level 2" if submodel.level == 2 else ""
-        missing = "" if submodel.family == "probit" else (
-            f" ({submodel.missing_count} missing {'clusters' if submodel.level == 2 else 'values'})")
-        parts.append(f"<li>{kind}{level}: <code>{html.escape(submodel.outcome)} ~ {html.escape(right)}</code>"
-                     f"{missing}</li>")
+    parts += [_submodel_item(submodel) for submodel in spec.submodels]
     parts.append("</ul>")
     priors = pd.DataFrame([{"parameter": a.parameter, "prior": str(a.prior), "source": a.source} for a in spec.priors]
                           + [{"parameter": f"{sub.outcome} ~ {name}", "prior": str(prior), "source": "submodel default"}
@@ -158,16 +174,19 @@ def render(fit) -> str:
     parts.append(f"<p class='note'>NUTS, {config.chains} chains × ({config.warmup} warmup + {config.draws} draws), "
                  f"seed {fit.seed}, target acceptance {config.target_accept}. Seconds: "
                  + html.escape(", ".join(f"{k} {v:.1f}" for k, v in fit.timings.items())) + "</p>")
-    for note in fit.environment:
-        parts.append(f"<p class='note'>note: {html.escape(note)}</p>")
+    parts += [f"<p class='note'>note: {html.escape(note)}</p>" for note in fit.environment]
+    return parts
 
-    parts.append("<h2>Estimates</h2>")
-    parts.append(_estimates(fit.fixed_effects(), "Fixed effects"))
-    parts.append(_estimates(fit.summary(["sd", "cor", "residual sd", "family"]),
-                            "Variance components (SD and correlation)"))
-    parts.append(_estimates(fit.summary(["var", "cov", "residual var"]),
-                            "Variance components (variance and covariance)"))
-    parts.append(_estimates(fit.icc(), "Intraclass correlation"))
+
+def _estimates_section(fit) -> list[str]:
+    from .text import effect_size_tables
+
+    parts = ["<h2>Estimates</h2>",
+             _estimates(fit.fixed_effects(), "Fixed effects"),
+             _estimates(fit.summary(["sd", "cor", "residual sd", "family"]),
+                        "Variance components (SD and correlation)"),
+             _estimates(fit.summary(["var", "cov", "residual var"]), "Variance components (variance and covariance)"),
+             _estimates(fit.icc(), "Intraclass correlation")]
     for title, frame in effect_size_tables(fit).items():
         parts.append(_estimates(frame, title))
     if fit.quantities.definitions:
@@ -176,13 +195,18 @@ def render(fit) -> str:
         parts.append(_estimates(fit.conditional_effects(focal, moderator, values), f"Conditional effect of {focal}"))
     parts.append(_estimates(fit.summary(["predictor model"]), "Predictor models"))
     parts.append(_estimates(fit.summary(["missingness model"]), "Missingness models (probit)"))
+    return parts
 
-    parts.append("<h2>Model checking</h2>")
+
+def _checking_section(fit) -> list[str]:
+    from .text import model_fit
+
+    parts = ["<h2>Model checking</h2>"]
     criteria, correlations = model_fit(fit)
     if criteria is not None:
         parts.append(table(criteria, "Information criteria" + (" (conditional on the imputations; marginal rows: "
                                                               "imputed predictors integrated over their models)"
-                                                              if spec.submodels else "")))
+                                                              if fit.spec.submodels else "")))
         for label, key in (("Pareto k", "pareto k"), ("Pareto k (marginal)", "marginal pareto k")):
             k = criteria.attrs.get("notes", {}).get(key)
             if k:
@@ -192,8 +216,11 @@ def render(fit) -> str:
     if correlations is not None and len(correlations):
         parts.append(_estimates(correlations, "Correlations among level-1 residuals"))
     parts.append(table(fit.ppc(), "Posterior predictive checks (p-value = P(T(y_rep) ≥ T(y)))"))
+    return parts
 
-    parts.append("<h2>Diagnostics</h2>")
+
+def _diagnostics_section(fit) -> list[str]:
+    parts = ["<h2>Diagnostics</h2>"]
     if fit.diagnostics:
         parts += [f"<p class='warning'>{html.escape(message)}</p>" for message in fit.diagnostics]
     else:
@@ -203,13 +230,14 @@ def render(fit) -> str:
     if len(psr):
         parts.append(table(psr, "Burn-in potential scale reduction (highest R-hat over expanding windows of the "
                                 "warmup)", index=False))
+    return parts
 
-    parts.append("<h2>Figures</h2>")
-    for name, drawn in figures(fit).items():
-        parts.append(_figure(drawn, FIGURE_CAPTIONS.get(name, name)))
-    body = "\n".join(part for part in parts if part)
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>multilevel report: "
-            f"{html.escape(spec.formula)}</title><style>{STYLE}</style></head><body>{body}</body></html>")
+
+def _figures_section(fit) -> list[str]:
+    from .plots import figures
+
+    return ["<h2>Figures</h2>"] + [_figure(drawn, FIGURE_CAPTIONS.get(name, name))
+                                   for name, drawn in figures(fit).items()]
 
 
 def write_report(fit, path) -> Path:

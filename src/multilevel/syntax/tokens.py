@@ -60,6 +60,9 @@ def _is_name_part(character: str) -> bool:
     return character.isalnum() or character in "._"
 
 
+PUNCTUATION = {"(": Kind.LEFT_PAREN, ")": Kind.RIGHT_PAREN, ",": Kind.COMMA}
+
+
 def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     position = 0
@@ -69,72 +72,68 @@ def tokenize(text: str) -> list[Token]:
         if character.isspace():
             position += 1
             continue
-        start = position
         if character.isdigit() or (character == "." and position + 1 < length and text[position + 1].isdigit()):
-            position += 1
-            while position < length and (text[position].isdigit() or text[position] == "."):
-                position += 1
-            if position < length and text[position] in "eE":
-                look = position + 1
-                if look < length and text[look] in "+-":
-                    look += 1
-                if look < length and text[look].isdigit():
-                    position = look
-                    while position < length and text[position].isdigit():
-                        position += 1
-            number_text = text[start:position]
-            try:
-                float(number_text)
-            except ValueError:
-                raise FormulaSyntaxError(f"'{number_text}' is not a number", text, start, position) from None
-            if position < length and _is_name_start(text[position]):
-                raise FormulaSyntaxError("a name cannot start with a digit", text, start, position + 1,
-                                         hint="Wrap unusual column names in backquotes: `2x`.")
-            tokens.append(Token(Kind.NUMBER, number_text, start, position))
-            continue
-        if _is_name_start(character):
-            position += 1
-            while position < length and _is_name_part(text[position]):
-                position += 1
-            tokens.append(Token(Kind.NAME, text[start:position], start, position))
-            continue
-        if character == "`":
-            closing = text.find("`", position + 1)
-            if closing < 0:
-                raise FormulaSyntaxError("unclosed backquote", text, start, length)
-            tokens.append(Token(Kind.NAME, text[position + 1:closing], start, closing + 1))
-            position = closing + 1
-            continue
-        if character in "'\"":
-            closing = text.find(character, position + 1)
-            if closing < 0:
-                raise FormulaSyntaxError("unclosed string", text, start, length)
-            tokens.append(Token(Kind.STRING, text[position + 1:closing], start, closing + 1))
-            position = closing + 1
-            continue
-        if character == "(":
-            tokens.append(Token(Kind.LEFT_PAREN, "(", start, start + 1))
-            position += 1
-            continue
-        if character == ")":
-            tokens.append(Token(Kind.RIGHT_PAREN, ")", start, start + 1))
-            position += 1
-            continue
-        if character == ",":
-            tokens.append(Token(Kind.COMMA, ",", start, start + 1))
-            position += 1
-            continue
-        for operator in OPERATORS:
-            if text.startswith(operator, position):
-                tokens.append(Token(Kind.OPERATOR, operator, start, start + len(operator)))
-                position += len(operator)
-                break
+            token = _number(text, position)
+        elif _is_name_start(character):
+            end = position + 1
+            while end < length and _is_name_part(text[end]):
+                end += 1
+            token = Token(Kind.NAME, text[position:end], position, end)
+        elif character == "`":
+            token = _quoted(text, position, Kind.NAME, "unclosed backquote")
+        elif character in "'\"":
+            token = _quoted(text, position, Kind.STRING, "unclosed string")
+        elif character in PUNCTUATION:
+            token = Token(PUNCTUATION[character], character, position, position + 1)
         else:
-            if is_odd_character(character):
-                name = describe_character(character)
-                raise FormulaSyntaxError(f"the formula holds an invisible character, {name}, here", text, start,
-                                         start + 1, hint="Delete it; such characters come from copying text from "
-                                                         "a web page or a word processor.")
-            raise FormulaSyntaxError(f"unexpected character '{character}'", text, start, start + 1)
+            token = _operator(text, position)
+        tokens.append(token)
+        position = token.end
     tokens.append(Token(Kind.END, "", length, length))
     return tokens
+
+
+def _number(text: str, start: int) -> Token:
+    """The number starting at ``start``: digits and points, then an optional exponent."""
+    length = len(text)
+    position = start + 1
+    while position < length and (text[position].isdigit() or text[position] == "."):
+        position += 1
+    if position < length and text[position] in "eE":
+        look = position + 1
+        if look < length and text[look] in "+-":
+            look += 1
+        if look < length and text[look].isdigit():
+            position = look
+            while position < length and text[position].isdigit():
+                position += 1
+    number_text = text[start:position]
+    try:
+        float(number_text)
+    except ValueError:
+        raise FormulaSyntaxError(f"'{number_text}' is not a number", text, start, position) from None
+    if position < length and _is_name_start(text[position]):
+        raise FormulaSyntaxError("a name cannot start with a digit", text, start, position + 1,
+                                 hint="Wrap unusual column names in backquotes: `2x`.")
+    return Token(Kind.NUMBER, number_text, start, position)
+
+
+def _quoted(text: str, start: int, kind: Kind, unclosed: str) -> Token:
+    """A backquoted name or a quoted string: the text between the quote at ``start`` and the next one."""
+    closing = text.find(text[start], start + 1)
+    if closing < 0:
+        raise FormulaSyntaxError(unclosed, text, start, len(text))
+    return Token(kind, text[start + 1:closing], start, closing + 1)
+
+
+def _operator(text: str, start: int) -> Token:
+    for operator in OPERATORS:
+        if text.startswith(operator, start):
+            return Token(Kind.OPERATOR, operator, start, start + len(operator))
+    character = text[start]
+    if is_odd_character(character):
+        name = describe_character(character)
+        raise FormulaSyntaxError(f"the formula holds an invisible character, {name}, here", text, start,
+                                 start + 1, hint="Delete it; such characters come from copying text from "
+                                                 "a web page or a word processor.")
+    raise FormulaSyntaxError(f"unexpected character '{character}'", text, start, start + 1)

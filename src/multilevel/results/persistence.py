@@ -60,7 +60,7 @@ def save_fit(fit, path, include_data: bool = True) -> None:
         netcdf_file.write(fit, path, meta, arrays, frame_to_json(fit.frame) if include_data else None)
         return
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, allow_pickle=True, **arrays)  # numpy's default, stated: no array is named so
+    np.savez_compressed(buffer, allow_pickle=False, **arrays)  # numbers only: loading refuses pickled objects
     members = {META: json.dumps(meta, indent=1, default=plain).encode("utf-8")}
     if include_data:
         members[DATA] = json.dumps(frame_to_json(fit.frame)).encode("utf-8")

@@ -18,6 +18,7 @@ from .errors import BlimpScriptError, DataError, MultilevelError, SpecificationE
 from .model.build import build_model
 from .model.model_spec import ModelSpec
 from .syntax import ast
+from .syntax.blimp_script import BlimpScript
 
 _QUOTED_NAME = re.compile(r"'([A-Za-z_][A-Za-z0-9_.]*)'")
 
@@ -47,14 +48,13 @@ def script_error(error: MultilevelError, translated: ScriptModel) -> BlimpScript
         formula = next((item for item in translated.formulas() if item.text == error.text), None)
         origin = F.origin_of_span(formula, error.start, error.end) if formula is not None else None
         return None if origin is None else script.error_at(origin, error.message, error.hint, kind)
-    origin = _named_place(str(error), translated)
+    origin = _named_place(str(error), script, translated)
     return None if origin is None else script.error_at(origin, str(error), None, kind)
 
 
-def _named_place(message: str, translated: ScriptModel) -> ast.Origin | None:
-    """Where the first variable quoted in a message is in the script: its ORDINAL or NOMINAL item when the
-    message is about that kind, else its first use in the model."""
-    script = translated.script
+def _named_place(message: str, script: BlimpScript, translated: ScriptModel) -> ast.Origin | None:
+    """Where the first variable quoted in a message is in the script (``translated.script``): its ORDINAL or
+    NOMINAL item when the message is about that kind, else its first use in the model."""
     for name in _QUOTED_NAME.findall(message):
         for declaration in ("ORDINAL", "NOMINAL"):
             command = script.command(declaration)
@@ -77,12 +77,11 @@ def check_quantities(translated: ScriptModel, spec: ModelSpec | None = None) -> 
         return
     spec = spec if spec is not None else build_script_model(translated)
     fixed = ("Intercept",) + tuple(name for name in spec.fixed_names if name != "Intercept")
-    _check_definitions(translated, fixed)
-    _check_simple_effects(translated, fixed)
+    _check_definitions(translated, script, fixed)
+    _check_simple_effects(translated, script, fixed)
 
 
-def _check_definitions(translated: ScriptModel, fixed: tuple[str, ...]) -> None:
-    script = translated.script
+def _check_definitions(translated: ScriptModel, script: BlimpScript, fixed: tuple[str, ...]) -> None:
     labels = (translated.quantities or {}).get("labels") or {}
     known = {name for name in fixed if name.isidentifier()} | set(labels)
     for definition in script.parameters:
@@ -95,8 +94,7 @@ def _check_definitions(translated: ScriptModel, fixed: tuple[str, ...]) -> None:
         known.add(definition.name)
 
 
-def _check_simple_effects(translated: ScriptModel, fixed: tuple[str, ...]) -> None:
-    script = translated.script
+def _check_simple_effects(translated: ScriptModel, script: BlimpScript, fixed: tuple[str, ...]) -> None:
     pairs = [tuple(name.split(":")) for name in fixed if name.count(":") == 1]
     for effect in script.simple:
         moderators = [b for a, b in pairs if a == effect.focal] + [a for a, b in pairs if b == effect.focal]

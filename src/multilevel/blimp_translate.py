@@ -133,7 +133,7 @@ def _regressions(script: BlimpScript) -> list[ModelLine]:
 
 def _focal_line(script: BlimpScript, regressions: list[ModelLine]) -> ModelLine:
     """The line of the block labelled ``focal:``, else the first line that is not a missingness model."""
-    candidates = [line for line in regressions if not line.outcomes[0].name.endswith(".missing")]
+    candidates = [line for line in regressions if not _first_outcome(line).endswith(".missing")]
     if not candidates:
         raise node_error(script, regressions[0].outcomes[0], "every model line is a missingness (.missing) model: "
                          "the script has no focal model", hint="Add the analysis model, e.g. focal: y ~ x1 x2;")
@@ -141,9 +141,16 @@ def _focal_line(script: BlimpScript, regressions: list[ModelLine]) -> ModelLine:
     if len(focal) > 1 or len(focal[0].outcomes) > 1:
         line = focal[1] if len(focal) > 1 else focal[0]
         raise node_error(script, line.outcomes[-1], "one focal model with one outcome is available for now")
-    if focal[0].outcomes[0].name.endswith(".missing"):
+    if _first_outcome(focal[0]).endswith(".missing"):
         raise node_error(script, focal[0].outcomes[0], "the focal model cannot be a missingness model")
     return focal[0]
+
+
+def _first_outcome(line: ModelLine) -> str:
+    """The name of a model line's first outcome (_regressions refuses outcomes that are not names)."""
+    node = line.outcomes[0]
+    assert isinstance(node, ast.Name)
+    return node.name
 
 
 def _line_nodes(line: ModelLine) -> list[ast.Node]:
@@ -213,7 +220,9 @@ def _focal_formula(script: BlimpScript, focal: ModelLine, regressions: list[Mode
     return F.regression(_outcome(focal.outcomes[0]), F.terms_sum([*terms, *random]), focal.origin)
 
 
-def _outcome(node: ast.Name) -> ast.Name:
+def _outcome(node: ast.Node) -> ast.Name:
+    """A model line's outcome as a new name node (_regressions refuses outcomes that are not names)."""
+    assert isinstance(node, ast.Name)
     return F.name(node.name, node.origin)
 
 
@@ -251,7 +260,7 @@ def _stated_models(script: BlimpScript, regressions: list[ModelLine],
             continue
         right = F.lme4_terms(script, line.predictors)
         outcomes = [_outcome(node) for node in line.outcomes]
-        if line.outcomes[0].name.endswith(".missing"):
+        if _first_outcome(line).endswith(".missing"):
             missingness_models.append(F.regression(outcomes[0], F.terms_sum(right), line.origin))
             continue
         for position, outcome in enumerate(outcomes):
@@ -272,7 +281,7 @@ def _quantities(script: BlimpScript, regressions: list[ModelLine], focal: ModelL
     """Labels (``y ~ x1@b1``), PARAMETERS definitions and SIMPLE effects, computed after fitting."""
     labels = {}
     for line in regressions:
-        outcome = line.outcomes[0].name
+        outcome = _first_outcome(line)
         for position, label in line.labels:
             term = F.lme4_term(script, line.predictors[position])
             text = F.formula_text(term) if term is not None else "Intercept"

@@ -96,7 +96,7 @@ def test_design_columns_names_and_values(frame):
 def test_groups_and_random_blocks(frame):
     s = run_steps(frame)
     group = s.groups["g"]
-    assert group.levels == ("s1", "s2", "s3", "s4") and group.count == 4
+    assert group.levels == ("s1", "s2", "s3", "s4") and group.group_count == 4
     np.testing.assert_array_equal(group.codes, [0, 0, 1, 1, 2, 2, 3, 3])
     (block,) = s.random.blocks
     assert block.factor.name == "g" and block.factor.variables == ("g",)

@@ -171,6 +171,7 @@ def assemble(parsed: ParsedInput, response: ResponseForm, references: References
     blocks = marginalize_when_exact(random.blocks, parameterization_choices(options.parameterization, random.blocks),
                                     response.family, submodels, missing_data.selection)
     latent_columns = {k for k, column in enumerate(fixed.columns) if E.latent_means_in(column.expression)}
+    assert parsed.formula.outcome is not None  # read_inputs refuses a formula without an outcome
     spec = ModelSpec(
         formula=parsed.text, family=response.family,
         response=Response(response.outcome, response.kind, terms.trials, ast.source(parsed.formula.outcome,

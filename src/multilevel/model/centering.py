@@ -74,5 +74,7 @@ def with_stored_group_means(column: Column, values: Mapping, group_levels: Mappi
         return E.GroupMeanCentered(expression.argument, expression.factor, tuple(float(m) for m in means),
                                    tuple(group_levels[expression.factor]))
 
-    return Column(column.name, column.term, E.rewrite(column.expression, store))
+    stored = E.rewrite(column.expression, store)
+    assert isinstance(stored, E.Product)  # store replaces group-mean-centred nodes only, never the product
+    return Column(column.name, column.term, stored)
 

@@ -64,7 +64,8 @@ def check_text_column(name: str, series: pd.Series) -> None:
                             f"every value as a category")
         examples = ", ".join(repr(v) for v in as_text.iloc[:3])
         raise DataError(f"column '{name}' holds numbers stored as text ({examples}, ...); "
-                        + spell(f"convert it with pd.to_numeric(data['{name}'])", "write them as plain numbers in the file")
+                        + spell(f"convert it with pd.to_numeric(data['{name}'])",
+                                "write them as plain numbers in the file")
                         + f" to use it as a number, or wrap it in C({name}) to treat it as categorical")
     kinds = {type(v) for v in values.iloc[:1000]}
     if len(kinds) > 1 and any(k in (int, float) for k in kinds) and any(k is str for k in kinds):

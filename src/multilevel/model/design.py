@@ -31,7 +31,7 @@ class Design:
 
 
 def _needed_columns(spec: ModelSpec, include_submodels: bool = False) -> set[str]:
-    names = set()
+    names: set[str] = set()
     for column in spec.fixed + tuple(c for block in spec.random for c in block.columns):
         names |= column.expression.variables()
     if spec.offset is not None:
@@ -99,6 +99,7 @@ def evaluate_design(spec: ModelSpec, data, *, need_trials: bool = False) -> Desi
     for info in spec.variables:
         if info.kind != "categorical":
             continue
+        assert info.levels is not None  # a categorical variable records its levels
         source = info.name[2:-1] if info.name.startswith("C(") else info.name
         labels = frame[source].map(_level_label)
         position = {label: code for code, label in enumerate(info.levels)}

@@ -152,13 +152,15 @@ def columns_for_terms(resolver: Resolver, expanded: ExpandedFormula, terms, inte
                 factor_cache[key] = resolver.factor(expanded.factors[key])
             resolved = factor_cache[key]
             if isinstance(resolved, CategoricalFactor):
+                levels = resolved.info.levels
+                assert levels is not None  # a categorical variable records its levels
                 margin = tuple(k for k in term if k != key)
-                codes = range(len(resolved.info.levels))
+                codes = range(len(levels))
                 if margin in term_set:
                     codes = codes[1:]  # contrasts: drop the reference level
                 elif margin == ():
                     full_coded_main_effect = True
-                pieces.append([(f"{resolved.label}{resolved.info.levels[code]}",
+                pieces.append([(f"{resolved.label}{levels[code]}",
                                 E.LevelIndicator(resolved.info.name, code)) for code in codes])
             else:
                 pieces.append([(key, resolved)])
@@ -184,7 +186,7 @@ def group_level_columns(X: np.ndarray, index_list, skip: set) -> tuple[tuple[int
     """Per grouping factor, the fixed columns that are constant within each of its groups (group-level
     predictors such as a school's sector), leaving out ``skip`` (columns with imputed or latent values),
     columns constant overall, and factors with one row per group."""
-    result = []
+    result: list[tuple[int, ...]] = []
     for index in index_list:
         groups = int(index.max()) + 1 if len(index) else 0
         if groups >= len(index):  # one row per group (an observation-level effect): nothing is group level

@@ -9,9 +9,9 @@ Python's ``eval``: user text becomes these nodes in :mod:`multilevel.model.build
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
-from typing import Any
-from collections.abc import Mapping
+from dataclasses import Field, dataclass, fields, replace
+from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -22,6 +22,9 @@ FUNCTIONS = {
 
 
 class Expression:
+    # every concrete node is a frozen dataclass (the base class has no fields of its own)
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+
     def variables(self) -> frozenset[str]:
         raise NotImplementedError
 
@@ -29,9 +32,9 @@ class Expression:
         raise NotImplementedError
 
 
-def rewrite(expression: Expression, function) -> Expression:
+def rewrite(expression: Expression, function: Callable[[Expression], Expression]) -> Expression:
     """Apply ``function`` bottom-up to every node of an expression tree (nodes are frozen dataclasses)."""
-    changes = {}
+    changes: dict[str, Expression | tuple[Expression, ...]] = {}
     for field in fields(expression):
         value = getattr(expression, field.name)
         if isinstance(value, Expression):
@@ -151,7 +154,7 @@ class LatentGroupMean(Expression):
     at every step; outside the model (new data) it is not defined."""
 
     name: str
-    factor: str
+    factor: str | None  # None in a stated model's columns (no cluster factor there), which are refused
 
     def variables(self):
         return frozenset({self.name, latent_key(self.name)})
@@ -254,7 +257,7 @@ class Product(Expression):
 
     factors: tuple[Expression, ...]
 
-    def variables(self):
+    def variables(self) -> frozenset[str]:
         out: frozenset[str] = frozenset()
         for factor in self.factors:
             out |= factor.variables()

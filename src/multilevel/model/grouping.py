@@ -13,7 +13,7 @@ from .resolve import factor_columns, formula_error, group_labels, group_node_nam
 
 
 class GroupCoding(NamedTuple):
-    """One grouping factor: integer codes per kept row (0..count-1) and the level labels in code order."""
+    """One grouping factor: integer codes per kept row (0..group_count-1) and the level labels in code order."""
 
     name: str  # "school", or "school:class"
     variables: tuple[str, ...]
@@ -21,7 +21,7 @@ class GroupCoding(NamedTuple):
     levels: tuple[str, ...]
 
     @property
-    def count(self) -> int:
+    def group_count(self) -> int:
         return len(self.levels)
 
 
@@ -41,7 +41,7 @@ class Groups:
     @property
     def codes(self) -> dict[str, tuple[np.ndarray, int]]:
         """factor -> (codes, number of groups), as expressions read them."""
-        return {factor.name: (factor.codes, factor.count) for factor in self.factors}
+        return {factor.name: (factor.codes, factor.group_count) for factor in self.factors}
 
     @property
     def levels(self) -> dict[str, tuple[str, ...]]:

@@ -27,8 +27,9 @@ class Submodel:
     ``family="gaussian"``: the model of an incomplete continuous variable (its missing values are
     imputed from it). ``family="ordinal"``: an ordinal probit model (binary with two categories) of
     an incomplete discrete variable; the first threshold is 0 and the residual variance 1, as in
-    Blimp; its missing values are summed out of the likelihood and drawn afterwards. ``family="probit"``: a missingness model, the probit regression of the
-    indicator ``<indicator_of>.missing`` (a selection model when the variable itself is a predictor).
+    Blimp; its missing values are summed out of the likelihood and drawn afterwards.
+    ``family="probit"``: a missingness model, the probit regression of the indicator
+    ``<indicator_of>.missing`` (a selection model when the variable itself is a predictor).
     """
 
     outcome: str
@@ -108,11 +109,10 @@ def build_submodels(incomplete: list[str], complete_numeric: list[str], complete
                + order_incomplete({name: missing_counts[name] for name in incomplete
                                    if name not in level_two and name not in auxiliary})
                + order_incomplete({name: missing_counts[name] for name in incomplete if name in level_two}))
-    cluster_rows = np.unique(clusters, return_index=True)[1] if clusters is not None else None
     complete_level_two = [name for name in complete_numeric
-                          if cluster_rows is not None and _constant_within(values[name], clusters)]
+                          if clusters is not None and _constant_within(values[name], clusters)]
     categorical_level_two = [info for info in complete_categorical
-                             if cluster_rows is not None and _constant_within(values[info.name], clusters)]
+                             if clusters is not None and _constant_within(values[info.name], clusters)]
     submodels = []
     for position, outcome in enumerate(ordered):
         if outcome in level_two:

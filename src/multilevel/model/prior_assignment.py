@@ -118,7 +118,7 @@ def apply_user_priors(defaults: list[ParameterPrior], user: dict | None, random:
     if not isinstance(user, dict):
         raise SpecificationError("priors must be a dict such as {'x1': ml.Normal(0, 1), 'sd': ml.HalfNormal(5)}")
     by_name = {assignment.parameter: assignment for assignment in defaults}
-    factor_sds = {}
+    factor_sds: dict[str, list[str]] = {}
     for block in random:
         factor_sds.setdefault(f"sd({block.factor.name})", []).extend(
             sd_name(name, block.factor.name) for name in block.column_names)

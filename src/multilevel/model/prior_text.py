@@ -8,8 +8,8 @@ from ..syntax.formula import parse_expression
 from . import priors as P
 
 PRIOR_TYPES = {name: getattr(P, name) for name in (
-    "Normal", "StudentT", "Cauchy", "Flat", "FlatCovariance", "HalfNormal", "HalfStudentT", "HalfCauchy", "Exponential", "Gamma",
-    "InverseGamma", "LogNormal", "Uniform", "LKJ")}
+    "Normal", "StudentT", "Cauchy", "Flat", "FlatCovariance", "HalfNormal", "HalfStudentT", "HalfCauchy",
+    "Exponential", "Gamma", "InverseGamma", "LogNormal", "Uniform", "LKJ")}
 
 
 def _number(node: ast.Node, text: str) -> float:
@@ -27,11 +27,12 @@ def parse_prior(text: str) -> P.Prior:
         raise FormulaSpecificationError(f"not a prior; use one of {', '.join(PRIOR_TYPES)}", text,
                                         node.start, node.end)
     arguments = [_number(argument, text) for argument in node.arguments]
-    keywords = {}
+    keywords: dict[str, float | str] = {}
     for key, value in node.keywords:
         if key == "on":
             if not isinstance(value, (ast.String, ast.Name)):
-                raise FormulaSpecificationError("on= takes 'sd', 'variance' or 'precision'", text, value.start, value.end)
+                raise FormulaSpecificationError("on= takes 'sd', 'variance' or 'precision'", text,
+                                                value.start, value.end)
             keywords["on"] = value.value if isinstance(value, ast.String) else value.name
         else:
             keywords[key] = _number(value, text)

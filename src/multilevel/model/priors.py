@@ -12,7 +12,8 @@ on the precision (as in BUGS/JAGS, ``dgamma`` on a precision): ``on="variance"``
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import Field, dataclass, replace
+from typing import Any, ClassVar
 
 from ..errors import SpecificationError
 
@@ -38,6 +39,8 @@ def _finite(name: str, value: float, owner: str) -> float:
 class Prior:
     """Base class of priors. ``support`` is 'real', 'positive' or 'interval'."""
 
+    # every concrete prior is a frozen dataclass (the base class has no fields of its own)
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
     support = "real"
     on = "sd"
 

@@ -52,9 +52,9 @@ def random_structures(parsed: ParsedInput, family: Family, groups: Groups,
                 if (group.name, column.name) in seen_pairs:
                     raise formula_error(parsed.text, f"'{column.name}' varies over '{group.name}' twice", part.node)
                 seen_pairs.add((group.name, column.name))
-            if family.kind.residual_sd and group.count >= n and () in part.terms:
+            if family.kind.residual_sd and group.group_count >= n and () in part.terms:
                 raise formula_error(parsed.text, f"grouping factor '{group.name}' has a level for every row "
-                                    f"({group.count} levels, {n} rows); its random intercept cannot be told "
+                                    f"({group.group_count} levels, {n} rows); its random intercept cannot be told "
                                     f"apart from the residual", node)
             blocks.append(RandomBlock(GroupingFactor(group.name, group.variables, group.levels),
                                       tuple(columns), part.correlated, "noncentered"))
@@ -119,7 +119,7 @@ def parameterization_choices(parameterization, blocks: Sequence[RandomBlock]) ->
 
 
 def marginalize_when_exact(blocks: Sequence[RandomBlock], choices: Mapping, family: Family, submodels,
-                           selection: bool) -> list:
+                           selection: bool) -> Sequence[RandomBlock]:
     """Integrate the random effects out of the likelihood where that is exact and cheap.
 
     A Gaussian model with one random-effect block and no imputed predictors has a closed-form

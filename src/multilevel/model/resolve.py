@@ -92,8 +92,13 @@ class Resolver:
                 warnings.warn(note.format(reference=labels[0]), ModelNote, stacklevel=2)
             self.variables[key] = VariableInfo(key, "categorical", tuple(labels), tuple(raw_levels))
             self.categorical_raw[key] = series
-        elif reference is not None and self.variables[key].levels[0] != str(reference):
-            raise self.error(f"'{name}' is given two different reference levels", node)
+        elif reference is not None:
+            levels = self.variables[key].levels
+            # variables[key] is categorical: key is the name only for a text column (never registered as
+            # numeric), and C(name) for a numeric column made categorical
+            assert levels is not None
+            if levels[0] != str(reference):
+                raise self.error(f"'{name}' is given two different reference levels", node)
         label = name if key == name else f"C({name})"
         return CategoricalFactor(self.variables[key], label)
 
@@ -266,6 +271,7 @@ def categorical_codes(variables: Mapping[str, VariableInfo], raw: Mapping[str, p
     result = {}
     for key, info in variables.items():
         if info.kind == "categorical":
+            assert info.levels is not None  # a categorical variable records its levels
             position = {label: code for code, label in enumerate(info.levels)}
             series = raw[key]
             codes = series.map(level_label).map(position).astype(float).fillna(-1.0)

@@ -39,6 +39,7 @@ def resolve_response(parsed: ParsedInput) -> ResponseForm:
     (or a binomial outcome without them)."""
     formula, text, options = parsed.formula, parsed.text, parsed.options
     outcome_node, trials_node, kind = formula.outcome, None, "value"
+    assert outcome_node is not None  # read_inputs refuses a formula without an outcome
     if isinstance(outcome_node, ast.Call) and outcome_node.function == "cbind":
         if len(outcome_node.arguments) != 2 or not all(isinstance(a, ast.Name) for a in outcome_node.arguments):
             raise formula_error(text, "cbind(successes, failures) takes two column names", outcome_node)
@@ -66,7 +67,10 @@ def resolve_response(parsed: ParsedInput) -> ResponseForm:
         raise formula_error(text, "a binomial outcome needs its number of trials", outcome_node,
                             hint="Write successes | trials(n) ~ x, or cbind(successes, failures) ~ x; "
                                  f"for 0/1 outcomes use {spell("family='bernoulli'", "--family bernoulli")}.")
-    names = (outcome_node,) if isinstance(outcome_node, ast.Name) else tuple(outcome_node.arguments)
+    if isinstance(outcome_node, ast.Name):
+        names: tuple[ast.Name, ...] = (outcome_node,)
+    else:  # cbind(successes, failures): both are names (checked above)
+        names = tuple(argument for argument in outcome_node.arguments if isinstance(argument, ast.Name))
     return ResponseForm(names, kind, trials_node, family)
 
 
@@ -110,6 +114,7 @@ def outcome_values(parsed: ParsedInput, response: ResponseForm, kept, trials_exp
         if (failures < 0).any():
             raise DataError(f"failures column '{failures_name}' has negative values")
     elif response.kind == "trials":
+        assert trials_expression is not None  # trials_expression(...) gives one for trials(n)
         trials = np.broadcast_to(np.asarray(trials_expression.evaluate(values, np), dtype=float), (n,)).copy()
     response.family.kind.check_outcome(response.outcome, y[observed], None if trials is None else trials[observed])
     offset = None

@@ -7,6 +7,7 @@ error naming the rows; with ``missing="listwise"`` each row missing a used value
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,11 +64,11 @@ def referenced_columns(parsed: ParsedInput, response: ResponseForm) -> Reference
     used = tuple(dict.fromkeys([name.name for name in referenced] + [
         part for how in centering.values() if how.startswith("group:")
         for part in factor_columns(how.split(":", 1)[1])]))
-    for name in centering:
-        if name not in used:
-            raise SpecificationError(f"center: '{name}' is not used in the model")
-        if not is_numeric_column(frame[name]):
-            raise SpecificationError(f"center: '{name}' is categorical; only numeric predictors can be centred")
+    for variable in centering:
+        if variable not in used:
+            raise SpecificationError(f"center: '{variable}' is not used in the model")
+        if not is_numeric_column(frame[variable]):
+            raise SpecificationError(f"center: '{variable}' is categorical; only numeric predictors can be centred")
     predictors = {name.name for factor in expanded.factors.values() for name in column_names(factor.node, text)}
     for item in stated:
         predictors |= {name.name for name in item.referenced} - {response.outcome}
@@ -137,7 +138,7 @@ def _check_imputable(parsed: ParsedInput, name: str) -> None:
                         f"it cannot be modelled or imputed; remove it from the model")
 
 
-def refuse_missing_structure(frame: pd.DataFrame, structural: set, group_nodes) -> None:
+def refuse_missing_structure(frame: pd.DataFrame, structural: AbstractSet[str], group_nodes) -> None:
     """With missing='model', cluster IDs, offsets and numbers of trials must be complete: they cannot be
     imputed, and a row dropped for them would be dropped silently."""
     grouping = {name.name for node in group_nodes for name in group_node_names(node)}

@@ -16,7 +16,7 @@ from .checks import is_numeric_column, suggest
 from .design_columns import StatedColumns, Terms
 from .inputs import ParsedInput
 from .known_values import KnownValues, first_rows, missing_mask
-from .missing_data import MAX_CATEGORIES, build_submodels, missingness_submodel
+from .missing_data import MAX_CATEGORIES, Submodel, build_submodels, missingness_submodel
 from .model_spec import GroupingFactor
 from .random_structures import RandomDesign
 from .response import OutcomeData, ResponseForm
@@ -48,7 +48,7 @@ def missing_data_submodels(parsed: ParsedInput, response: ResponseForm, referenc
     outcome_latent = _outcome_latent(parsed, response, terms, outcome)
     if outcome_latent:
         values[response.outcome] = rows.kept[response.outcome].to_numpy(dtype=float)
-    submodels = ()
+    submodels: tuple[Submodel, ...] = ()
     if known.incomplete or terms.stated or outcome_latent or known.latent:
         first_factor = random.blocks[0].factor if random.blocks else None
         first_index = random.index[0] if random.blocks else None
@@ -109,9 +109,9 @@ def _predictor_submodels(parsed: ParsedInput, references: References, terms: Ter
 
 
 def _missingness_submodels(stated: Sequence[StatedColumns], rows: Rows, values: dict,
-                           first_factor: GroupingFactor | None, style: str) -> tuple:
+                           first_factor: GroupingFactor | None, style: str) -> tuple[Submodel, ...]:
     """Probit models of the stated missingness indicators; each indicator is added to ``values``."""
-    submodels = ()
+    submodels: tuple[Submodel, ...] = ()
     for item in stated:
         if item.model.kind != "missingness":
             continue

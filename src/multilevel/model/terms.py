@@ -117,13 +117,14 @@ class _Expander:
                 all_left = tuple(sorted({key for term in left for key in term}, key=self.order.__getitem__))
                 return _union(left, self.interact([all_left], right, node))
             if operator == "^":
-                if not isinstance(node.right, ast.Number) or node.right.value < 1 or node.right.value != int(node.right.value):
+                power = node.right
+                if not isinstance(power, ast.Number) or power.value < 1 or power.value != int(power.value):
                     raise self.error("in a formula '^' takes a whole number: (a + b + c)^2", node.right,
                                      hint="For a power of a variable write I(x^2).")
                 base = [term for term in self.expand(node.left) if isinstance(term, tuple) and term]
                 result = list(base)
                 current = list(base)
-                for _ in range(int(node.right.value) - 1):
+                for _ in range(int(power.value) - 1):
                     current = self.interact(current, base, node)
                     result = _union(result, current)
                 return result

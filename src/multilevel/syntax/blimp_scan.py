@@ -49,8 +49,8 @@ def scan(fragment: Fragment) -> list[Token]:
         if character.isspace():
             position += 1
             continue
-        if _NUMBER.match(text, position):
-            token = _scan_number(fragment, text, position)
+        if (number := _NUMBER.match(text, position)) is not None:
+            token = _scan_number(fragment, text, position, number.end())
         elif character.isalpha() or character == "_":
             token = _scan_name(text, position)
         elif character == "(":
@@ -76,8 +76,7 @@ def _scan_name(text: str, start: int) -> Token:
     return Token(Kind.NAME, text[start:position], start, position)
 
 
-def _scan_number(fragment: Fragment, text: str, start: int) -> Token:
-    end = _NUMBER.match(text, start).end()
+def _scan_number(fragment: Fragment, text: str, start: int, end: int) -> Token:
     if end < len(text) and _is_name_part(text[end]):
         bad_end = end
         while bad_end < len(text) and _is_name_part(text[bad_end]):

@@ -142,7 +142,9 @@ class _ScriptBuilder:
 
     def add_statement(self, fragment: Fragment) -> None:
         """One statement of the open command, dispatched on the command's value form."""
-        form = self.open.rule.form
+        command = self.open
+        assert command is not None  # add() and open_command() call this only with a command open
+        form = command.rule.form
         if form is ValueForm.MODEL:
             self.model.append(self.model_line(fragment))
         elif form is ValueForm.CENTERING:
@@ -152,8 +154,8 @@ class _ScriptBuilder:
         elif form is ValueForm.SIMPLE_EFFECTS:
             self.simple.append(StatementParser(fragment).simple_effect())
         else:
-            PLAIN_CHECKS[form](fragment, self.open.name, self.open.rule)
-            self.open.add(fragment)
+            PLAIN_CHECKS[form](fragment, command.name, command.rule)
+            command.add(fragment)
 
     def model_line(self, fragment: Fragment) -> ModelLine:
         """A MODEL statement, optionally opened by a block label (``focal:``, ``predictor.model:``)

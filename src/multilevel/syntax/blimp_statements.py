@@ -160,10 +160,8 @@ class StatementParser:
                 continue
             token = self.expect_name("a variable name", hint="Separate centering groups with ';': "
                                                              "CENTER: groupmean = x1; grandmean = x2;")
-            node = self.name_node(token)
-            if self.at(":"):
-                node = self.variable_range(node)
-            nodes.append(node)
+            name = self.name_node(token)
+            nodes.append(self.variable_range(name) if self.at(":") else name)
         if not nodes:
             raise self.error(f"expected {what} but found {self.describe(self.current)}")
         return nodes

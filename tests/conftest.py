@@ -45,6 +45,13 @@ def quick(**overrides):
     return settings
 
 
+def load_error(path, **options) -> str:
+    """The message of the error ``ml.load(path, **options)`` raises (it must raise a MultilevelError)."""
+    with pytest.raises(ml.MultilevelError) as caught:
+        ml.load(path, **options)
+    return str(caught.value)
+
+
 def simulate_mar_on_outcome(seed: int, clusters: int = 40, per_cluster: int = 15):
     """y = 1 + 0.8 x + 0.5 z + u + e; x is missing more often when y is high (MAR given y)."""
     rng = np.random.default_rng(seed)

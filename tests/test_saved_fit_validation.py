@@ -16,6 +16,8 @@ import pytest
 import multilevel as ml
 from multilevel.results import persistence
 
+from .conftest import load_error
+
 
 @pytest.fixture(scope="module")
 def sleep_data():
@@ -69,12 +71,6 @@ def with_arrays(members: dict, change, *, format_two: bool = False) -> dict:
         members["checksums.json"] = json.dumps({name: hashlib.sha256(content).hexdigest() for name, content
                                                 in members.items() if name != "checksums.json"}).encode()
     return members
-
-
-def load_error(path, **options) -> str:
-    with pytest.raises(ml.MultilevelError) as caught:
-        ml.load(path, **options)
-    return str(caught.value)
 
 
 def test_saved_fit_has_format_3_with_checksums_and_shapes(saved, tiny_fit):

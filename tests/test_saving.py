@@ -15,7 +15,7 @@ import xarray as xr
 
 import multilevel as ml
 
-from .conftest import quick
+from .conftest import load_error, quick
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +33,6 @@ def saved(fit, tmp_path_factory):
     path = tmp_path_factory.mktemp("nc") / "fit.nc"
     fit.save(path)
     return path
-
-
-def load_error(path, **options) -> str:
-    with pytest.raises(ml.MultilevelError) as caught:
-        ml.load(path, **options)
-    return str(caught.value)
 
 
 def test_a_nc_file_loads_as_the_same_fit(fit, saved):

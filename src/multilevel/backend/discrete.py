@@ -19,7 +19,7 @@ def discrete_configurations(plan: Blueprint, level: int | None = None) -> tuple[
     """The incomplete discrete variables ((submodel index, plan) pairs; of one level if given) and every
     combination of their categories: missing discrete values are summed out of the likelihood, row by row
     (level 1) or cluster by cluster (level 2)."""
-    discrete = [(j, sub) for j, sub in enumerate(plan.submodels) if sub.family in ("ordinal", "nominal")
+    discrete = [(j, sub) for j, sub in enumerate(plan.submodels) if sub.kind.discrete
                 and sub.missing and (level is None or sub.level == level)]
     return discrete, list(itertools.product(*[range(sub.categories) for _, sub in discrete]))
 
@@ -33,8 +33,6 @@ def with_categories(values: dict, constants: dict, chosen: list, configuration, 
         unknown = observed < 0
         code = jnp.where(unknown, category, observed)
         current[f"{sub.name} code"] = code
-        # ordinal: the category's value; nominal: its code (the dummy codes compare codes)
-        current[sub.name] = (code if sub.family == "nominal" else
-                             jnp.asarray(constants[f"submodel {j}"]["categories"])[code])
+        current[sub.name] = sub.kind.value_of_code(code, constants[f"submodel {j}"]["categories"], jnp)
         mask = mask + jnp.where(unknown | (observed == category), 0.0, MASKED)
     return current, mask

@@ -27,6 +27,11 @@ class _NumpySpecial:
     def softplus(x):
         return np.logaddexp(x, 0.0)
 
+    @staticmethod
+    def log_softmax(x):
+        from scipy.special import log_softmax
+        return log_softmax(x, axis=-1)
+
 
 class _JaxSpecial:
     @staticmethod
@@ -48,6 +53,11 @@ class _JaxSpecial:
     def softplus(x):
         import jax
         return jax.nn.softplus(x)
+
+    @staticmethod
+    def log_softmax(x):
+        import jax
+        return jax.nn.log_softmax(x, axis=-1)
 
 
 def special_functions(xp):

@@ -110,7 +110,7 @@ def units_log_jacobian(spec: ModelSpec, data: ModelData) -> float:
     if spec.family.kind.standardized:
         total -= observed * np.log(spec.scaling.outcome_scale)
     for submodel in spec.submodels:
-        if submodel.family != "gaussian":
+        if not submodel.kind.gaussian_units:
             continue
         assert data.values is not None  # a submodel's variable has values
         values = np.asarray(data.values[submodel.outcome], dtype=float)

@@ -35,15 +35,12 @@ from .posterior_draws import draw_discrete, draw_latent_means, draw_marginalized
 from .random_effects import RandomEffectStructure, structure_of
 from .sites import constraint_of
 from .submodel_plans import SubmodelPlan
-from .submodels import ordinal_log_probability
 from .user_units import to_user_units
-
-_ordinal_log_probability = ordinal_log_probability  # the name tests/test_missing_data.py imports
 
 __all__ = ["Absorption", "BlockPlan", "Blueprint", "InternalPriors", "LOG_2PI", "MASKED", "MAX_CONFIGURATIONS",
            "ModelArrays", "RandomEffectStructure", "SubmodelPlan", "absorption", "blueprint", "bucket",
            "completed_designs", "constraint_of",
            "discrete_configurations", "draw_discrete", "draw_latent_means", "draw_marginalized", "group_designs",
            "internal_arrays", "internal_column_means", "internal_design", "internal_priors", "make_model",
-           "marginal_log_likelihood", "marginalized", "model_constants", "ordinal_log_probability",
+           "marginal_log_likelihood", "marginalized", "model_constants",
            "structure_of", "sufficient_statistics", "to_user_units", "traced_sites", "with_categories"]

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..model.model_spec import ModelData, ModelSpec
+from ..model.submodel_kinds import ExtraParameter, SubmodelKind
 from .marginal_likelihood import marginalized
 from .model_arrays import bucket, padded
 from .prior_densities import prior_structure
@@ -18,32 +19,31 @@ class SubmodelPlan(NamedTuple):
     """The compiled shape of one submodel (part of the :class:`Blueprint`)."""
 
     name: str
+    kind: SubmodelKind
     missing: int  # missing values of its outcome
     expressions: tuple
     groups: int  # random-intercept groups, 0 for none
     intercept_prior: tuple
-    residual_prior: tuple | None
     fixed_prior: tuple | None
     sd_prior: tuple | None
-    family: str  # gaussian | probit (missingness indicator) | ordinal
-    categories: int = 0  # ordinal: number of categories
+    extra: tuple[tuple[ExtraParameter, tuple], ...] = ()  # the kind's own parameters with their prior structure
+    categories: int = 0  # discrete kinds: number of categories
     level: int = 1  # 2: one value per cluster of the first grouping factor
     latent_mean: bool = False  # the model's random intercept defines the variable's latent cluster means
-    steps_prior: tuple | None = None  # ordinal with 3+ categories: prior of the gaps between thresholds
 
 
 def _submodel_internal_priors(submodel) -> dict:
-    """A submodel's priors in its internal units (outcome and predictors standardized)."""
+    """A submodel's priors in its internal units (outcome and predictors standardized); the kind's own
+    parameters under their keys."""
     scale = submodel.scale
     result = {"Intercept": submodel.prior_for("Intercept").shifted(-submodel.location).scaled(1.0 / scale),
               "fixed": [submodel.prior_for(name).scaled(sd / scale)
                         for name, sd in zip(submodel.predictor_names, submodel.column_sds)]}
-    if submodel.family == "gaussian":
-        result["residual sd"] = submodel.prior_for("residual sd").for_sd_scaled(1.0 / scale)
     if submodel.factor is not None:
         result["sd"] = submodel.prior_for(f"sd(Intercept | {submodel.factor.name})").for_sd_scaled(1.0 / scale)
-    if submodel.family == "ordinal" and len(submodel.categories) > 2:
-        result["steps"] = submodel.prior_for("threshold steps")  # latent scale: no rescaling
+    for extra in submodel.kind.extra_parameters(len(submodel.categories)):
+        prior = submodel.prior_for(extra.prior)
+        result[extra.key] = [prior.for_sd_scaled(1.0 / scale) if extra.sd_scaled else prior] * max(extra.size, 1)
     return result
 
 
@@ -53,33 +53,29 @@ def submodel_constants(submodel) -> dict:
                  "means": np.asarray(submodel.column_means, dtype=float).reshape(-1),
                  "sds": np.asarray(submodel.column_sds, dtype=float).reshape(-1),
                  "intercept prior": prior_structure([priors["Intercept"]])[1]}
-    if "residual sd" in priors:
-        constants["residual prior"] = prior_structure([priors["residual sd"]])[1]
     if priors["fixed"]:
         constants["fixed prior"] = prior_structure(priors["fixed"])[1]
     if "sd" in priors:
         constants["sd prior"] = prior_structure([priors["sd"]])[1]
-    if "steps" in priors:
-        constants["steps prior"] = prior_structure([priors["steps"]] * (len(submodel.categories) - 2))[1]
-    if submodel.family == "ordinal":
-        constants["categories"] = np.asarray(submodel.categories, dtype=float)
-    elif submodel.family == "nominal":  # imputed values are codes
-        constants["categories"] = np.arange(len(submodel.categories), dtype=float)
+    for extra in submodel.kind.extra_parameters(len(submodel.categories)):
+        constants[f"{extra.key} prior"] = prior_structure(priors[extra.key])[1]
+    values = submodel.kind.category_values(submodel.categories)
+    if values is not None:  # what the variable's codes stand for in other models' predictors
+        constants["categories"] = values
     return constants
 
 
 def submodel_plan(submodel) -> SubmodelPlan:
     priors = _submodel_internal_priors(submodel)
-    return SubmodelPlan(submodel.outcome, bucket(submodel.missing_count),
+    extra = tuple((parameter, prior_structure(priors[parameter.key])[0])
+                  for parameter in submodel.kind.extra_parameters(len(submodel.categories)))
+    return SubmodelPlan(submodel.outcome, submodel.kind, bucket(submodel.missing_count),
                         tuple(column.expression for column in submodel.columns),
                         len(submodel.factor.levels) if submodel.factor is not None else 0,
                         prior_structure([priors["Intercept"]])[0],
-                        prior_structure([priors["residual sd"]])[0] if "residual sd" in priors else None,
                         prior_structure(priors["fixed"])[0] if priors["fixed"] else None,
-                        prior_structure([priors["sd"]])[0] if "sd" in priors else None, submodel.family,
-                        len(submodel.categories), submodel.level, submodel.latent_mean,
-                        prior_structure([priors["steps"]] * (len(submodel.categories) - 2))[0]
-                        if "steps" in priors else None)
+                        prior_structure([priors["sd"]])[0] if "sd" in priors else None, extra,
+                        len(submodel.categories), submodel.level, submodel.latent_mean)
 
 
 def missing_arrays(spec: ModelSpec, data: ModelData) -> dict:
@@ -107,29 +103,15 @@ def missing_arrays(spec: ModelSpec, data: ModelData) -> dict:
     return result
 
 
-def _codes(submodel, data: ModelData) -> np.ndarray | None:
-    """An ordinal or nominal variable's category codes (-1 where missing); None for other families."""
-    assert data.values is not None  # a submodel's variable has values
-    if submodel.family == "ordinal":
-        raw = np.asarray(data.values[submodel.outcome], dtype=float)
-        codes = np.full(raw.shape, -1, dtype=np.int32)
-        seen = ~np.isnan(raw)
-        codes[seen] = np.searchsorted(np.asarray(submodel.categories), raw[seen])
-        return codes
-    if submodel.family == "nominal":
-        return np.asarray(data.values[submodel.outcome]).astype(np.int32)
-    return None
-
-
 def _submodel_missing(spec: ModelSpec, data: ModelData, values: dict, missing: dict) -> None:
     """Add the submodels' category codes to ``values`` and the positions of their missing values to ``missing``."""
     assert data.values is not None  # the submodels' variables have values
     any_discrete = np.zeros(data.n, bool)
     for submodel in spec.submodels:
-        codes = _codes(submodel, data)
+        codes = submodel.kind.codes(data.values.get(submodel.outcome), submodel.categories)
         if codes is not None:
             values[f"{submodel.outcome} code"] = codes
-        if submodel.level == 1 and submodel.family in ("gaussian", "ordinal", "nominal"):
+        if submodel.level == 1 and submodel.kind.imputes:
             unknown = codes < 0 if codes is not None else np.isnan(np.asarray(data.values[submodel.outcome],
                                                                              dtype=float))
             _store_missing(missing, submodel, np.flatnonzero(unknown).astype(np.int32), data.n)
@@ -141,7 +123,7 @@ def _submodel_missing(spec: ModelSpec, data: ModelData, values: dict, missing: d
         for submodel in spec.submodels:
             if submodel.level == 2:
                 at_clusters = np.asarray(data.values[submodel.outcome])[cluster_rows]
-                unknown = at_clusters < 0 if submodel.family == "nominal" else np.isnan(at_clusters.astype(float))
+                unknown = submodel.kind.unknown(at_clusters)
                 _store_missing(missing, submodel, np.flatnonzero(unknown).astype(np.int32), cluster_rows.size)
     if any_discrete.any():
         rows = np.flatnonzero(any_discrete).astype(np.int32)
@@ -154,7 +136,7 @@ def _store_missing(missing: dict, submodel, positions: np.ndarray, size: int) ->
     with an out-of-range position for sampled values (writes there are dropped) and a padding mask; with
     the last position repeated for summed-out discrete ones, whose true count travels as data."""
     compiled = bucket(positions.size)
-    if submodel.family == "gaussian":
+    if submodel.kind.sampled:
         missing[submodel.outcome] = padded(positions, compiled, size)
         missing[f"{submodel.outcome} padding"] = (np.arange(compiled) >= positions.size).astype(float)
     else:

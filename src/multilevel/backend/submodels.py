@@ -1,11 +1,11 @@
-"""The submodels inside the model function: missing continuous values as parameters, the parameters and
-log densities of the predictor, missingness, ordinal and nominal models, and latent cluster means."""
+"""The submodels inside the model function: missing continuous values as parameters, every submodel's
+parameters and priors, their log densities (each kind's own, see :mod:`multilevel.model.submodel_kinds`),
+and latent cluster means."""
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import jax.scipy.special as jax_special
 import numpy as np
 import numpyro
 import numpyro.distributions as dist
@@ -14,8 +14,11 @@ from numpyro.distributions import constraints
 from .blueprint import Blueprint
 from .model_arrays import ModelArrays
 from .prior_densities import log_prior_function
+from .likelihood import special_functions
 from .sites import free_parameter, padding_density
 from .submodel_plans import SubmodelPlan
+
+_SPECIAL = special_functions(jnp)
 
 
 def latent_values(plan: Blueprint, arrays: ModelArrays, outcome_name: str):
@@ -33,7 +36,7 @@ def latent_values(plan: Blueprint, arrays: ModelArrays, outcome_name: str):
         y = jnp.asarray(y).at[missing["outcome"]].set(latent, mode="drop")
         values[outcome_name] = arrays.constants["outcome location"] + arrays.constants["outcome scale"] * y
     for j, sub in enumerate(plan.submodels):
-        if sub.missing and sub.family == "gaussian":
+        if sub.missing and sub.kind.sampled:
             constants = arrays.constants[f"submodel {j}"]
             standardized = free_parameter(f"missing_{sub.name}", constraints.real, (sub.missing,))
             padding_density(f"missing_{sub.name}", standardized, missing[f"{sub.name} padding"])
@@ -48,41 +51,48 @@ def latent_values(plan: Blueprint, arrays: ModelArrays, outcome_name: str):
 
 
 def submodel_parameters(plan: Blueprint, arrays: ModelArrays) -> list[dict]:
-    """Sample every submodel's parameters (with their priors); returns them per submodel."""
+    """Sample every submodel's parameters (with their priors); returns them per submodel. A kind with one
+    linear predictor per category after the first gets a last axis of that size on each part, each entry
+    with the part's prior."""
     result = []
     for j, sub in enumerate(plan.submodels):
         constants = arrays.constants[f"submodel {j}"]
         name = sub.name
-        if sub.family == "nominal":
-            result.append(_nominal_parameters(sub, constants, arrays))
-            continue
-        parameters = {"Intercept": free_parameter(f"{name} ~ Intercept", constraints.real)}
-        numpyro.factor(f"{name} ~ Intercept prior", log_prior_function(sub.intercept_prior)(
-            parameters["Intercept"][None], constants["intercept prior"]))
+        per = sub.kind.linear_predictors(sub.categories)  # 0: one linear predictor, no last axis
+        axis = (per,) if per else ()
+        parameters = {"Intercept": free_parameter(f"{name} ~ Intercept", constraints.real, axis)}
+        _prior(f"{name} ~ Intercept", sub.intercept_prior, parameters["Intercept"], constants["intercept prior"],
+               per)
         if sub.expressions:
-            parameters["b"] = free_parameter(f"{name} ~ b", constraints.real, (len(sub.expressions),))
-            numpyro.factor(f"{name} ~ b prior", log_prior_function(_present(sub.fixed_prior))(parameters["b"],
-                                                                                   constants["fixed prior"]))
+            parameters["b"] = free_parameter(f"{name} ~ b", constraints.real, (len(sub.expressions),) + axis)
+            _prior(f"{name} ~ b", _present(sub.fixed_prior), parameters["b"], constants["fixed prior"],
+                   per, vector=True)
         if sub.groups:
-            sd = free_parameter(f"{name} ~ sd", constraints.positive)
-            numpyro.factor(f"{name} ~ sd prior",
-                           log_prior_function(_present(sub.sd_prior))(sd[None], constants["sd prior"]))
-            z = numpyro.sample(f"{name} ~ z", dist.Normal(0.0, 1.0).expand((sub.groups,)).to_event(1))
-            parameters["cluster effects"] = sd * z
+            sd = free_parameter(f"{name} ~ sd", constraints.positive, axis)
+            _prior(f"{name} ~ sd", _present(sub.sd_prior), sd, constants["sd prior"], per)
+            z = numpyro.sample(f"{name} ~ z", dist.Normal(0.0, 1.0).expand((sub.groups,) + axis).to_event(
+                1 + len(axis)))
+            if not axis:
+                parameters["cluster effects"] = sd * z
             parameters["group effects"] = (sd * z)[arrays.group_index[0]]
-        if sub.family == "gaussian":
-            parameters["sigma"] = free_parameter(f"{name} ~ sigma", constraints.positive)
-            numpyro.factor(f"{name} ~ sigma prior", log_prior_function(_present(sub.residual_prior))(
-                parameters["sigma"][None], constants["residual prior"]))
-        if sub.family == "ordinal" and sub.categories > 2:
-            # thresholds: the first is 0 (the intercept is free), the others follow by positive steps
-            parameters["steps"] = free_parameter(f"{name} ~ threshold steps", constraints.positive,
-                                                 (sub.categories - 2,))
-            if sub.steps_prior is not None:
-                numpyro.factor(f"{name} ~ threshold steps prior", log_prior_function(sub.steps_prior)(
-                    parameters["steps"], constants["steps prior"]))
+        for extra, structure in sub.extra:
+            shape = (extra.size,) if extra.size else ()
+            parameters[extra.key] = free_parameter(f"{name} ~ {extra.site}", constraints.positive, shape)
+            _prior(f"{name} ~ {extra.site}", structure, parameters[extra.key], constants[f"{extra.key} prior"], 0,
+                   vector=bool(extra.size))
         result.append(parameters)
     return result
+
+
+def _prior(site: str, structure: tuple, value, constants, per_category: int, vector: bool = False) -> None:
+    """The prior factor of a submodel part; with ``per_category`` linear predictors (0: one, no last axis)
+    the part's prior applies to each entry of its last axis."""
+    density = log_prior_function(structure)
+    if per_category:
+        parts = [density(value[..., k] if vector else value[k:k + 1], constants) for k in range(per_category)]
+        numpyro.factor(f"{site} prior", sum(parts))
+    else:
+        numpyro.factor(f"{site} prior", density(value if vector else value[None], constants))
 
 
 def _present(structure: tuple | None) -> tuple:
@@ -107,58 +117,21 @@ def submodel_rows(plan: Blueprint, arrays: ModelArrays, values: dict, parameters
             design = _submodel_design(sub, constants, values, rows)
             if level == 2:
                 design = design[missing["cluster rows"]]
-            if sub.family != "nominal":
-                mean = mean + design @ chosen["b"]
+            mean = mean + design @ chosen["b"]
         if sub.groups:
             mean = mean + chosen["group effects"]
+
         def at_level(value):
             return value if level == 1 else jnp.asarray(value)[missing["cluster rows"]]
 
-        if sub.family == "probit":
-            indicator = values[sub.name]
-            total = total + indicator * jax_special.log_ndtr(mean) + (1 - indicator) * jax_special.log_ndtr(-mean)
-        elif sub.family == "nominal":
-            linear = chosen["Intercept"] + (design @ chosen["b"] if sub.expressions else 0.0)
-            if sub.groups:
-                linear = linear + chosen["group effects"]
-            linear = jnp.broadcast_to(linear, (design.shape[0] if sub.expressions else
-                                               at_level(values[f"{sub.name} code"]).shape[0], sub.categories - 1))
-            logits = jnp.concatenate([jnp.zeros(linear.shape[:-1] + (1,)), linear], axis=-1)
-            code = jnp.clip(at_level(values[f"{sub.name} code"]), 0, sub.categories - 1)
-            total = total + jnp.take_along_axis(jax.nn.log_softmax(logits, axis=-1), code[:, None], axis=1)[:, 0]
-        elif sub.family == "ordinal":
-            thresholds = jnp.zeros((1,)) if sub.categories == 2 else jnp.concatenate(
-                [jnp.zeros((1,)), jnp.cumsum(chosen["steps"])])
-            total = total + ordinal_log_probability(at_level(values[f"{sub.name} code"]), mean, thresholds)
+        if sub.kind.discrete:
+            observed = at_level(values[f"{sub.name} code"])
+        elif sub.kind.gaussian_units:
+            observed = (at_level(values[sub.name]) - constants["location"]) / constants["scale"]
         else:
-            value = values[sub.name] if level == 1 else jnp.asarray(values[sub.name])[missing["cluster rows"]]
-            outcome = (value - constants["location"]) / constants["scale"]
-            total = total + dist.Normal(mean, chosen["sigma"]).log_prob(outcome)
+            observed = values[sub.name]
+        total = total + sub.kind.row_log_density(observed, mean, chosen, jnp, _SPECIAL)
     return total
-
-
-def _nominal_parameters(sub: SubmodelPlan, constants: dict, arrays: ModelArrays) -> dict:
-    """Intercepts (K-1), coefficients (predictors x K-1) and random intercepts (one SD per category) of a
-    multinomial logit; each category's parameters get the submodel's priors."""
-    others = sub.categories - 1
-    name = sub.name
-    intercepts = free_parameter(f"{name} ~ Intercept", constraints.real, (others,))
-    intercept_prior = log_prior_function(sub.intercept_prior)
-    numpyro.factor(f"{name} ~ Intercept prior", sum(intercept_prior(intercepts[k:k + 1], constants["intercept prior"])
-                                                    for k in range(others)))
-    parameters = {"Intercept": intercepts}
-    if sub.expressions:
-        b = free_parameter(f"{name} ~ b", constraints.real, (len(sub.expressions), others))
-        fixed_prior = log_prior_function(_present(sub.fixed_prior))
-        numpyro.factor(f"{name} ~ b prior", sum(fixed_prior(b[:, k], constants["fixed prior"]) for k in range(others)))
-        parameters["b"] = b
-    if sub.groups:
-        sd = free_parameter(f"{name} ~ sd", constraints.positive, (others,))
-        sd_prior = log_prior_function(_present(sub.sd_prior))
-        numpyro.factor(f"{name} ~ sd prior", sum(sd_prior(sd[k:k + 1], constants["sd prior"]) for k in range(others)))
-        z = numpyro.sample(f"{name} ~ z", dist.Normal(0.0, 1.0).expand((sub.groups, others)).to_event(2))
-        parameters["group effects"] = (sd * z)[arrays.group_index[0]]
-    return parameters
 
 
 def _submodel_design(sub: SubmodelPlan, constants: dict, values: dict, rows: int):
@@ -188,17 +161,3 @@ def with_latent_means(plan: Blueprint, arrays: ModelArrays, values: dict, parame
                                               constants["location"] + constants["scale"] * mean)
         values[f"{sub.name}.mean"] = cluster_means[index]
     return values
-
-
-def ordinal_log_probability(code, mean, thresholds):
-    """log P(category = code) under the ordinal probit model: Phi(t_k - mean) - Phi(t_{k-1} - mean), with
-    t_{-1} = -inf and t_{K-1} = +inf; computed on the side of the smaller tail for accuracy."""
-    categories = thresholds.shape[0] + 1
-    upper = jnp.concatenate([thresholds, jnp.full((1,), 40.0)])[jnp.clip(code, 0, categories - 1)] - mean
-    lower = jnp.concatenate([jnp.full((1,), -40.0), thresholds])[jnp.clip(code, 0, categories - 1)] - mean
-    # log(Phi(u) - Phi(l)); for l > 0 use the mirror image Phi(-l) - Phi(-u)
-    mirror = lower > 0
-    high = jnp.where(mirror, -lower, upper)
-    low = jnp.where(mirror, -upper, lower)
-    log_high, log_low = jax_special.log_ndtr(high), jax_special.log_ndtr(low)
-    return log_high + jnp.log1p(-jnp.exp(jnp.minimum(log_low - log_high, -1e-12)))

@@ -10,54 +10,11 @@ from .internal_units import internal_column_means, internal_design
 from .random_effects import structure_of
 
 
-def _nominal_user_units(j: int, submodel, constrained: dict) -> dict:
-    """Per category after the first: intercept (..., K-1), coefficients (..., p, K-1), SDs; imputed codes."""
-    name = submodel.outcome
-    out = {}
-    intercept = np.asarray(constrained[f"{name} ~ Intercept"])
-    if submodel.columns:
-        coefficients = np.asarray(constrained[f"{name} ~ b"]) / np.asarray(submodel.column_sds)[:, None]
-        out[f"submodel {j} b"] = coefficients
-        intercept = intercept - np.einsum("p,...pk->...k", np.asarray(submodel.column_means), coefficients)
-    out[f"submodel {j} Intercept"] = intercept
-    if submodel.factor is not None:
-        out[f"submodel {j} sd"] = np.asarray(constrained[f"{name} ~ sd"])
-    if submodel.missing_count:
-        out[f"imputed {name}"] = np.asarray(constrained[f"missing_{name}"])
-    return out
-
-
 def _outcome_units(spec: ModelSpec) -> tuple[float, float]:
     """The focal outcome's internal location and scale (0 and 1 unless it is standardized)."""
     standardized = spec.family.kind.standardized
     return (spec.scaling.outcome_location if standardized else 0.0,
             spec.scaling.outcome_scale if standardized else 1.0)
-
-
-def _submodel_user_units(j: int, submodel, constrained: dict) -> dict:
-    """Submodel j's intercept, coefficients, residual SD, thresholds, random intercepts and imputed values."""
-    if submodel.family == "nominal":
-        return _nominal_user_units(j, submodel, constrained)
-    name, location, unit = submodel.outcome, submodel.location, submodel.scale
-    out = {}
-    intercept = location + unit * np.asarray(constrained[f"{name} ~ Intercept"])
-    if submodel.columns:
-        coefficients = np.asarray(constrained[f"{name} ~ b"]) * unit / np.asarray(submodel.column_sds)
-        out[f"submodel {j} b"] = coefficients
-        intercept = intercept - coefficients @ np.asarray(submodel.column_means)
-    out[f"submodel {j} Intercept"] = intercept
-    if submodel.family == "gaussian":
-        out[f"submodel {j} sigma"] = np.asarray(constrained[f"{name} ~ sigma"]) * unit
-    if submodel.family == "ordinal" and len(submodel.categories) > 2:
-        out[f"submodel {j} thresholds"] = np.cumsum(np.asarray(constrained[f"{name} ~ threshold steps"]), axis=-1)
-    if submodel.factor is not None:
-        out[f"submodel {j} sd"] = np.asarray(constrained[f"{name} ~ sd"]) * unit
-        if submodel.level == 1 and f"{name} ~ z" in constrained:  # the clusters' random intercepts
-            out[f"submodel {j} effects"] = np.asarray(constrained[f"{name} ~ z"]) * out[f"submodel {j} sd"][..., None]
-    if submodel.missing_count:
-        out[f"imputed {name}"] = location + unit * np.asarray(constrained[f"missing_{name}"])[
-            ..., :submodel.missing_count]
-    return out
 
 
 def to_user_units(spec: ModelSpec, constrained: dict[str, np.ndarray],
@@ -90,7 +47,7 @@ def to_user_units(spec: ModelSpec, constrained: dict[str, np.ndarray],
     for parameter in spec.family.kind.parameters:  # no units
         out[parameter.name] = np.asarray(constrained[parameter.name])
     for j, submodel in enumerate(spec.submodels):
-        out.update(_submodel_user_units(j, submodel, constrained))
+        out.update(submodel.kind.user_units(j, submodel, constrained))
     if spec.outcome_latent:
         imputed = np.asarray(constrained["missing_outcome"])
         out[f"imputed {spec.response.name}"] = location + scale * (imputed if outcome_missing is None else

@@ -18,18 +18,17 @@ from ..errors import SpecificationError
 from . import expressions as E
 from . import priors as P
 from .model_spec import Column, GroupingFactor
+from .submodel_kinds import GAUSSIAN, MISSINGNESS, NOMINAL, ORDINAL, SubmodelKind
 
 
 @dataclass(frozen=True)
 class Submodel:
     """A regression in the joint model besides the focal one.
 
-    ``family="gaussian"``: the model of an incomplete continuous variable (its missing values are
-    imputed from it). ``family="ordinal"``: an ordinal probit model (binary with two categories) of
-    an incomplete discrete variable; the first threshold is 0 and the residual variance 1, as in
-    Blimp; its missing values are summed out of the likelihood and drawn afterwards.
-    ``family="probit"``: a missingness model, the probit regression of the indicator
-    ``<indicator_of>.missing`` (a selection model when the variable itself is a predictor).
+    Its ``kind`` (:mod:`multilevel.model.submodel_kinds`) says how: a normal regression of an
+    incomplete continuous variable (missing values sampled), an ordinal probit or multinomial logit
+    model of a discrete one (missing values summed out and drawn afterwards), or a missingness model,
+    the probit regression of the indicator ``<indicator_of>.missing``.
     """
 
     outcome: str
@@ -41,11 +40,16 @@ class Submodel:
     column_means: tuple[float, ...]
     column_sds: tuple[float, ...]
     priors: tuple[tuple[str, P.Prior], ...]  # (parameter name without the prefix, prior)
-    family: str = "gaussian"
+    kind: SubmodelKind = GAUSSIAN
     indicator_of: str | None = None
     categories: tuple[float, ...] = ()  # ordinal: the observed values, in order
     level: int = 1  # 2: a variable constant within clusters, modelled (and imputed) once per cluster
     latent_mean: bool = False  # its random intercept gives the variable's latent cluster means
+
+    @property
+    def family(self) -> str:
+        """The kind's name (for display and tests; code asks the kind itself)."""
+        return self.kind.name
 
     @property
     def predictor_names(self) -> tuple[str, ...]:
@@ -184,7 +188,7 @@ def _nominal_submodel(outcome, info, columns, factor, missing_count, values, mea
                                  f"{MAX_CATEGORIES}")
     priors = _probit_priors(columns, sds, factor, style)
     return Submodel(outcome, tuple(columns), factor, missing_count, 0.0, 1.0, tuple(means), tuple(sds),
-                    tuple(priors), family="nominal", categories=tuple(info.levels))
+                    tuple(priors), kind=NOMINAL, categories=tuple(info.levels))
 
 
 def _gaussian_priors(columns, sds, location, scale, factor, style) -> list:
@@ -266,7 +270,7 @@ def _ordinal_submodel(outcome, columns, factor, missing_count, observed, means, 
     if len(categories) > 2:  # the gaps between successive thresholds, on the latent probit scale
         priors.append(("threshold steps", P.Flat() if style == "blimp" else P.HalfNormal(2.5)))
     return Submodel(outcome, tuple(columns), factor, missing_count, 0.0, 1.0, tuple(means), tuple(sds),
-                    tuple(priors), family="ordinal", categories=categories)
+                    tuple(priors), kind=ORDINAL, categories=categories)
 
 
 def missingness_submodel(variable: str, columns: tuple[Column, ...], values: dict,
@@ -275,4 +279,4 @@ def missingness_submodel(variable: str, columns: tuple[Column, ...], values: dic
     means, sds = _column_scales(columns, values)
     priors = _probit_priors(columns, sds, factor, style)
     return Submodel(f"{variable}.missing", columns, factor, 0, 0.0, 1.0, tuple(means), tuple(sds), tuple(priors),
-                    family="probit", indicator_of=variable)
+                    kind=MISSINGNESS, indicator_of=variable)

@@ -142,7 +142,7 @@ def check_latent_models(submodels, ordinal_set: frozenset, counts: dict) -> None
 def check_combinations(submodels) -> None:
     combinations = 1
     for submodel in submodels:
-        if submodel.family in ("ordinal", "nominal") and submodel.missing_count:
+        if submodel.kind.discrete and submodel.missing_count:
             combinations *= len(submodel.categories)
     if combinations > 64:
         raise SpecificationError(f"the incomplete discrete variables have {combinations} combinations of categories "
@@ -177,7 +177,7 @@ def check_acyclic(outcome: str, focal_columns, submodels) -> None:
     models = {outcome: ({base(v) for column in focal_columns for v in column.expression.variables()
                          if not v.startswith("group ")}, f"{outcome} (focal model)")}
     for submodel in submodels:
-        node = f"{submodel.indicator_of}.missing" if submodel.family == "probit" else submodel.outcome
+        node = submodel.outcome  # a missingness model's outcome is its indicator, <x>.missing
         predictors = {base(v) for column in submodel.columns for v in column.expression.variables()
                       if not v.startswith("group ")}
         models[node] = (predictors, f"{node} ~ {' + '.join(submodel.predictor_names) or '1'}")

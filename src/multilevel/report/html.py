@@ -147,10 +147,9 @@ def _submodel_item(submodel) -> str:
     right = " + ".join(("1",) + submodel.predictor_names)
     if submodel.factor is not None:  # the submodel's random intercept, as the terminal report prints it
         right += f" + (1 | {submodel.factor.name})"
-    kind = {"probit": "missingness model (probit)", "ordinal": "predictor model (ordinal probit)",
-            "nominal": "predictor model (multinomial logit)"}.get(submodel.family, "predictor model")
+    kind = submodel.kind.label
     level = " — level 2" if submodel.level == 2 else ""
-    missing = "" if submodel.family == "probit" else (
+    missing = "" if not submodel.kind.imputes else (
         f" ({submodel.missing_count} missing {'clusters' if submodel.level == 2 else 'values'})")
     return (f"<li>{kind}{level}: <code>{html.escape(submodel.outcome)} ~ {html.escape(right)}</code>"
             f"{missing}</li>")

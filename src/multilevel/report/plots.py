@@ -148,9 +148,9 @@ def _numeric_imputed_cells(fit) -> dict:
     """The imputed cells of numeric variables (nominal ones hold codes, not values), by variable."""
     from ..results.imputations import imputed_cells
 
-    nominal = {sub.outcome for sub in fit.spec.submodels if sub.family == "nominal"}
+    coded = {sub.outcome for sub in fit.spec.submodels if sub.kind.per_category}
     return {name: value for name, value in imputed_cells(fit).items()
-            if fit.frame[name].dtype.kind in "fiu" and name not in nominal}
+            if fit.frame[name].dtype.kind in "fiu" and name not in coded}
 
 
 def imputations(fit) -> Figure:

@@ -97,8 +97,8 @@ def _print_structure(fit, console: Console) -> None:
     fixed = (["Intercept"] if spec.intercept else []) + list(spec.fixed_names)
     console.print(f"  fixed effects: {', '.join(fixed) or 'none'}")
     if spec.submodels:
-        modelled = [sub.outcome for sub in spec.submodels if sub.family != "probit"]
-        incomplete = [sub.outcome for sub in spec.submodels if sub.family != "probit" and sub.missing_count]
+        modelled = [sub.outcome for sub in spec.submodels if sub.kind.imputes]
+        incomplete = [sub.outcome for sub in spec.submodels if sub.kind.imputes and sub.missing_count]
         used = sorted({name for column in spec.fixed for name in column.expression.variables()
                        if not name.endswith(".mean") and not name.startswith("group ")})
         complete = [name for name in used if name not in modelled]
@@ -117,16 +117,12 @@ def _print_structure(fit, console: Console) -> None:
         random = f" + (1 | {submodel.factor.name})" if submodel.factor is not None else ""
         level_two = f"; level 2, one value per {spec.random[0].factor.name}" if submodel.level == 2 else ""
         unit = "clusters" if submodel.level == 2 else "values"
-        if submodel.family == "probit":
-            console.print(f"  missingness model (probit): {submodel.outcome} ~ {right}{random}")
-        elif submodel.family == "ordinal":
-            kind = "binary" if len(submodel.categories) == 2 else f"{len(submodel.categories)} categories"
-            console.print(f"  predictor model (ordinal probit, {kind}{level_two}): {submodel.outcome} ~ {right}"
-                          f"{random} ({submodel.missing_count} missing {unit}, summed out of the likelihood)")
-        elif submodel.family == "nominal":
-            console.print(f"  predictor model (multinomial logit, {len(submodel.categories)} categories, reference "
-                          f"{submodel.categories[0]}{level_two}): {submodel.outcome} ~ {right}{random} "
-                          f"({submodel.missing_count} missing {unit}, summed out of the likelihood)")
+        kind = submodel.kind
+        if not kind.imputes:
+            console.print(f"  {kind.label}: {submodel.outcome} ~ {right}{random}")
+        elif kind.discrete:
+            console.print(f"  {kind.role} ({kind.method}, {kind.details(submodel)}{level_two}): {submodel.outcome} ~ "
+                          f"{right}{random} ({submodel.missing_count} missing {unit}, summed out of the likelihood)")
         elif submodel.level == 2:
             console.print(f"  predictor model (level 2, one value per {spec.random[0].factor.name}): "
                           f"{submodel.outcome} ~ {right} ({submodel.missing_count} clusters with missing values)")

@@ -15,9 +15,8 @@ def imputed_cells(fit) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """variable → (row positions among the rows used, draws of shape (samples, cells))."""
     cells = {}
     for submodel in fit.spec.submodels:
-        if submodel.family in ("gaussian", "ordinal", "nominal") and submodel.missing_count:
-            value = np.asarray(fit.data.values[submodel.outcome])
-            rows = np.flatnonzero(value < 0 if submodel.family == "nominal" else np.isnan(value.astype(float)))
+        if submodel.kind.imputes and submodel.missing_count:
+            rows = np.flatnonzero(submodel.kind.unknown(fit.data.values[submodel.outcome]))
             draws = fit.draws[f"imputed {submodel.outcome}"]
             draws = draws.reshape(-1, draws.shape[-1])
             if submodel.level == 2:  # one draw per cluster, given to each of its rows
@@ -35,7 +34,7 @@ def imputed_cells(fit) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 def _base(fit) -> pd.DataFrame:
     base = fit.frame.loc[fit.data.row_labels].copy()
     for submodel in fit.spec.submodels:  # level 2: a value missing in a row but seen in its cluster is known
-        if submodel.level == 2 and submodel.family == "nominal":
+        if submodel.level == 2 and submodel.kind.per_category:  # codes
             info = next(v for v in fit.spec.variables if v.name == submodel.outcome)
             codes = np.asarray(fit.data.values[submodel.outcome]).astype(int)
             labels = np.asarray(info.level_values, dtype=object)[np.maximum(codes, 0)]
@@ -64,7 +63,7 @@ def _nominal_levels(fit) -> dict[str, np.ndarray]:
     """Incomplete nominal variables → their categories' values in the data, in code order."""
     result = {}
     for submodel in fit.spec.submodels:
-        if submodel.family == "nominal":
+        if submodel.kind.per_category:  # its values are codes
             info = next(v for v in fit.spec.variables if v.name == submodel.outcome)
             result[submodel.outcome] = np.asarray(info.level_values, dtype=object)
     return result

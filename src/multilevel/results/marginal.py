@@ -28,10 +28,10 @@ CHUNK_VALUES = 8_000_000
 def marginal_available(fit) -> str | None:
     """None when the marginal likelihood is defined for this fit, else the reason it is not."""
     spec = fit.spec
-    if not any(sub.missing_count for sub in spec.submodels if sub.family != "probit"):
+    if not any(sub.missing_count for sub in spec.submodels if sub.kind.imputes):
         return "no predictor was imputed (marginal and conditional likelihoods are the same)"
     for sub in spec.submodels:
-        if sub.missing_count and (sub.family != "gaussian" or sub.level != 1):
+        if sub.missing_count and (not sub.kind.sampled or sub.level != 1):
             return (f"'{sub.outcome}' is {'a level-2' if sub.level == 2 else 'a discrete'} imputed variable; the "
                     f"marginal likelihood is computed for continuous level-1 predictors")
     if any(key.startswith("latent mean ") for key in fit.draws):
@@ -68,7 +68,7 @@ def marginal_pointwise(fit, replicates: int = 20, seed: int | None = None) -> np
     chains, per_chain = fit.raw.stats["diverging"].shape
     samples = chains * per_chain
     models = _sampling_order([(j, sub) for j, sub in enumerate(spec.submodels)
-                              if sub.family == "gaussian" and sub.missing_count])
+                              if sub.kind.sampled and sub.missing_count])
     base = {name: np.asarray(value) for name, value in (data.values or {}).items()}
     missing = {sub.outcome: np.flatnonzero(np.isnan(base[sub.outcome].astype(float))) for _, sub in models}
     index = np.asarray(data.group_index[0]) if data.group_index else np.zeros(data.n, dtype=int)

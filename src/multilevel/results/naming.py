@@ -136,7 +136,7 @@ def site_labels(spec: ModelSpec, site: str, size: int) -> list[str]:
 
 def _submodel_site_labels(submodel, part: str, size: int) -> list[str]:
     outcome = submodel.outcome
-    if submodel.family == "nominal":
+    if submodel.kind.per_category:  # one linear predictor per category after the first
         categories = submodel.categories[1:]
         if part == "b":
             return [submodel_label(outcome, name, level) for name in submodel.predictor_names for level in categories]

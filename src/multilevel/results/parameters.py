@@ -65,18 +65,18 @@ def predictor_model_parameters(spec: ModelSpec, draws) -> list[Parameter]:
     """Rows for each incomplete predictor's model, named ``x1 ~ Intercept``, ``x1 ~ x2``, ..."""
     table = []
     for j, submodel in enumerate(spec.submodels):
-        if submodel.family == "nominal":
-            table += _nominal_parameters(j, submodel, draws)
+        if submodel.kind.per_category:
+            table += _per_category_parameters(j, submodel, draws)
             continue
         outcome = submodel.outcome
-        kind = "missingness model" if submodel.family == "probit" else "predictor model"
+        kind = submodel.kind.role
         table.append(Parameter(submodel_label(outcome, "Intercept"), kind, draws[f"submodel {j} Intercept"]))
         for k, name in enumerate(submodel.predictor_names):
             table.append(Parameter(submodel_label(outcome, name), kind, draws[f"submodel {j} b"][..., k]))
         if submodel.factor is not None:
             table.append(Parameter(submodel_label(outcome, sd_name("Intercept", submodel.factor.name)), kind,
                                    draws[f"submodel {j} sd"], submodel.factor.name))
-        if submodel.family == "gaussian":
+        if f"submodel {j} sigma" in draws:
             table.append(Parameter(submodel_label(outcome, RESIDUAL_SD), kind, draws[f"submodel {j} sigma"]))
         if f"submodel {j} thresholds" in draws:  # ordinal: threshold 1 is fixed at 0
             thresholds = draws[f"submodel {j} thresholds"]
@@ -85,7 +85,7 @@ def predictor_model_parameters(spec: ModelSpec, draws) -> list[Parameter]:
     return table
 
 
-def _nominal_parameters(j: int, submodel, draws) -> list[Parameter]:
+def _per_category_parameters(j: int, submodel, draws) -> list[Parameter]:
     """``x[level] ~ ...`` for each category after the reference (multinomial logit)."""
     table = []
     outcome = submodel.outcome

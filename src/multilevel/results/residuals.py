@@ -32,7 +32,7 @@ def residual_correlation_draws(fit, eta: np.ndarray, chunk_values: int = 5_000_0
     from .imputations import imputed_cells
 
     spec, data = fit.spec, fit.data
-    if not any(submodel.family == "gaussian" and submodel.level == 1 for submodel in spec.submodels):
+    if not any(submodel.kind.gaussian_units and submodel.level == 1 for submodel in spec.submodels):
         return {}
     samples = eta.shape[0]
     cells = imputed_cells(fit)
@@ -50,7 +50,7 @@ def residual_correlation_draws(fit, eta: np.ndarray, chunk_values: int = 5_000_0
                 y[:, rows] = imputed[chosen]
             residuals[spec.response.name] = y - eta[chosen]
         for j, submodel in enumerate(spec.submodels):
-            if submodel.family == "gaussian" and submodel.level == 1:
+            if submodel.kind.gaussian_units and submodel.level == 1:
                 value = np.broadcast_to(np.asarray(values[submodel.outcome], dtype=float), (chosen.size, data.n))
                 residuals[submodel.outcome] = value - _submodel_mean(submodel, j, fit.draws, values, index, chosen)
         for (a, first), (b, second) in itertools.combinations(residuals.items(), 2):

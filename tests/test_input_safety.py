@@ -133,6 +133,21 @@ def test_import_does_not_start_jax_and_help_is_quick():
     assert result.stdout.split()[-2] == "False"
 
 
+def test_a_fit_works_when_arviz_was_imported_first():
+    """arviz_base puts a lazy stand-in for numpyro in sys.modules; importing numpyro's submodules through it
+    used to fail inside NumPyro, so `import arviz_stats` before `import multilevel` broke every fit."""
+    result = run_python("""
+        import arviz_stats, sys
+        assert type(sys.modules["numpyro"]).__name__ == "_LazyModule"  # the case this test is about
+        import multilevel as ml
+        fit = ml.fit("Reaction ~ Days + (1 | Subject)", ml.datasets.load("sleepstudy"), chains=1, warmup=50,
+                     draws=50, seed=1, progress=False)
+        print(round(float(fit.summary().loc["Days", "mean"]), 1))
+    """, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert 8.0 < float(result.stdout.split()[-1]) < 13.0
+
+
 def test_jax_settings_are_made_only_where_the_user_made_none(tmp_path):
     probe = """
         import os, multilevel

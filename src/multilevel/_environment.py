@@ -107,3 +107,15 @@ def compilation_cache_folder() -> str | None:
     import jax
 
     return jax.config.jax_compilation_cache_dir
+
+
+def load_numpyro() -> None:
+    """Make ``numpyro`` in ``sys.modules`` the real package before any of its submodules is imported.
+
+    ``arviz_base`` (imported by ``arviz_stats`` and ``arviz_plots``) registers a lazy stand-in for
+    numpyro (``lazy_loader.load``) when it is imported; a ``import numpyro.distributions`` through that
+    stand-in then fails inside NumPyro ("module 'numpyro.distributions' has no attribute 'distribution'"),
+    so a user who imported ArviZ before this package could not fit. Touching an attribute loads it."""
+    import numpyro
+
+    numpyro.__version__  # noqa: B018  (the attribute access is what loads a lazy module)

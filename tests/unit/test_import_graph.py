@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "src" / "multilevel"
 
 # lowest first; a module sits in the layer of its longest matching prefix (dotted, below "multilevel")
 LAYERS = (
-    ("errors", "_files", "_environment"),
+    ("errors", "_files", "_environment", "_numpyro"),
     ("syntax",),
     ("data_files",),
     ("model",),
@@ -150,3 +150,24 @@ def test_the_checker_finds_cycles_upward_imports_and_function_local_imports(tmp_
     assert layer("multilevel.syntax.blimp_script") == layer("multilevel.syntax.formula")
     with pytest.raises(AssertionError, match="in no layer"):
         layer("multilevel.unknown_module")
+
+
+def test_every_module_that_imports_numpyro_loads_it_through_multilevel_numpyro_first():
+    """A lazy numpyro left in sys.modules by ArviZ breaks `import numpyro.<submodule>`; multilevel._numpyro
+    loads it for real, so it must come before a module's first numpyro import."""
+    late = []
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        lines = [node.lineno for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))
+                 and any(name.split(".")[0] == "numpyro" for name in _imported(node))]
+        guard = [node.lineno for node in tree.body if isinstance(node, ast.ImportFrom)
+                 and any(alias.name == "_numpyro" for alias in node.names)]
+        if lines and not (guard and guard[0] < lines[0]):
+            late.append(str(path.relative_to(PACKAGE)))
+    assert not late, f"import multilevel._numpyro before numpyro in: {late}"
+
+
+def _imported(node: ast.Import | ast.ImportFrom) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    return [node.module or ""] if node.level == 0 else []

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+from .. import _numpyro  # noqa: F401  (first: a lazy numpyro left by ArviZ is loaded for real)
 from numpyro.distributions import constraints
 
 from ..model import priors as P

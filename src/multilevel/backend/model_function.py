@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.special as jax_special
 import numpy as np
+from .. import _numpyro  # noqa: F401  (first: a lazy numpyro left by ArviZ is loaded for real)
 import numpyro
 from numpyro import handlers
 from numpyro.distributions import constraints

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import jax
 import numpy as np
+from .. import _numpyro  # noqa: F401  (first: a lazy numpyro left by ArviZ is loaded for real)
 from numpyro import handlers
 
 from ..model.model_spec import ModelSpec

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import jax.numpy as jnp
+from .. import _numpyro  # noqa: F401  (first: a lazy numpyro left by ArviZ is loaded for real)
 import numpyro
 import numpyro.distributions as dist
 from numpyro.distributions import constraints

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import jax
 import jax.numpy as jnp
 import numpy as np
+from .. import _numpyro  # noqa: F401  (first: a lazy numpyro left by ArviZ is loaded for real)
 from numpyro.infer.hmc import hmc
 from numpyro.infer.util import ParamInfo, get_potential_fn
 

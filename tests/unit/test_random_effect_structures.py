@@ -81,3 +81,13 @@ def test_new_groups_are_drawn_with_the_blocks_covariance():
     drawn = structure.new_group_effects({"sd_0": sd[:1], "cor_0": cor[:1]}, 0, 2, 40_000,
                                         np.random.default_rng(1))[0]
     np.testing.assert_allclose(np.cov(drawn, rowvar=False), [[1.0, 1.0], [1.0, 4.0]], atol=0.06)
+
+
+def test_a_blocks_structure_is_its_field_and_reaches_the_plan(sleep_model, monkeypatch):
+    spec = sleep_model.spec
+    assert [block.structure for block in spec.random] == ["normal"]
+    monkeypatch.setitem(random_effects.REGISTRY, "doubled", Doubled())
+    renamed = dataclasses.replace(spec, random=(dataclasses.replace(spec.random[0], structure="doubled"),))
+    plan = blueprint(renamed, sleep_model.data.outcome_observed)
+    assert [block.structure for block in plan.blocks] == ["doubled"]
+    assert isinstance(random_effects.structure_of(renamed.random[0]), Doubled)

@@ -56,7 +56,8 @@ class RandomBlock:
     factor: GroupingFactor
     columns: tuple[Column, ...]
     correlated: bool
-    parameterization: str  # "centered" | "noncentered"
+    parameterization: str  # "centered" | "noncentered" | "marginalized"
+    structure: str = "normal"  # its kind in backend/random_effects (how it is sampled and enters the model)
 
     @property
     def size(self) -> int:

@@ -81,10 +81,10 @@ def choose_parameterizations(parameterization, family: Family, outcome: OutcomeD
     choices = parameterization_choices(parameterization, random.blocks)
     seen = outcome.observed
     trials = None if outcome.trials is None else outcome.trials[seen]
-    blocks = tuple(RandomBlock(block.factor, block.columns, block.correlated,
-                               choices.get(position) or choices.get(block.factor.name) or choose_parameterization(
-                                   family, outcome.y[seen], trials, codes[seen], len(block.factor.levels), Z[seen],
-                                   tuple(column.is_intercept for column in block.columns)))
+    blocks = tuple(replace(block, parameterization=(
+                       choices.get(position) or choices.get(block.factor.name) or choose_parameterization(
+                           family, outcome.y[seen], trials, codes[seen], len(block.factor.levels), Z[seen],
+                           tuple(column.is_intercept for column in block.columns))))
                    for position, (block, codes, Z) in enumerate(zip(random.blocks, random.index, random.Z)))
     return replace(random, blocks=blocks)
 
@@ -138,6 +138,6 @@ def marginalize_when_exact(blocks: Sequence[RandomBlock], choices: Mapping, fami
         return blocks
     block = blocks[0]
     if choices.get(0) or choices.get(block.factor.name):
-        return blocks if not stated else [RandomBlock(block.factor, block.columns, block.correlated, "marginalized")]
-    return [RandomBlock(block.factor, block.columns, block.correlated, "marginalized")]
+        return blocks if not stated else [replace(block, parameterization="marginalized")]
+    return [replace(block, parameterization="marginalized")]
 

@@ -2,9 +2,9 @@
 
 A new structure is a module defining a :class:`~.base.RandomEffectStructure` subclass and ``STRUCTURE``,
 plus its line in ``_MODULES`` below. Every block of today's models is ``normal`` (correlated, or
-uncorrelated with ``||``); a block names another structure through a ``structure`` attribute of its
-:class:`~multilevel.model.model_spec.RandomBlock`, which the front end sets when it reads one (issue 17:
-multiple membership, CAR, AR).
+uncorrelated with ``||``); a block names its structure in the ``structure`` field of its
+:class:`~multilevel.model.model_spec.RandomBlock` (default ``normal``), which the model build sets when
+the formula asks for another (issue 17: multiple membership, CAR, AR).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ DEFAULT = normal.STRUCTURE.name
 
 def structure_name(block) -> str:
     """The name of a :class:`~multilevel.model.model_spec.RandomBlock`'s structure."""
-    return getattr(block, "structure", DEFAULT)
+    return block.structure
 
 
 def structure_named(name: str) -> RandomEffectStructure:

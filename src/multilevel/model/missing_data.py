@@ -105,66 +105,77 @@ def build_submodels(incomplete: list[str], complete_numeric: list[str], complete
     """
     stated = stated or {}
     nominal = nominal or {}
-    # complete variables with a stated model (auxiliary variables) come first, like the focal outcome: the
-    # automatic models of the incomplete variables do not condition on them (that would close a cycle)
-    auxiliary = sorted(name for name in incomplete if name in stated and not missing_counts.get(name)
-                       and name not in level_two)
-    ordered = (auxiliary
-               + order_incomplete({name: missing_counts[name] for name in incomplete
-                                   if name not in level_two and name not in auxiliary})
-               + order_incomplete({name: missing_counts[name] for name in incomplete if name in level_two}))
+    ordered = _factored_order(incomplete, stated, missing_counts, level_two)
     complete_level_two = [name for name in complete_numeric
                           if clusters is not None and _constant_within(values[name], clusters)]
     categorical_level_two = [info for info in complete_categorical
                              if clusters is not None and _constant_within(values[info.name], clusters)]
     submodels = []
     for position, outcome in enumerate(ordered):
+        later = ordered[position + 1:]
         if outcome in level_two:
-            columns = list(stated[outcome]) if outcome in stated else []
-            if outcome not in stated:
-                for name in ordered[position + 1:] + complete_level_two:
-                    columns += (_indicator_columns(nominal[name]) if name in nominal else
-                                [Column(name, name, E.Product((E.Variable(name),)))])
-                for info in categorical_level_two:
-                    columns += _indicator_columns(info)
+            columns = (list(stated[outcome]) if outcome in stated else
+                       _automatic_columns(later + complete_level_two, categorical_level_two, nominal))
             submodels.append(_level_two_submodel(outcome, columns, missing_counts[outcome], values, clusters,
                                                  style, ordinal=outcome in ordinal, nominal=nominal.get(outcome)))
-            continue
-        if outcome in stated:
-            columns = list(stated[outcome])
-        elif outcome in latent and not missing_counts.get(outcome):
-            columns = []
         else:
-            later = ordered[position + 1:]
-            columns = []
-            for name in later + complete_numeric:
-                if name == f"{outcome}.missing":  # its own missingness indicator: the shift is not identified
-                    continue
-                if name in nominal:
-                    columns += _indicator_columns(nominal[name])
-                else:
-                    columns.append(Column(name, name, E.Product((E.Variable(name),))))
-            for info in complete_categorical:
-                columns += _indicator_columns(info)
-        means, sds = _column_scales(columns, values)
-        if outcome in nominal:
-            submodels.append(_nominal_submodel(outcome, nominal[outcome], columns, factor, missing_counts[outcome],
-                                               values, means, sds, style))
-            continue
-        observed = values[outcome][~np.isnan(values[outcome])]
-        if outcome in ordinal:
-            submodels.append(_ordinal_submodel(outcome, columns, factor, missing_counts[outcome], observed,
-                                               means, sds, style))
-            continue
-        if observed.size < 3 or np.std(observed) == 0:
-            raise SpecificationError(f"'{outcome}' has too few distinct observed values to model its missing ones")
-        location, scale = float(np.mean(observed)), float(np.std(observed, ddof=1))
-        priors = _gaussian_priors(columns, sds, location, scale, factor, style)
-        if outcome in latent and factor is None:
-            raise SpecificationError(f"latent_mean({outcome}) needs clustered data")
-        submodels.append(Submodel(outcome, tuple(columns), factor, missing_counts[outcome], location, scale,
-                                  tuple(means), tuple(sds), tuple(priors), latent_mean=outcome in latent))
+            if outcome in stated:
+                columns = list(stated[outcome])
+            elif outcome in latent and not missing_counts.get(outcome):
+                columns = []
+            else:
+                columns = _automatic_columns(later + complete_numeric, complete_categorical, nominal,
+                                             skip=f"{outcome}.missing")
+            submodels.append(_level_one_submodel(outcome, columns, values, missing_counts[outcome], factor, style,
+                                                 ordinal=outcome in ordinal, nominal=nominal.get(outcome),
+                                                 latent=outcome in latent))
     return tuple(submodels)
+
+
+def _factored_order(incomplete, stated, missing_counts, level_two) -> list[str]:
+    """The order of the factorization: complete variables with a stated model (auxiliary variables) first,
+    like the focal outcome (the automatic models of the incomplete variables do not condition on them: that
+    would close a cycle), then the level-1 incomplete variables, then the level-2 ones, each by missing rate."""
+    auxiliary = sorted(name for name in incomplete if name in stated and not missing_counts.get(name)
+                       and name not in level_two)
+    return (auxiliary
+            + order_incomplete({name: missing_counts[name] for name in incomplete
+                                if name not in level_two and name not in auxiliary})
+            + order_incomplete({name: missing_counts[name] for name in incomplete if name in level_two}))
+
+
+def _automatic_columns(numeric, categorical, nominal, skip: str | None = None) -> list[Column]:
+    """An automatic model's predictors: each of ``numeric`` but ``skip`` (as dummy codes if it is an
+    incomplete nominal variable) and the dummy codes of each complete ``categorical`` variable. A level-1
+    model skips its variable's own missingness indicator (the shift it would add is not identified)."""
+    columns = []
+    for name in numeric:
+        if name == skip:
+            continue
+        columns += (_indicator_columns(nominal[name]) if name in nominal else
+                    [Column(name, name, E.Product((E.Variable(name),)))])
+    for info in categorical:
+        columns += _indicator_columns(info)
+    return columns
+
+
+def _level_one_submodel(outcome, columns, values, missing_count, factor, style, ordinal: bool, nominal,
+                        latent: bool) -> Submodel:
+    """The model of a level-1 variable: multinomial logit, ordinal probit or a normal regression."""
+    means, sds = _column_scales(columns, values)
+    if nominal is not None:
+        return _nominal_submodel(outcome, nominal, columns, factor, missing_count, values, means, sds, style)
+    observed = values[outcome][~np.isnan(values[outcome])]
+    if ordinal:
+        return _ordinal_submodel(outcome, columns, factor, missing_count, observed, means, sds, style)
+    if observed.size < 3 or np.std(observed) == 0:
+        raise SpecificationError(f"'{outcome}' has too few distinct observed values to model its missing ones")
+    location, scale = float(np.mean(observed)), float(np.std(observed, ddof=1))
+    priors = _gaussian_priors(columns, sds, location, scale, factor, style)
+    if latent and factor is None:
+        raise SpecificationError(f"latent_mean({outcome}) needs clustered data")
+    return Submodel(outcome, tuple(columns), factor, missing_count, location, scale, tuple(means), tuple(sds),
+                    tuple(priors), latent_mean=latent)
 
 
 MAX_CATEGORIES = 12

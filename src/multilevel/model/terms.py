@@ -90,47 +90,57 @@ class _Expander:
                 return [REMOVE_INTERCEPT]
             raise self.error("a leading '-' can only remove the intercept (-1)", node)
         if isinstance(node, ast.Binary):
-            operator = node.operator
-            if operator == "+":
-                return _union(self.expand(node.left), self.expand(node.right))
-            if operator == "-":
-                left = self.expand(node.left)
-                right = self.expand(node.right)
-                result = list(left)
-                for term in right:
-                    if term == ():
-                        result.append(REMOVE_INTERCEPT)
-                    elif term == NO_INTERCEPT:
-                        result.append(())
-                    else:
-                        result = [item for item in result if item != term]
-                return result
-            if operator in (":", "%in%"):
-                return self.interact(self.expand(node.left), self.expand(node.right), node)
-            if operator == "*":
-                left = self.expand(node.left)
-                right = self.expand(node.right)
-                return _union(_union(left, right), self.interact(left, right, node))
-            if operator == "/":
-                left = [term for term in self.expand(node.left) if isinstance(term, tuple)]
-                right = self.expand(node.right)
-                all_left = tuple(sorted({key for term in left for key in term}, key=self.order.__getitem__))
-                return _union(left, self.interact([all_left], right, node))
-            if operator == "^":
-                power = node.right
-                if not isinstance(power, ast.Number) or power.value < 1 or power.value != int(power.value):
-                    raise self.error("in a formula '^' takes a whole number: (a + b + c)^2", node.right,
-                                     hint="For a power of a variable write I(x^2).")
-                base = [term for term in self.expand(node.left) if isinstance(term, tuple) and term]
-                result = list(base)
-                current = list(base)
-                for _ in range(int(power.value) - 1):
-                    current = self.interact(current, base, node)
-                    result = _union(result, current)
-                return result
-            raise self.error(f"'{operator}' is not a formula operator; wrap arithmetic in I(...)", node,
-                             hint=f"For example I(a {operator} b).")
+            return self.binary(node)
         raise self.error("this cannot be a term", node)
+
+    def binary(self, node: ast.Binary) -> list:
+        operator = node.operator
+        if operator == "+":
+            return _union(self.expand(node.left), self.expand(node.right))
+        if operator == "-":
+            return self.difference(self.expand(node.left), self.expand(node.right))
+        if operator in (":", "%in%"):
+            return self.interact(self.expand(node.left), self.expand(node.right), node)
+        if operator == "*":
+            left = self.expand(node.left)
+            right = self.expand(node.right)
+            return _union(_union(left, right), self.interact(left, right, node))
+        if operator == "/":
+            left = [term for term in self.expand(node.left) if isinstance(term, tuple)]
+            right = self.expand(node.right)
+            all_left = tuple(sorted({key for term in left for key in term}, key=self.order.__getitem__))
+            return _union(left, self.interact([all_left], right, node))
+        if operator == "^":
+            return self.power(node)
+        raise self.error(f"'{operator}' is not a formula operator; wrap arithmetic in I(...)", node,
+                         hint=f"For example I(a {operator} b).")
+
+    @staticmethod
+    def difference(left: list, right: list) -> list:
+        """``left - right`` inside a term: ``- 1`` removes the intercept, ``- 0`` adds it back."""
+        result = list(left)
+        for term in right:
+            if term == ():
+                result.append(REMOVE_INTERCEPT)
+            elif term == NO_INTERCEPT:
+                result.append(())
+            else:
+                result = [item for item in result if item != term]
+        return result
+
+    def power(self, node: ast.Binary) -> list:
+        """``(a + b + c)^k``: all interactions up to order k."""
+        power = node.right
+        if not isinstance(power, ast.Number) or power.value < 1 or power.value != int(power.value):
+            raise self.error("in a formula '^' takes a whole number: (a + b + c)^2", node.right,
+                             hint="For a power of a variable write I(x^2).")
+        base = [term for term in self.expand(node.left) if isinstance(term, tuple) and term]
+        result = list(base)
+        current = list(base)
+        for _ in range(int(power.value) - 1):
+            current = self.interact(current, base, node)
+            result = _union(result, current)
+        return result
 
     def interact(self, left: list, right: list, node: ast.Node) -> list:
         left_terms = [term for term in left if isinstance(term, tuple)]

@@ -101,7 +101,7 @@ def test_labels_parameters_and_simple_effects(script_folder, capsys):
                "SIMPLE: x2i | x3i;\n  x2i | x3i = 0 1;\n")
     (script_folder / "labelled.imp").write_text(script)
     translated = ml.load_script(script_folder / "labelled.imp")
-    assert translated.quantities["labels"] == {"b1": "x1i", "b2": "x2i", "b23": "x2i:x3i"}
+    assert translated.quantities.labels == {"b1": "x1i", "b2": "x2i", "b23": "x2i:x3i"}
     fit = ml.fit_script(script_folder / "labelled.imp", chains=2, warmup=150, draws=100, progress=False, warn=False)
     draws = {p.name: p.draws for p in fit.parameters}
     derived = fit.derived_quantities()

@@ -361,7 +361,7 @@ def test_derived_quantities_are_checked_when_the_script_is_read(folder, extra, f
 def test_valid_derived_quantities_still_read(folder):
     extra = "PARAMETERS:\n  diff = b1 - b2;\n  scaled = 2 * sqrt(abs(diff));\nSIMPLE: x2i | x3i;\n  x3i | x2i = 0 1;\n"
     translated = ml.load_script(write_script(folder, LABELLED + extra))
-    assert translated.quantities["definitions"] == [("diff", "b1 - b2"), ("scaled", "2 * sqrt(abs(diff))")]
+    assert translated.quantities.definitions == (("diff", "b1 - b2"), ("scaled", "2 * sqrt(abs(diff))"))
 
 
 def test_a_latent_group_mean_outside_the_focal_model_cites_its_line(folder):

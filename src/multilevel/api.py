@@ -245,7 +245,7 @@ def fit_script(path, *, priors=None, **overrides) -> Fit:
     written = save_script_imputations(result, translated, Path(path).parent)
     notes: list[str] = []
     if written and translated.imputations:  # files written: the script asked for imputations
-        notes.append(f"{translated.imputations['count']} imputations saved to {written[0]}"
+        notes.append(f"{translated.imputations.count} imputations saved to {written[0]}"
                      + (f", their average to {written[1]}" if len(written) > 1 else ""))
     notes += [note for note in translated.notes if not any(key in overrides for key in ("warmup", "draws", "chains"))]
     if overrides:

@@ -72,8 +72,8 @@ def check_quantities(translated: ScriptModel, spec: ModelSpec | None = None) -> 
     """Every name in PARAMETERS is a label, a coefficient of the focal model or a quantity defined before
     it; every SIMPLE effect's focal predictor interacts with its moderator. Each mistake is an error at
     its place in the script. ``spec``: the model built already (else it is built here)."""
-    script, quantities = translated.script, translated.quantities or {}
-    if script is None or not (script.parameters or script.simple or quantities.get("labels")):
+    script = translated.script
+    if script is None or not (script.parameters or script.simple or translated.quantities.labels):
         return
     spec = spec if spec is not None else build_script_model(translated)
     fixed = ("Intercept",) + tuple(name for name in spec.fixed_names if name != "Intercept")
@@ -82,7 +82,7 @@ def check_quantities(translated: ScriptModel, spec: ModelSpec | None = None) -> 
 
 
 def _check_definitions(translated: ScriptModel, script: BlimpScript, fixed: tuple[str, ...]) -> None:
-    labels = (translated.quantities or {}).get("labels") or {}
+    labels = translated.quantities.labels
     known = {name for name in fixed if name.isidentifier()} | set(labels)
     for definition in script.parameters:
         for node in F.nodes_of(definition.expression):
@@ -114,9 +114,9 @@ def _check_simple_effects(translated: ScriptModel, script: BlimpScript, fixed: t
 def apply_quantities(fit, translated: ScriptModel):
     """The fit carrying a script's labels, PARAMETERS and SIMPLE effects (they appear in the report); a new
     value, the fit given is not changed."""
-    quantities = translated.quantities or {}
-    return fit.with_quantities(dict(quantities.get("definitions", [])), labels=quantities.get("labels"),
-                               conditional=quantities.get("conditional", []))
+    quantities = translated.quantities
+    return fit.with_quantities(dict(quantities.definitions), labels=dict(quantities.labels) or None,
+                               conditional=list(quantities.conditional))
 
 
 def save_script_imputations(fit, translated: ScriptModel, folder: Path) -> list[Path]:
@@ -124,7 +124,7 @@ def save_script_imputations(fit, translated: ScriptModel, folder: Path) -> list[
     settings = translated.imputations
     if not settings:
         return []
-    stacked = folder / settings["stacked"]
-    average = folder / settings["average"] if "average" in settings else None
-    fit.save_imputations(stacked, settings["count"], average)
+    stacked = folder / settings.stacked
+    average = folder / settings.average if settings.average else None
+    fit.save_imputations(stacked, settings.count, average)
     return [stacked] + ([average] if average else [])

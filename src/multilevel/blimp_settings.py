@@ -88,7 +88,16 @@ def sampler_settings(script: BlimpScript) -> SamplerSettings:
     return SamplerSettings(sampler, tuple(notes))
 
 
-def imputation_settings(script: BlimpScript) -> dict | None:
+@dataclass(frozen=True)
+class ScriptImputations:
+    """NIMPS and SAVE: how many completed data sets, and the files (relative to the script)."""
+
+    count: int
+    stacked: str
+    average: str | None = None
+
+
+def imputation_settings(script: BlimpScript) -> ScriptImputations | None:
     """NIMPS and SAVE: stacked = file (and average = file) → where to write completed data sets."""
     nimps = script.command("NIMPS")
     save = script.command("SAVE")
@@ -111,4 +120,6 @@ def imputation_settings(script: BlimpScript) -> dict | None:
                             hint="Add NIMPS: 20; (the number of completed data sets).")
     if "stacked" not in targets:
         raise command_error(script, nimps, "NIMPS needs SAVE: stacked = file; to say where to write them")
-    return {"count": whole_number(script, "NIMPS"), **targets}
+    count = whole_number(script, "NIMPS")
+    assert count is not None  # NIMPS is given (checked above)
+    return ScriptImputations(count, targets["stacked"], targets.get("average"))

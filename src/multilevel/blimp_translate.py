@@ -10,19 +10,30 @@ in the script.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from . import blimp_formulas as F
 from .blimp_places import (ScriptDataError, command_error, name_node, names_in, node_error, unknown_variable,
                            variable_hint)
-from .blimp_settings import imputation_settings, option_notes, sampler_settings
+from .blimp_settings import ScriptImputations, imputation_settings, option_notes, sampler_settings
 from .syntax import ast
 from .syntax.blimp_script import BlimpScript, ModelLine
 
 NOT_YET = ("LATENT", "TRANSFORM", "COUNT")
 _DECLARATIONS = ("FIXED", "ORDINAL", "NOMINAL")
+
+
+@dataclass(frozen=True)
+class ScriptQuantities:
+    """A script's labels (``y ~ x1@b1``: label → parameter), PARAMETERS definitions (name, expression) and
+    SIMPLE effects (focal, moderator, values or None), in the script's order."""
+
+    labels: Mapping[str, str] = field(default_factory=dict)
+    definitions: tuple[tuple[str, str], ...] = ()
+    conditional: tuple[tuple[str, str, list | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -36,8 +47,8 @@ class ScriptModel:
     sampler: dict
     notes: tuple[str, ...] = ()
     script: BlimpScript | None = None
-    imputations: dict | None = None  # {"count": K, "stacked": file, "average": file} from NIMPS and SAVE
-    quantities: dict | None = None  # labels, PARAMETERS definitions and SIMPLE effects, computed after fitting
+    imputations: ScriptImputations | None = None  # from NIMPS and SAVE
+    quantities: ScriptQuantities = ScriptQuantities()  # computed after fitting
 
     @property
     def formula_text(self) -> str:
@@ -277,7 +288,7 @@ def _check_fixed_complete(script: BlimpScript, data: pd.DataFrame) -> None:
                             hint="Remove it from FIXED: then its missing values are imputed.")
 
 
-def _quantities(script: BlimpScript, regressions: list[ModelLine], focal: ModelLine) -> dict:
+def _quantities(script: BlimpScript, regressions: list[ModelLine], focal: ModelLine) -> ScriptQuantities:
     """Labels (``y ~ x1@b1``), PARAMETERS definitions and SIMPLE effects, computed after fitting."""
     labels = {}
     for line in regressions:
@@ -288,6 +299,6 @@ def _quantities(script: BlimpScript, regressions: list[ModelLine], focal: ModelL
             if label in labels:
                 raise node_error(script, line.predictors[position], f"the label '{label}' is used twice")
             labels[label] = text if line is focal else f"{outcome} ~ {text}"
-    definitions = [(item.name, item.text[item.expression.start:item.expression.end]) for item in script.parameters]
-    conditional = [(item.focal, item.moderator, list(item.values) or None) for item in script.simple]
-    return {"labels": labels, "definitions": definitions, "conditional": conditional}
+    definitions = tuple((item.name, item.text[item.expression.start:item.expression.end]) for item in script.parameters)
+    conditional = tuple((item.focal, item.moderator, list(item.values) or None) for item in script.simple)
+    return ScriptQuantities(labels, definitions, conditional)

@@ -1,16 +1,13 @@
 """The family registry: every registered family honours the protocol, and no module outside the family
 modules asks a family for its name."""
 
-import pathlib
-import re
-
 import numpy as np
 import pytest
 
 from multilevel.errors import DataError, SpecificationError
 from multilevel.model.families import REGISTRY, make_family
 
-SOURCE = pathlib.Path(__file__).resolve().parents[2] / "src" / "multilevel"
+from .source_scan import lines_asking
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
@@ -50,8 +47,5 @@ def test_unknown_family_lists_the_registered_ones():
 
 
 def test_no_module_outside_the_family_modules_asks_for_a_family_name():
-    asking = re.compile(r"kind\.name\s*(==|!=|in\b|is\b)|family\.name\b|FamilyName")
-    offenders = [f"{path.relative_to(SOURCE)}:{number}: {line.strip()}"
-                 for path in SOURCE.rglob("*.py") if "families" not in path.parts
-                 for number, line in enumerate(path.read_text().splitlines(), 1) if asking.search(line)]
+    offenders = lines_asking(r"kind\.name\s*(==|!=|in\b|is\b)|family\.name\b|FamilyName", outside="families")
     assert not offenders, "\n".join(offenders)

@@ -1,19 +1,16 @@
 """Submodel kinds: each kind's log density in NumPy and JAX against scipy, and nobody asks for a kind's name."""
 
-import re
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from scipy.stats import norm
 
-import multilevel as ml
 from multilevel.backend.likelihood import special_functions
 from multilevel.model.submodel_kinds import GAUSSIAN, MISSINGNESS, NOMINAL, ORDINAL, REGISTRY
 
-SOURCE = Path(ml.__file__).parent
+from .source_scan import lines_asking
+
 MEAN = np.array([-1.2, 0.0, 0.4, 2.0])
 
 
@@ -76,8 +73,5 @@ def test_each_kind_codes_and_finds_missing_values_of_its_variable(kind):
 
 
 def test_no_module_outside_the_kind_modules_asks_for_a_submodel_kind_name():
-    asking = re.compile(r"\b(sub|submodel)\.(family|kind\.name)\b")
-    offenders = [f"{path.relative_to(SOURCE)}:{number}: {line.strip()}"
-                 for path in SOURCE.rglob("*.py") if "submodel_kinds" not in path.parts
-                 for number, line in enumerate(path.read_text().splitlines(), 1) if asking.search(line)]
+    offenders = lines_asking(r"\b(sub|submodel)\.(family|kind\.name)\b", outside="submodel_kinds")
     assert not offenders, "\n".join(offenders)

@@ -218,15 +218,9 @@ def expand_formula(formula: ast.Formula) -> ExpandedFormula:
 
 
 def _subtract(expander: _Expander, items: list, summand: ast.Unary) -> list:
+    """A top-level ``- term``: as inside a term, but removing a term the model does not have is an error."""
     removed = expander.expand(summand.operand)
-    result = list(items)
     for term in removed:
-        if term == ():
-            result.append(REMOVE_INTERCEPT)
-        elif term == NO_INTERCEPT:
-            result.append(())
-        else:
-            if term not in result:
-                raise expander.error(f"cannot remove '{':'.join(term)}': it is not in the model", summand.operand)
-            result = [item for item in result if item != term]
-    return result
+        if term not in ((), NO_INTERCEPT) and term not in items:
+            raise expander.error(f"cannot remove '{':'.join(term)}': it is not in the model", summand.operand)
+    return expander.difference(items, removed)

@@ -31,14 +31,17 @@ def test_compiled_sampler_is_reused(sleep_fit, monkeypatch):
     compiled = []
     original = nuts.CompiledSampler._ensure_compiled
 
-    def spy(self, arrays, keys):
+    def spy(self, arrays, keys, settings):
         compiled.append(self._compiled_chunk is None)
-        return original(self, arrays, keys)
+        return original(self, arrays, keys, settings)
 
     monkeypatch.setattr(nuts.CompiledSampler, "_ensure_compiled", spy)
     model.fit(**quick(seed=3))
     model.fit(**quick(seed=4))
-    assert compiled == [False, False]  # the fixture's fit compiled it; both runs reuse it
+    # warmup, draws, thinning and the target acceptance rate are inputs of the compiled program
+    other = model.fit(**{**quick(seed=5), "warmup": 60, "draws": 40, "thin": 2, "target_accept": 0.9})
+    assert compiled == [False, False, False]  # the fixture's fit compiled it; every run reuses it
+    assert other.timings["compile"] == 0.0 and other.draws["b"].shape[1] == 40
 
 
 def test_summary_names_columns_and_classes(sleep_fit):

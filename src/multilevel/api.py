@@ -159,7 +159,7 @@ class Model:
         reporter = SamplingProgress(chains, enabled=interactive() if progress is None else progress)
         prepared = time.perf_counter()
         try:
-            raw = sampler.run(arrays, seed, reporter)
+            raw = sampler.run(arrays, seed, config, reporter)
         finally:
             reporter.close()
         if any(sub.latent_mean for sub in plan.submodels):

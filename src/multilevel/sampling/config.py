@@ -17,6 +17,12 @@ class SamplerConfig:
     max_tree_depth: int = 10
     dense_mass: bool = False
 
+    @property
+    def program(self) -> tuple[int, int, bool]:
+        """The settings that shape the compiled sampler: chains, max_tree_depth, dense_mass (the others
+        are its inputs, so changing them does not compile again)."""
+        return self.chains, self.max_tree_depth, self.dense_mass
+
     def __post_init__(self):
         for name in ("chains", "draws", "thin", "max_tree_depth"):
             value = getattr(self, name)

@@ -4,7 +4,9 @@ One compiled function advances every chain by ``CHUNK`` iterations (``pmap`` ove
 devices, ``vmap`` for several chains per device). Python loops over chunks, which gives a
 progress bar with time remaining, separate warmup and sampling timings, and bounded
 memory. The compiled functions are kept in :class:`CompiledSampler` and cached per model
-structure, data shapes and settings, so repeated fits do not compile again; JAX's
+structure, data shapes and the settings that shape the program (chains, tree depth, dense mass),
+so repeated fits do not compile again: warmup, draws, thinning, the target acceptance rate and the
+seed are inputs of the compiled program (the warmup's schedule through :mod:`.adaptation`). JAX's
 persistent cache serves a new process running the same model.
 """
 
@@ -25,6 +27,7 @@ from numpyro.infer.util import ParamInfo, get_potential_fn
 
 from .._environment import enable_compilation_cache
 from ..backend.log_density import sample_sites
+from .adaptation import Adaptation, adaptation, adapted
 from .config import SamplerConfig
 
 CHUNK = 50
@@ -58,7 +61,8 @@ def _device_layout(chains: int) -> tuple[int, int, list[str]]:
 
 
 class CompiledSampler:
-    """Compiled NUTS for one model structure, data shapes and sampler settings."""
+    """Compiled NUTS for one model structure and data shapes; ``config`` gives the settings that shape the
+    program (chains, tree depth, dense mass), the others come with each :meth:`run`."""
 
     def __init__(self, model, arrays, config: SamplerConfig):
         enable_compilation_cache()
@@ -103,16 +107,26 @@ class CompiledSampler:
             lambda c: (c[0] < INIT_ATTEMPTS) & ~c[5], body,
             (0, init_key, blank, jnp.zeros(()), blank, jnp.asarray(False)))
         config = self.config
-        state = self._init_kernel(ParamInfo(z, energy, gradient), config.warmup, adapt_step_size=True,
+        # num_warmup=0: the kernel never adapts by itself; _transition applies the warmup (.adaptation)
+        state = self._init_kernel(ParamInfo(z, energy, gradient), 0, adapt_step_size=True,
                                   adapt_mass_matrix=True, dense_mass=config.dense_mass,
-                                  target_accept_prob=config.target_accept, max_tree_depth=config.max_tree_depth,
-                                  model_args=(arrays,), rng_key=kernel_key)
+                                  max_tree_depth=config.max_tree_depth, model_args=(arrays,), rng_key=kernel_key)
         return state, ok
 
-    def _chunk_one(self, state, arrays, valid_steps):
+    def _transition(self, state, arrays, settings: Adaptation):
+        """One NUTS transition, then (during warmup) the step size and mass matrix adapted, as NumPyro's
+        own kernel would with ``num_warmup`` iterations of warmup."""
+        new = self._sample_kernel(state, model_args=(arrays,))
+        adapt = jax.lax.cond(state.i < settings.warmup,
+                             lambda current: adapted(state.i, new.accept_prob, new.z, current, settings,
+                                                     self.config.dense_mass),
+                             lambda current: current, new.adapt_state)
+        return new._replace(adapt_state=adapt)
+
+    def _chunk_one(self, state, arrays, valid_steps, settings: Adaptation):
         def step(state, index):
             new = jax.lax.cond(index < valid_steps,
-                               lambda s: self._sample_kernel(s, model_args=(arrays,)), lambda s: s, state)
+                               lambda s: self._transition(s, arrays, settings), lambda s: s, state)
             record = {
                 # constrained values of every site, computed here rather than eagerly afterwards (each eager
                 # transform would be one more small compilation in a fresh process); unconstrained values
@@ -132,7 +146,7 @@ class CompiledSampler:
         return jax.pmap(inner, in_axes=in_axes)
 
     # -- running ----------------------------------------------------------------------
-    def _ensure_compiled(self, arrays, keys):
+    def _ensure_compiled(self, arrays, keys, settings: Adaptation):
         if self._compiled_init is not None:
             return
         started = time.perf_counter()
@@ -148,8 +162,8 @@ class CompiledSampler:
                     states = lowered.out_info[0]
                 except (KeyError, AttributeError):  # the pmap of JAX < 0.8 does not record its output shapes
                     states = jax.eval_shape(init, keys_shaped, arrays)[0]
-                chunk = self._batched(self._chunk_one, (0, None, None))
-                self._compiled_chunk = chunk.lower(states, arrays, jnp.asarray(CHUNK)).compile()
+                chunk = self._batched(self._chunk_one, (0, None, None, None))
+                self._compiled_chunk = chunk.lower(states, arrays, jnp.asarray(CHUNK), settings).compile()
                 self._compiled_init = compiling.result()
         self.compile_seconds = time.perf_counter() - started
 
@@ -166,14 +180,18 @@ class CompiledSampler:
         return jax.tree.map(lambda leaf: np.asarray(leaf).reshape((self.devices * self.per_device,)
                                                                   + np.shape(leaf)[2:]), tree)
 
-    def run(self, arrays, seed: int, progress=None) -> RawDraws:
-        config = self.config
+    def run(self, arrays, seed: int, config: SamplerConfig, progress=None) -> RawDraws:
+        """Draws with ``config``'s warmup, draws, thinning and target; its program settings must be this
+        sampler's (:meth:`SamplerConfig.program`)."""
+        if config.program != self.config.program:
+            raise ValueError(f"this sampler was compiled for {self.config.program}, not {config.program}")
+        settings = adaptation(config.warmup, config.target_accept)
         with jax.enable_x64(True):
             keys = jax.random.split(jax.random.key(int(seed)), config.chains)
             keys = jax.random.key_data(keys)
         # keys as raw uint32 data so they lower as plain arrays
         reused = self._compiled_init is not None
-        self._ensure_compiled(arrays, keys)
+        self._ensure_compiled(arrays, keys, settings)
         assert self._compiled_init is not None and self._compiled_chunk is not None
         total = config.warmup + config.draws * config.thin
         chunks = math.ceil(total / CHUNK)
@@ -186,7 +204,7 @@ class CompiledSampler:
             done = 0
             for _ in range(chunks):
                 steps = min(CHUNK, total - done)
-                states, record = self._compiled_chunk(states, arrays, jnp.asarray(steps))
+                states, record = self._compiled_chunk(states, arrays, jnp.asarray(steps), settings)
                 record = self._unshape(record)
                 first, last = done, done + steps
                 if first < config.warmup:
@@ -241,10 +259,11 @@ _CACHE_LIMIT = 6
 
 
 def compiled_sampler(key, model_factory, arrays, config: SamplerConfig) -> CompiledSampler:
-    """A cached :class:`CompiledSampler` for this model structure, data shapes and settings (most recent
-    first out of the cache when it is full)."""
+    """A cached :class:`CompiledSampler` for this model structure, data shapes and program settings (the
+    least recently used out of the cache when it is full); warmup, draws, thinning, target and seed do not
+    make another."""
     shapes = jax.tree.map(lambda leaf: (np.shape(leaf), np.asarray(leaf).dtype.str), arrays)
-    cache_key = (key, str(shapes), config)
+    cache_key = (key, str(shapes), config.program)
     sampler = _CACHE.pop(cache_key, None)
     if sampler is None:
         if len(_CACHE) >= _CACHE_LIMIT:

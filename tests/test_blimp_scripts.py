@@ -27,8 +27,28 @@ def test_seed_script_translates_to_the_blimp_model(script_folder):
     assert [str(model) for model in translated.options["predictor_models"]] == ["x1i ~ x2i + x3i", "x2i ~ x3i"]
     assert [str(model) for model in translated.options["missingness_models"]] == [
         "y.missing ~ y + x1i + x2i + x3i + x2i:x3i"]
-    # BURN is per chain; ITERATIONS is the total across chains
-    assert translated.sampler == {"chains": 4, "seed": 123, "warmup": 20000, "draws": 5000}
+    # ITERATIONS is the total across chains, all kept; BURN 20000 (Gibbs burn-in) becomes NUTS's 1000 warmup
+    assert translated.sampler == {"chains": 4, "seed": 123, "warmup": 1000, "draws": 5000}
+    assert "BURN 20000 -> warmup 1000 per chain (Blimp's burn-in counts Gibbs iterations" in " ".join(
+        translated.notes_with({}))
+
+
+@pytest.mark.parametrize(("burn", "warmup", "why"), [
+    (20000, 1000, "Blimp's burn-in counts Gibbs iterations; NUTS adapts in 1000"),
+    (500, 500, "per chain"), (100, 150, "NUTS needs at least 150 to adapt")])
+def test_burn_becomes_a_nuts_warmup_and_says_so(burn, warmup, why):
+    from multilevel.blimp_settings import nuts_warmup
+
+    chosen, note = nuts_warmup(burn)
+    assert chosen == warmup and note.startswith(f"BURN {burn} -> warmup {warmup} per chain (") and why in note
+
+
+def test_a_mapping_note_goes_when_its_setting_is_overridden(script_folder):
+    translated = ml.load_script(script_folder / "analysis.imp")
+    notes = translated.notes_with({"warmup": 300})
+    assert not any(note.startswith("BURN") for note in notes)
+    assert any(note.startswith("ITERATIONS 20000 -> 5000 draws per chain") for note in notes)
+    assert notes[-1] == "script settings overridden: warmup=300"
 
 
 @pytest.mark.slow  # the default tier's long tests (measured with --durations)

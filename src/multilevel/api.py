@@ -247,8 +247,6 @@ def fit_script(path, *, priors=None, **overrides) -> Fit:
     if written and translated.imputations:  # files written: the script asked for imputations
         notes.append(f"{translated.imputations.count} imputations saved to {written[0]}"
                      + (f", their average to {written[1]}" if len(written) > 1 else ""))
-    notes += [note for note in translated.notes if not any(key in overrides for key in ("warmup", "draws", "chains"))]
-    if overrides:
-        notes.append(f"script settings overridden: {', '.join(f'{k}={v}' for k, v in overrides.items())}")
+    notes += translated.notes_with(overrides)
     notes.append(f"Blimp script {path} translated to: {translated.formula}")
     return result.with_notes(*notes)

@@ -27,10 +27,11 @@ _MOST = {"CHAINS": 1000, "ITERATIONS": 10**9, "THIN": 10**6, "NIMPS": 10**5, "BU
 
 @dataclass(frozen=True)
 class SamplerSettings:
-    """The sampler options a script sets (as keyword arguments of ``fit``) and notes on their mapping."""
+    """The sampler options a script sets (as keyword arguments of ``fit``) and notes on their mapping, each
+    with the options it speaks of (a note is dropped when one of them is overridden)."""
 
     options: dict
-    notes: tuple[str, ...]
+    notes: tuple[tuple[tuple[str, ...], str], ...]
 
 
 def option_notes(script: BlimpScript) -> list[str]:
@@ -38,7 +39,7 @@ def option_notes(script: BlimpScript) -> list[str]:
     command = script.command("OPTIONS")
     if command is None:
         return []
-    notes = []
+    notes: list[str] = []
     for word in command.items:
         meaning = OPTIONS.get(word.lower())
         if meaning is None:
@@ -65,9 +66,28 @@ def whole_number(script: BlimpScript, name: str) -> int | None:
     return value
 
 
+# BURN counts Gibbs iterations, which Blimp needs by the thousand because Gibbs draws mix slowly; NUTS's
+# warmup only adapts its step size and mass matrix, and convergence is judged afterwards (R-hat, ESS).
+NUTS_LEAST_WARMUP = 150  # the smallest warmup with Stan's full adaptation windows (75 + 25 + 50)
+NUTS_ENOUGH_WARMUP = 1000  # Stan's default: adaptation gains little beyond it
+
+
+def nuts_warmup(burn: int) -> tuple[int, str]:
+    """The warmup per chain a script's BURN becomes, and the note that says so."""
+    warmup = min(max(burn, NUTS_LEAST_WARMUP), NUTS_ENOUGH_WARMUP)
+    if warmup < burn:
+        why = (f"Blimp's burn-in counts Gibbs iterations; NUTS adapts in {NUTS_ENOUGH_WARMUP} and convergence is "
+               "checked afterwards (R-hat, ESS); --warmup N (warmup=N) runs longer")
+    elif warmup > burn:
+        why = f"NUTS needs at least {NUTS_LEAST_WARMUP} to adapt its step size and mass matrix"
+    else:
+        why = "per chain"
+    return warmup, f"BURN {burn} -> warmup {warmup} per chain ({why})"
+
+
 def sampler_settings(script: BlimpScript) -> SamplerSettings:
     sampler: dict = {}
-    notes = []
+    notes: list[tuple[tuple[str, ...], str]] = []
     chains = whole_number(script, "CHAINS")
     sampler["chains"] = chains if chains is not None else 4
     seed = whole_number(script, "SEED")
@@ -75,13 +95,13 @@ def sampler_settings(script: BlimpScript) -> SamplerSettings:
         sampler["seed"] = seed
     burn = whole_number(script, "BURN")
     if burn is not None:
-        sampler["warmup"] = burn
-        notes.append(f"Blimp BURN {sampler['warmup']} is per chain: warmup = {sampler['warmup']} per chain")
+        sampler["warmup"], note = nuts_warmup(burn)
+        notes.append((("warmup",), note))
     total = whole_number(script, "ITERATIONS")
     if total is not None:
         sampler["draws"] = max(1, math.ceil(total / sampler["chains"]))
-        notes.append(f"Blimp ITERATIONS {total} is the total across chains: {sampler['draws']} draws per chain x "
-                     f"{sampler['chains']} chains")
+        notes.append((("draws", "chains"), f"ITERATIONS {total} -> {sampler['draws']} draws per chain x "
+                      f"{sampler['chains']} chains (Blimp's ITERATIONS is the total across chains; every one is kept)"))
     thin = whole_number(script, "THIN")
     if thin is not None:
         sampler["thin"] = thin

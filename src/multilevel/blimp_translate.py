@@ -49,6 +49,18 @@ class ScriptModel:
     script: BlimpScript | None = None
     imputations: ScriptImputations | None = None  # from NIMPS and SAVE
     quantities: ScriptQuantities = ScriptQuantities()  # computed after fitting
+    sampler_notes: tuple[tuple[tuple[str, ...], str], ...] = ()  # (the options it speaks of, the note)
+
+    def notes_with(self, overridden) -> list[str]:
+        """The script's notes for a fit whose ``overridden`` sampler options replaced the script's: a note on
+        how BURN or ITERATIONS was mapped is left out when its option was overridden, and the overrides said."""
+        overridden = dict(overridden)
+        kept = [note for options, note in self.sampler_notes if not any(name in overridden for name in options)]
+        kept += list(self.notes)
+        if overridden:
+            kept.append("script settings overridden: " + ", ".join(f"{name}={value}" for name, value in
+                                                                  overridden.items()))
+        return kept
 
     @property
     def formula_text(self) -> str:
@@ -84,8 +96,8 @@ def translate(script: BlimpScript, data: pd.DataFrame) -> ScriptModel:
                "nominal": _items(script, "NOMINAL") or None}
     quantities = _quantities(script, regressions, focal)
     sampler = sampler_settings(script)
-    return ScriptModel(formula, data, options, sampler.options, sampler.notes + tuple(notes), script,
-                       imputation_settings(script), quantities)
+    return ScriptModel(formula, data, options, sampler.options, tuple(notes), script, imputation_settings(script),
+                       quantities, sampler.notes)
 
 
 def _items(script: BlimpScript, name: str) -> list[str]:

@@ -95,12 +95,8 @@ def _sampled(model, args, translated=None):
         return fit
     from .blimp import apply_quantities
 
-    overridden = [name for name in ("warmup", "draws", "chains") if getattr(args, name) is not None]
-    kept = [note for note in translated.notes or [] if not overridden]
-    if overridden:
-        kept.append("script settings overridden on the command line: " + ", ".join(
-            f"{name}={getattr(args, name)}" for name in overridden))
-    return apply_quantities(fit.with_notes(*kept), translated)
+    overridden = {name: getattr(args, name) for name in SAMPLER_DEFAULTS if getattr(args, name, None) is not None}
+    return apply_quantities(fit.with_notes(*translated.notes_with(overridden)), translated)
 
 
 def _write_outputs(fit, args, console, translated=None) -> None:

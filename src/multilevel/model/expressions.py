@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import Field, dataclass, fields, replace
 from typing import Any, ClassVar
+import math
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -269,3 +270,31 @@ class Product(Expression):
             value = factor.evaluate(values, xp)
             result = value if result is None else result * value
         return 1.0 if result is None else result
+
+
+def degree(expression: Expression, names) -> float:
+    """The polynomial degree of ``expression`` in the variables ``names`` (row by row): 0 when it does not
+    involve them, 1 when it is affine in them, ``inf`` when it is not a polynomial of them (a function of
+    them, a ratio by them, a cluster mean, an indicator of one)."""
+    names = frozenset(names)
+    if not expression.variables() & names:
+        return 0.0
+    if isinstance(expression, Variable):
+        return 1.0
+    if isinstance(expression, (Negate, Standardize, GrandMeanCentered)):
+        inner = expression.operand if isinstance(expression, Negate) else expression.argument
+        return degree(inner, names)
+    if isinstance(expression, Product):
+        return sum(degree(factor, names) for factor in expression.factors)
+    if isinstance(expression, Arithmetic):
+        left, right = degree(expression.left, names), degree(expression.right, names)
+        if expression.operator in ("+", "-"):
+            return max(left, right)
+        if expression.operator == "*":
+            return left + right
+        if expression.operator == "/" and right == 0:
+            return left
+        if (expression.operator == "^" and right == 0 and isinstance(expression.right, Constant)
+                and float(expression.right.value).is_integer() and expression.right.value >= 0):
+            return left * expression.right.value
+    return math.inf

@@ -5,11 +5,15 @@ imputed predictors. The marginal one scores y_i given only what was observed of 
 
     p(y_i | x_obs,i, theta) = E[ p(y_i | x_obs,i, x_mis,i, theta) ],  x_mis,i ~ p(x_mis | x_obs,i, theta),
 
-the expectation over the predictor models (the factored regressions, ancestrally: each missing value
-drawn from its model given the values of the variables it is regressed on), estimated with
-``replicates`` draws per posterior draw. Auxiliary and selection models are not part of it: it is
-the focal model's predictive density for y_i. Defined when every imputed variable is a continuous
-level-1 variable with a regression model and no latent group means enter the focal model.
+the expectation over the missing predictors' distribution given the observed ones under the predictor
+models (the factored regressions). A Gaussian focal model whose designs are linear in the imputed
+variables has it in closed form (:mod:`.marginal_gaussian`). Otherwise it is estimated with
+``replicates`` draws per posterior draw: each missing value drawn from its model given the values of the
+variables it is regressed on (ancestrally), weighted by the density of the row's observed values whose
+models involve a drawn one (self-normalized importance sampling; without the weights an observed
+variable regressed on a missing one would not inform it). Auxiliary and selection models are not part
+of it: it is the focal model's predictive density for y_i. Defined when every imputed variable is a
+continuous level-1 variable with a regression model and no latent group means enter the focal model.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from scipy.special import logsumexp
 from ..backend.likelihood import log_likelihood, parameter_draws
 from ..errors import SpecificationError
 from .completed import _flat, linear_predictor_at
+from .marginal_gaussian import gaussian_marginal_pointwise, linear_in_imputed
 from .residuals import _submodel_mean
 
 CHUNK_VALUES = 8_000_000
@@ -64,11 +69,19 @@ def marginal_pointwise(fit, replicates: int = 20, seed: int | None = None) -> np
     reason = marginal_available(fit)
     if reason is not None:
         raise SpecificationError(f"no marginal likelihood here: {reason}")
-    spec, data, draws = fit.spec, fit.data, fit.draws
+    spec = fit.spec
     chains, per_chain = fit.raw.stats["diverging"].shape
-    samples = chains * per_chain
     models = _sampling_order([(j, sub) for j, sub in enumerate(spec.submodels)
                               if sub.kind.sampled and sub.missing_count])
+    if linear_in_imputed(spec, models):
+        return gaussian_marginal_pointwise(fit, models).reshape(chains, per_chain, -1)
+    return _monte_carlo(fit, models, replicates, seed).reshape(chains, per_chain, -1)
+
+
+def _monte_carlo(fit, models: list, replicates: int, seed: int | None) -> np.ndarray:
+    """(samples, observed rows): the self-normalized importance-sampling estimate (module docstring)."""
+    spec, data, draws = fit.spec, fit.data, fit.draws
+    samples = int(np.prod(fit.raw.stats["diverging"].shape))
     base = {name: np.asarray(value) for name, value in (data.values or {}).items()}
     missing = {sub.outcome: np.flatnonzero(np.isnan(base[sub.outcome].astype(float))) for _, sub in models}
     index = np.asarray(data.group_index[0]) if data.group_index else np.zeros(data.n, dtype=int)
@@ -80,17 +93,25 @@ def marginal_pointwise(fit, replicates: int = 20, seed: int | None = None) -> np
         chosen = np.arange(start, min(start + step, samples))
         repeated = np.repeat(chosen, replicates)
         values = dict(base)
+        weight = np.zeros((repeated.size, data.n))  # log density of the observed values given drawn ones
+        drawn: set[str] = set()
         for j, sub in models:  # ancestral draws of the missing values from the predictor models
             mean = np.broadcast_to(_submodel_mean(sub, j, draws, values, index, repeated), (repeated.size, data.n))
             column = np.repeat(np.nan_to_num(base[sub.outcome].astype(float))[None, :], repeated.size, axis=0)
             rows = missing[sub.outcome]
             spread = _flat(draws[f"submodel {j} sigma"])[repeated][:, None]
+            if drawn & {name for column_ in sub.columns for name in column_.expression.variables()}:
+                seen = np.ones(data.n, bool)
+                seen[rows] = False
+                weight[:, seen] += (-0.5 * ((column[:, seen] - mean[:, seen]) / spread) ** 2 - np.log(spread))
             column[:, rows] = mean[:, rows] + spread * rng.standard_normal((repeated.size, rows.size))
             values[sub.outcome] = column
+            drawn.add(sub.outcome)
         eta = linear_predictor_at(spec, data, draws, repeated, values)
         pointwise = log_likelihood(spec.family, data.y[None, :], eta,
                                    trials=None if data.trials is None else data.trials[None, :],
                                    **parameter_draws(spec.family, draws, repeated))[:, observed]
+        weight = weight[:, observed].reshape(chosen.size, replicates, -1)
         pointwise = pointwise.reshape(chosen.size, replicates, -1)
-        result[chosen] = logsumexp(pointwise, axis=1) - np.log(replicates)
-    return result.reshape(chains, per_chain, -1)
+        result[chosen] = logsumexp(pointwise + weight, axis=1) - logsumexp(weight, axis=1)
+    return result

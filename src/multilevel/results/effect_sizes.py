@@ -23,6 +23,7 @@ import numpy as np
 
 from ..backend.linear_predictor import with_columns
 from ..errors import SpecificationError
+from .completed import completed_values
 from .imputations import imputed_cells
 from .parameters import block_labels
 
@@ -36,25 +37,40 @@ class DesignMoments:
     between_covariance: np.ndarray | None = None  # (samples, p, p): of the cluster means (one per row)
 
 
+CHUNK_VALUES = 20_000_000  # draws x rows x columns of completed designs at once
+
+
+def _covariance(values: np.ndarray) -> np.ndarray:
+    """(draws, rows, p) -> (draws, p, p): the covariance over the rows of each draw (as np.cov, N - 1)."""
+    centred = values - values.mean(axis=1, keepdims=True)
+    return np.einsum("snp,snq->spq", centred, centred) / max(values.shape[1] - 1, 1)
+
+
 def _cluster_means(X: np.ndarray, index: np.ndarray) -> np.ndarray:
-    counts = np.bincount(index)
-    sums = np.stack([np.bincount(index, weights=X[:, k], minlength=counts.size) for k in range(X.shape[1])], axis=1)
-    return (sums / np.maximum(counts, 1)[:, None])[index]
+    """(draws, rows, p): each row's cluster mean of X (draws, rows, p)."""
+    order = np.argsort(index, kind="stable")
+    sorted_index = index[order]
+    starts = np.flatnonzero(np.r_[True, sorted_index[1:] != sorted_index[:-1]])
+    sums = np.add.reduceat(X[:, order], starts, axis=1)
+    counts = np.diff(np.r_[starts, sorted_index.size])
+    means = np.zeros((X.shape[0], int(index.max()) + 1, X.shape[2]))
+    means[:, sorted_index[starts]] = sums / counts[None, :, None]
+    return means[:, index]
 
 
 def _moments(X: np.ndarray, Z: tuple, index: np.ndarray | None = None) -> tuple:
-    """Covariances over the rows used; with ``index`` (the first grouping factor) also the exact split of
-    the fixed columns' covariance into within-cluster and between-cluster parts (they sum to it)."""
-    phi = np.atleast_2d(np.cov(X, rowvar=False)) if X.shape[1] else np.zeros((0, 0))
+    """Per draw (X: draws, rows, p; each of Z: draws, rows, q), covariances over the rows used; with
+    ``index`` (the first grouping factor) also the exact split of the fixed columns' covariance into
+    within-cluster and between-cluster parts (they sum to it)."""
+    draws, p = X.shape[0], X.shape[2]
+    phi = _covariance(X) if p else np.zeros((draws, 0, 0))
     within = between = None
-    if index is not None and X.shape[1]:
+    if index is not None and p:
         means = _cluster_means(X, index)
-        within = np.atleast_2d(np.cov(X - means, rowvar=False))
-        between = np.atleast_2d(np.cov(means, rowvar=False))
+        within, between = _covariance(X - means), _covariance(means)
     elif index is not None:  # no fixed effects: their parts are zero
-        within = between = np.zeros((0, 0))
-    return (phi, tuple(block.mean(axis=0) for block in Z),
-            tuple(np.atleast_2d(np.cov(block, rowvar=False)) for block in Z), within, between)
+        within = between = np.zeros((draws, 0, 0))
+    return phi, tuple(block.mean(axis=1) for block in Z), tuple(_covariance(block) for block in Z), within, between
 
 
 def design_moments(fit) -> DesignMoments:
@@ -64,41 +80,31 @@ def design_moments(fit) -> DesignMoments:
     index = np.asarray(data.group_index[0]) if data.group_index else None
 
     def broadcast(matrix):
-        return None if matrix is None else np.broadcast_to(matrix, (samples,) + matrix.shape)
+        return None if matrix is None else np.broadcast_to(matrix[0], (samples,) + matrix.shape[1:])
 
     if not dynamic:
-        phi, means, covariances, within, between = _moments(data.X, data.Z, index)
+        phi, means, covariances, within, between = _moments(data.X[None], tuple(Z[None] for Z in data.Z), index)
         return DesignMoments(broadcast(phi), tuple(broadcast(m) for m in means),
                              tuple(broadcast(c) for c in covariances), broadcast(within), broadcast(between))
     cells = imputed_cells(fit)
-    latent = {key[len("latent mean "):]: value.reshape(samples, -1)[:, np.asarray(data.group_index[0])]
-              for key, value in fit.draws.items() if key.startswith("latent mean ")}
-    base = {name: np.asarray(value, dtype=float).copy() if np.asarray(value).dtype.kind == "f" else value
-            for name, value in data.values.items()}
-    phis, means, covariances, withins, betweens = [], [], [], [], []
-    for draw in range(samples):
-        values = dict(base)
-        for name, (rows, draws) in cells.items():
-            if name in values:
-                column = values[name].copy()
-                column[rows] = draws[draw]
-                values[name] = column
-        for name, per_row in latent.items():
-            values[f"{name}.mean"] = per_row[draw]
-        X = with_columns(np, data.X, [(k, spec.fixed[k].expression) for k in spec.dynamic_fixed], values)
-        Z = tuple(with_columns(np, matrix, [(k, block.columns[k].expression) for k in dynamic_columns], values)
+    width = max(1, data.X.shape[1] + sum(Z.shape[1] for Z in data.Z))
+    step = max(1, CHUNK_VALUES // (data.n * width))
+    parts = []
+    for start in range(0, samples, step):
+        chosen = np.arange(start, min(start + step, samples))
+        values = completed_values(spec, data, fit.draws, cells, chosen)
+        X = with_columns(np, np.broadcast_to(data.X, (chosen.size,) + data.X.shape),
+                         [(k, spec.fixed[k].expression) for k in spec.dynamic_fixed], values)
+        Z = tuple(with_columns(np, np.broadcast_to(matrix, (chosen.size,) + matrix.shape),
+                               [(k, block.columns[k].expression) for k in dynamic_columns], values)
                   for block, matrix, dynamic_columns in zip(spec.random, data.Z,
                                                             spec.dynamic_random or [()] * len(data.Z)))
-        phi, m, c, within, between = _moments(X, Z, index)
-        phis.append(phi)
-        means.append(m)
-        covariances.append(c)
-        withins.append(within)
-        betweens.append(between)
-    return DesignMoments(np.stack(phis), tuple(np.stack([m[i] for m in means]) for i in range(len(data.Z))),
-                         tuple(np.stack([c[i] for c in covariances]) for i in range(len(data.Z))),
-                         None if withins[0] is None else np.stack(withins),
-                         None if betweens[0] is None else np.stack(betweens))
+        parts.append(_moments(np.asarray(X, dtype=float), tuple(np.asarray(z, dtype=float) for z in Z), index))
+    phi, means, covariances, within, between = (list(part) for part in zip(*parts))
+    return DesignMoments(np.concatenate(phi), tuple(np.concatenate(block) for block in zip(*means)),
+                         tuple(np.concatenate(block) for block in zip(*covariances)),
+                         None if within[0] is None else np.concatenate(within),
+                         None if between[0] is None else np.concatenate(between))
 
 
 def residual_variance(fit) -> np.ndarray | float:

@@ -57,8 +57,7 @@ def chained_fit():
 
 def test_the_closed_form_agrees_with_importance_sampling(chained_fit):
     fit, frame = chained_fit
-    models = marginal._sampling_order([(j, sub) for j, sub in enumerate(fit.spec.submodels)
-                                       if sub.kind.sampled and sub.missing_count])
+    models = marginal._integrated_models(fit.spec)
     assert linear_in_imputed(fit.spec, models)  # products with a complete variable and random slopes are linear
     exact = marginal.marginal_pointwise(fit).reshape(40, -1)
     estimate = marginal._monte_carlo(fit, models, 2000, 1)
@@ -69,3 +68,37 @@ def test_the_closed_form_agrees_with_importance_sampling(chained_fit):
         rows = (seen == pattern).all(axis=1)
         difference = exact[:, rows] - estimate[:, rows]
         assert rows.sum() >= 10 and abs(difference.mean()) < 0.01 and np.median(np.abs(difference)) < 0.03
+
+
+def test_a_complete_variable_regressed_on_a_missing_one_informs_it():
+    """y ~ x1 + x2 with x2 complete and stated as x2 ~ x1, x1 incomplete: for a row missing x1,
+    p(y | x2) integrates x1 over p(x1 | x2), proportional to p(x2 | x1) p(x1); by hand from each draw."""
+    from scipy import stats
+
+    rng = np.random.default_rng(8)
+    n = 300
+    x1 = rng.normal(size=n)
+    x2 = x1 + rng.normal(size=n)
+    frame = pd.DataFrame({"y": x1 + x2 + rng.normal(size=n), "x1": x1, "x2": x2})
+    frame.loc[rng.random(n) < 0.3, "x1"] = np.nan
+    fit = ml.fit("y ~ x1 + x2", frame, predictor_models=["x2 ~ x1"], chains=2, warmup=300, draws=50, seed=5,
+                 progress=False, warn=False)
+    models = marginal._integrated_models(fit.spec)
+    assert [sub.outcome for _, sub in models] == ["x1", "x2"] and linear_in_imputed(fit.spec, models)
+    draws = {name: value.reshape(-1, *value.shape[2:]) for name, value in fit.draws.items()}
+    first, second = (next(j for j, sub in enumerate(fit.spec.submodels) if sub.outcome == name)
+                     for name in ("x1", "x2"))
+    m1, s1 = draws[f"submodel {first} Intercept"], draws[f"submodel {first} sigma"]
+    a2, b2 = draws[f"submodel {second} Intercept"], draws[f"submodel {second} b"][:, 0]
+    s2 = draws[f"submodel {second} sigma"]
+    a, b, sigma = draws["Intercept"], draws["b"], draws["sigma"]
+    missing = frame["x1"].isna().to_numpy()
+    seen_x2 = frame["x2"].to_numpy()[None, missing]
+    precision = 1 / s1[:, None] ** 2 + (b2 ** 2 / s2 ** 2)[:, None]
+    mean_x1 = (m1[:, None] / s1[:, None] ** 2 + (b2 / s2 ** 2)[:, None] * (seen_x2 - a2[:, None])) / precision
+    exact = stats.norm.logpdf(frame["y"].to_numpy()[None, missing], a[:, None] + b[:, :1] * mean_x1
+                              + b[:, 1:2] * seen_x2, np.sqrt(sigma[:, None] ** 2 + b[:, :1] ** 2 / precision))
+    closed = marginal.marginal_pointwise(fit).reshape(100, -1)
+    np.testing.assert_allclose(closed[:, missing], exact, rtol=1e-9)
+    estimate = marginal._monte_carlo(fit, models, 2000, 3)
+    assert abs((estimate[:, missing] - exact).mean()) < 0.01

@@ -247,6 +247,7 @@ def fit_script(path, *, priors=None, **overrides) -> Fit:
     if written and translated.imputations:  # files written: the script asked for imputations
         notes.append(f"{translated.imputations.count} imputations saved to {written[0]}"
                      + (f", their average to {written[1]}" if len(written) > 1 else ""))
-    notes += translated.notes_with(overrides)
+    notes += translated.notes_with({name: value for name, value in overrides.items()  # not progress=, warn=
+                                    if name not in ("progress", "warn")})
     notes.append(f"Blimp script {path} translated to: {translated.formula}")
     return result.with_notes(*notes)

@@ -37,7 +37,7 @@ class DesignMoments:
     between_covariance: np.ndarray | None = None  # (samples, p, p): of the cluster means (one per row)
 
 
-CHUNK_VALUES = 20_000_000  # draws x rows x columns of completed designs at once
+CHUNK_VALUES = 5_000_000  # draws x rows x columns of completed designs at once (a few copies are held)
 
 
 def _covariance(values: np.ndarray) -> np.ndarray:

@@ -11,9 +11,11 @@ variables has it in closed form (:mod:`.marginal_gaussian`). Otherwise it is est
 ``replicates`` draws per posterior draw: each missing value drawn from its model given the values of the
 variables it is regressed on (ancestrally), weighted by the density of the row's observed values whose
 models involve a drawn one (self-normalized importance sampling; without the weights an observed
-variable regressed on a missing one would not inform it). Auxiliary and selection models are not part
-of it: it is the focal model's predictive density for y_i. Defined when every imputed variable is a
-continuous level-1 variable with a regression model and no latent group means enter the focal model.
+variable regressed on a missing one would not inform it). The models of complete variables regressed
+on an imputed one count in the same way. Models that involve the outcome (auxiliary variables) and
+selection models are not part of it: it is the focal model's predictive density for y_i. Defined when
+every imputed variable is a continuous level-1 variable with a regression model and no latent group
+means enter the focal model.
 """
 
 from __future__ import annotations
@@ -41,7 +43,33 @@ def marginal_available(fit) -> str | None:
                     f"marginal likelihood is computed for continuous level-1 predictors")
     if any(key.startswith("latent mean ") for key in fit.draws):
         return "latent group means enter the model"
+    imputed = _imputed(spec)
+    for sub in spec.submodels:
+        if (sub.kind.imputes and not sub.missing_count and _uses(sub) & imputed
+                and (not sub.kind.sampled or sub.level != 1)):
+            return (f"the model of the complete variable '{sub.outcome}' is regressed on an imputed one and is "
+                    f"{'a level-2' if sub.level == 2 else 'a discrete'} model; the marginal likelihood weighs in "
+                    "continuous level-1 models only")
     return None
+
+
+def _uses(sub) -> set[str]:
+    return {name for column in sub.columns for name in column.expression.variables()}
+
+
+def _imputed(spec) -> set[str]:
+    return {sub.outcome for sub in spec.submodels if sub.kind.sampled and sub.missing_count}
+
+
+def _integrated_models(spec) -> list:
+    """The imputed variables' models, and the models of complete variables regressed on an imputed one
+    (their observed values inform the missing ones: p(x1 | x2) with x2 ~ x1 observed), but not the models
+    that involve the focal outcome (auxiliary variables) or a missingness indicator; each model after the
+    models of the imputed variables it uses."""
+    imputed = _imputed(spec)
+    chosen = [(j, sub) for j, sub in enumerate(spec.submodels) if sub.kind.sampled and sub.level == 1
+              and (sub.missing_count or (_uses(sub) & imputed and spec.response.name not in _uses(sub)))]
+    return _sampling_order(chosen)
 
 
 def _sampling_order(models: list) -> list:
@@ -71,8 +99,7 @@ def marginal_pointwise(fit, replicates: int = 20, seed: int | None = None) -> np
         raise SpecificationError(f"no marginal likelihood here: {reason}")
     spec = fit.spec
     chains, per_chain = fit.raw.stats["diverging"].shape
-    models = _sampling_order([(j, sub) for j, sub in enumerate(spec.submodels)
-                              if sub.kind.sampled and sub.missing_count])
+    models = _integrated_models(spec)
     if linear_in_imputed(spec, models):
         return gaussian_marginal_pointwise(fit, models).reshape(chains, per_chain, -1)
     return _monte_carlo(fit, models, replicates, seed).reshape(chains, per_chain, -1)
@@ -106,7 +133,8 @@ def _monte_carlo(fit, models: list, replicates: int, seed: int | None) -> np.nda
                 weight[:, seen] += (-0.5 * ((column[:, seen] - mean[:, seen]) / spread) ** 2 - np.log(spread))
             column[:, rows] = mean[:, rows] + spread * rng.standard_normal((repeated.size, rows.size))
             values[sub.outcome] = column
-            drawn.add(sub.outcome)
+            if rows.size:
+                drawn.add(sub.outcome)
         eta = linear_predictor_at(spec, data, draws, repeated, values)
         pointwise = log_likelihood(spec.family, data.y[None, :], eta,
                                    trials=None if data.trials is None else data.trials[None, :],

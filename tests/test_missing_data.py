@@ -423,3 +423,23 @@ def test_group_centred_incomplete_predictor_in_fitted_row_computations():
     assert np.isfinite(fit.predict()["mean"]).all() and len(fit.residual_correlations()) == 1
     new = frame.dropna().head(5)
     assert np.isfinite(fit.predict(new)["mean"]).all()
+
+
+def test_scale_and_grand_mean_centring_of_an_incomplete_predictor_use_its_observed_values():
+    """As R's scale(): the observed values' mean and SD (before, the missing values made them NaN and
+    scale() was refused as 'of a constant'); the imputed values go through the same transformation."""
+    rng = np.random.default_rng(1)
+    n = 240
+    g = np.repeat(np.arange(24), 10)
+    z = rng.normal(5, 2, n)
+    frame = pd.DataFrame({"y": 1 + 0.5 * z + rng.normal(size=n), "z": z, "g": g})
+    frame.loc[rng.random(n) < 0.2, "z"] = np.nan
+    seen = frame["z"].dropna()
+    scaled = ml.Model("y ~ scale(z) + (1 | g)", frame)
+    factor = scaled.spec.fixed[0].expression.factors[0]
+    assert (factor.mean, factor.sd) == pytest.approx((seen.mean(), seen.std(ddof=1)))
+    centred = ml.Model("y ~ z + (1 | g)", frame, center={"z": "grand"})
+    assert centred.spec.fixed[0].expression.factors[0].mean == pytest.approx(seen.mean())
+    fit = scaled.fit(**quick())
+    assert fit.summary().loc["scale(z)", "mean"] == pytest.approx(0.5 * seen.std(ddof=1), abs=0.25)
+    assert fit.draws["imputed z"].shape[-1] == frame["z"].isna().sum()

@@ -120,7 +120,8 @@ class Resolver:
         if how == "latent":
             return E.Arithmetic("-", expression, self.latent_mean(name))
         if how == "grand":
-            return E.GrandMeanCentered(expression, float(np.mean(values)))
+            seen = values[~np.isnan(values)]  # an incomplete variable: its observed values' mean
+            return E.GrandMeanCentered(expression, float(np.mean(seen)) if seen.size else 0.0)
         factor = how.split(":", 1)[1]
         return E.GroupMeanCentered(expression, factor)
 
@@ -157,9 +158,11 @@ class Resolver:
             self._arity(node, 1)
             inner = self.numeric(node.arguments[0])
             values = np.asarray(inner.evaluate(self.numeric_values(), np), dtype=float)
+            values = values[~np.isnan(values)]  # as R's scale(): the observed values' mean and SD
             sd = float(np.std(values, ddof=1)) if values.size > 1 else 0.0
             if not sd > 0:
-                raise self.error("scale() of a constant", node)
+                raise self.error("scale() of a constant" if values.size > 1 else "scale() of fewer than two observed "
+                                 "values", node)
             return E.Standardize(inner, float(np.mean(values)), sd)
         if function == "latent_mean":
             self._arity(node, 1)

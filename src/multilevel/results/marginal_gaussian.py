@@ -84,17 +84,49 @@ def gaussian_marginal_pointwise(fit, models: list) -> np.ndarray:
 
 
 def _conditional(a, B, precision_d, c, filled, missing):
-    """c' E[v | v_obs] and c' Cov[v | v_obs] c per draw and row, for v = a + B v + e, e ~ N(0, 1/precision_d)."""
+    """c' E[v | v_obs] and c' Cov[v | v_obs] c per draw and row, for v = a + B v + e, e ~ N(0, 1/precision_d),
+    B strictly lower triangular (each variable regressed on earlier ones). K is small: the triangular
+    solves and the Cholesky factor are written out over K, each step vectorized over draws and rows."""
     K = a.shape[-1]
     eye = np.eye(K)
+    mu = np.zeros(a.shape)
+    for k in range(K):  # (I - B) mu = a, forward
+        mu[..., k] = a[..., k] + np.einsum("...m,...m->...", B[..., k, :k], mu[..., :k])
     free = eye - B
-    mu = np.linalg.solve(free, a[..., None])[..., 0]
     Q = np.einsum("...lk,...l,...lm->...km", free, precision_d, free)
     both = missing[:, :, None] * missing[:, None, :]  # (rows, K, K): both entries missing
     Qm = Q * both + eye * (1.0 - missing)[:, :, None]  # the missing block of Q; identity on observed entries
     delta = (filled - mu) * (1.0 - missing)  # observed deviations, zero where missing
-    shift = np.linalg.solve(Qm, (-np.einsum("...kl,...l->...k", Q, delta) * missing)[..., None])[..., 0]
+    right = -np.einsum("...kl,...l->...k", Q, delta) * missing
+    L = _cholesky(Qm)
+    shift = _backward(L, _forward(L, right))  # Qm^-1 right
     expected = np.where(missing > 0, mu + shift, filled)
-    covariance = np.linalg.inv(Qm) * both
-    return (np.einsum("...k,...k->...", c, expected),
-            np.einsum("...k,...kl,...l->...", c, covariance, c))
+    whitened = _forward(L, c * missing)  # c' M Qm^-1 M c = |L^-1 M c|^2
+    return np.einsum("...k,...k->...", c, expected), np.einsum("...k,...k->...", whitened, whitened)
+
+
+def _cholesky(matrix):
+    K = matrix.shape[-1]
+    L = np.zeros(matrix.shape)
+    for j in range(K):
+        diagonal = matrix[..., j, j] - np.einsum("...m,...m->...", L[..., j, :j], L[..., j, :j])
+        L[..., j, j] = np.sqrt(diagonal)
+        for i in range(j + 1, K):
+            inner = np.einsum("...m,...m->...", L[..., i, :j], L[..., j, :j])
+            L[..., i, j] = (matrix[..., i, j] - inner) / L[..., j, j]
+    return L
+
+
+def _forward(L, b):
+    x = np.zeros(np.broadcast_shapes(L.shape[:-1], b.shape))
+    for k in range(L.shape[-1]):
+        x[..., k] = (b[..., k] - np.einsum("...m,...m->...", L[..., k, :k], x[..., :k])) / L[..., k, k]
+    return x
+
+
+def _backward(L, b):
+    K = L.shape[-1]
+    x = np.zeros(b.shape)
+    for k in reversed(range(K)):
+        x[..., k] = (b[..., k] - np.einsum("...m,...m->...", L[..., k + 1:, k], x[..., k + 1:])) / L[..., k, k]
+    return x

@@ -89,6 +89,8 @@ def _conditional(a, B, precision_d, c, filled, missing):
     solves and the Cholesky factor are written out over K, each step vectorized over draws and rows."""
     K = a.shape[-1]
     eye = np.eye(K)
+    if np.triu(B).any():  # pragma: no cover - the models come in their sampling order
+        raise AssertionError("a predictor model uses a variable that comes after it")
     mu = np.zeros(a.shape)
     for k in range(K):  # (I - B) mu = a, forward
         mu[..., k] = a[..., k] + np.einsum("...m,...m->...", B[..., k, :k], mu[..., :k])

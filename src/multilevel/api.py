@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .backend.numpyro_model import (blueprint, discrete_configurations, draw_discrete, draw_latent_means,
-                                     draw_marginalized, internal_arrays, make_model)
+from .backend.numpyro_model import (blueprint, discrete_configurations, draw_discrete, draw_integrated,
+                                     draw_latent_means, draw_marginalized, internal_arrays, make_model)
 from .results.fit_result import FitResult
 from .errors import ModelNote, SpecificationError, spell
 from .sampling.config import SamplerConfig, check_seed, unknown_options
@@ -28,7 +28,7 @@ from .syntax.ast import Formula
 
 
 _MODEL_OPTIONS = ("family", "link", "priors", "center", "reference", "parameterization", "missing",
-                  "predictor_models", "missingness_models", "ordinal", "nominal")
+                  "predictor_models", "missingness_models", "ordinal", "nominal", "integrate")
 _SAMPLER_OPTIONS = ("chains", "warmup", "draws", "thin", "seed", "target_accept", "max_tree_depth", "dense_mass",
                     "progress", "warn")
 
@@ -109,11 +109,17 @@ class Model:
         Variables with unordered categories (Blimp's NOMINAL); text and pandas categorical columns are
         nominal already. They enter the model as dummy codes; an incomplete one gets a multinomial logit
         model, and its missing categories are summed out and drawn afterwards.
+    integrate : bool
+        True (default): where the model is conditionally Gaussian in them (normal predictor models, a
+        Gaussian outcome, designs linear in them, at most one probit selection model on them), missing
+        continuous values are integrated out of the likelihood exactly, so the sampler sees parameters and
+        random effects only, and are drawn afterwards from their conditional distribution. False samples
+        them as parameters (the slower, equivalent model). The fit's notes say which were integrated.
     """
 
     def __init__(self, formula: str | Formula, data, *, family=None, link=None, priors=None, center=None,
                  reference=None, parameterization="auto", missing="model", predictor_models=None,
-                 missingness_models=None, ordinal=None, nominal=None,
+                 missingness_models=None, ordinal=None, nominal=None, integrate: bool = True,
                  _quiet: bool = False, **unknown):
         if unknown:
             if set(unknown) & set(_SAMPLER_OPTIONS):
@@ -125,7 +131,7 @@ class Model:
         self.options = {"family": family, "link": link, "priors": priors, "center": center,
                         "reference": reference, "parameterization": parameterization, "missing": missing,
                         "predictor_models": predictor_models, "missingness_models": missingness_models,
-                        "ordinal": ordinal, "nominal": nominal}
+                        "ordinal": ordinal, "nominal": nominal, "integrate": integrate}
         if missing == "listwise" and (predictor_models or missingness_models):
             raise SpecificationError(spell("predictor_models and missingness_models", "--predictor-model and "
                                            "--missingness-model") + " describe how missing values are imputed; "
@@ -143,13 +149,20 @@ class Model:
                           stacklevel=3)
 
     def fit(self, *, chains: int = 4, warmup: int = 1000, draws: int = 1000, thin: int = 1, seed: int | None = None,
-            target_accept: float = 0.8, max_tree_depth: int = 10, dense_mass: bool = False,
+            target_accept: float = 0.8, max_tree_depth: int = 10, dense_mass: bool | str = "auto",
             progress: bool | None = None, warn: bool = True, **unknown) -> Fit:
-        """Sample the posterior with NUTS. ``seed`` makes the result bit-identical on rerun."""
+        """Sample the posterior with NUTS. ``seed`` makes the result bit-identical on rerun.
+
+        ``dense_mass``: the mass matrix NUTS adapts in warmup: False (diagonal), True (dense), "population"
+        (dense over the population-level parameters, diagonal over group effects) or "auto" (the default:
+        "population" for a model with predictor or missingness models, whose selection-model coefficients
+        are strongly correlated, diagonal otherwise; the fit's config records the choice)."""
         from .report.progress import SamplingProgress, interactive
 
         unknown_options(unknown, _SAMPLER_OPTIONS, "fit")
         started = time.perf_counter()
+        if dense_mass == "auto":
+            dense_mass = "population" if self.spec.submodels else False
         config = SamplerConfig(chains=chains, warmup=warmup, draws=draws, thin=thin, target_accept=target_accept,
                                max_tree_depth=max_tree_depth, dense_mass=dense_mass)
         seed = int.from_bytes(os.urandom(4), "little") >> 1 if seed is None else check_seed(seed)
@@ -170,6 +183,10 @@ class Model:
             raw.constrained = draw_discrete(plan, make_model(plan, self.spec.response.name), arrays,
                                             raw.constrained, seed)
             raw.timings["discrete values"] = time.perf_counter() - drawn
+        if plan.integrated is not None:  # missing normal values were integrated out: draw them now
+            drawn = time.perf_counter()
+            raw.constrained = draw_integrated(plan, arrays, raw.constrained, seed, self.spec.response.name)
+            raw.timings["integrated values"] = time.perf_counter() - drawn
         if arrays.sufficient is not None:  # random effects were integrated out: draw them now
             drawn = time.perf_counter()
             raw.constrained = draw_marginalized(self.spec, arrays, raw.constrained, seed)

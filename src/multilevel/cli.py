@@ -63,6 +63,8 @@ def _run_fit(args, formula: str | Formula, data, options: dict, translated=None)
     from .report.text import print_report
 
     console = _console()
+    if getattr(args, "sample_missing", False):
+        options = {**options, "integrate": False}
     model = _checked_model(formula, data, options, console)
     fit = _sampled(model, args, translated)
     print_report(fit, console)

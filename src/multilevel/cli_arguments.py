@@ -131,6 +131,9 @@ def _add_fit_arguments(fit: argparse.ArgumentParser) -> None:
                           "model) (repeatable)")
     fit.add_argument("--parameterization", default="auto", help="auto, centered, noncentered or marginalized")
     fit.add_argument("--missing-code", default=None, help="value that marks missing data in the file")
+    fit.add_argument("--sample-missing", action="store_true",
+                     help="sample missing continuous values as parameters instead of integrating them out of "
+                          "the likelihood (where that is exact; the default)")
     fit.add_argument("--missing", default="model", choices=["model", "listwise"],
                      help="model: impute missing predictors and outcomes within the model (default); "
                           "listwise: exclude incomplete rows")

@@ -54,4 +54,9 @@ CASES = [
          lambda tmp: api_error(lambda: model().fit(seed=-1)), ("seed must be",)),
     Case("api-seed-text", "sampler", 'model.fit(seed="1")',
          lambda tmp: api_error(lambda: model().fit(seed="1")), ("seed must be",)),
+    Case("api-dense-mass-word", "sampler", 'model.fit(dense_mass="full")',
+         lambda tmp: api_error(lambda: model().fit(dense_mass="full")), ("'population'", "'auto'")),
+    Case("api-integrate-text", "model options", 'ml.fit(formula, data, integrate="yes")',
+         lambda tmp: api_error(lambda: ml.Model("y ~ x + (1 | g)", frame(), integrate="yes")),
+         ("integrate='yes'", "True", "False")),
 ]

@@ -18,7 +18,7 @@ def test_an_imputed_outcome_is_in_its_own_units_next_to_predictor_models():
     y = 50.0 + 2.0 * x + rng.normal(size=10)[g] + rng.normal(size=g.size)
     x[rng.random(g.size) < 0.2] = np.nan
     y[:9] = np.nan
-    model = ml.Model("y ~ x + (1 | g)", pd.DataFrame({"y": y, "x": x, "g": g}))
+    model = ml.Model("y ~ x + (1 | g)", pd.DataFrame({"y": y, "x": x, "g": g}), integrate=False)  # sampled sites
     spec, data = model.spec, model.data
     assert spec.outcome_latent and [sub.outcome for sub in spec.submodels] == ["x"]
     arrays = internal_arrays(spec, data)

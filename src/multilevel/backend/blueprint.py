@@ -13,6 +13,7 @@ from ..model import priors as P
 from ..model.families import Family
 from ..model.model_spec import ModelSpec
 from .absorption import absorption
+from .integration_plan import IntegratedBlock, integration_choice
 from .internal_units import internal_priors
 from .marginal_likelihood import marginalized
 from .model_arrays import bucket
@@ -69,6 +70,7 @@ class Blueprint:
     submodels: tuple[SubmodelPlan, ...] = ()
     outcome_latent: int = 0  # number of missing outcome values sampled as parameters
     family_parameters: tuple[FamilyParameterPlan, ...] = ()
+    integrated: IntegratedBlock | None = None  # missing normal values integrated out of the log density
 
 
 def _support_key(prior: P.Prior) -> tuple:
@@ -109,7 +111,7 @@ def blueprint(spec: ModelSpec, data_outcome_observed: np.ndarray | None = None) 
         family_parameters=tuple(FamilyParameterPlan(parameter.name, _family_support(prior, parameter.lower),
                                                     prior_structure([prior])[0])
                                 for parameter, prior in zip(spec.family.kind.parameters, priors.family)),
-        outcome_latent=outcome_latent)
+        outcome_latent=outcome_latent, integrated=integration_choice(spec).block)
 
 
 def _family_support(prior: P.Prior, lower: float) -> tuple:

@@ -19,6 +19,11 @@ class _NumpySpecial:
         return log_ndtr(x)
 
     @staticmethod
+    def ndtri(x):
+        from scipy.special import ndtri
+        return ndtri(x)
+
+    @staticmethod
     def log_sigmoid(x):
         from scipy.special import log_expit
         return log_expit(x)
@@ -43,6 +48,11 @@ class _JaxSpecial:
     def log_ndtr(x):
         from jax.scipy.special import log_ndtr
         return log_ndtr(x)
+
+    @staticmethod
+    def ndtri(x):
+        from jax.scipy.special import ndtri
+        return ndtri(x)
 
     @staticmethod
     def log_sigmoid(x):

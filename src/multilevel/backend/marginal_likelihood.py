@@ -52,12 +52,19 @@ def group_algebra(ZZ, Zres, scale_tril, variance):
     ZZL = [[sum(ZZ[k][n] * scale_tril[n][m] for n in range(q)) for m in range(q)] for k in range(q)]
     B = [[sum(scale_tril[k][a] * ZZL[k][m] for k in range(q)) + (variance if a == m else 0.0) for m in range(q)]
          for a in range(q)]
+    return w, cholesky_factor(B)
+
+
+def cholesky_factor(matrix):
+    """The lower Cholesky factor of a small symmetric positive definite matrix given as lists of arrays
+    (Cholesky–Banachiewicz, element by element); the entries above the diagonal are None."""
+    q = len(matrix)
     cholesky = [[None] * q for _ in range(q)]
-    for i in range(q):  # Cholesky–Banachiewicz
+    for i in range(q):
         for j in range(i + 1):
-            total = B[i][j] - sum(cholesky[i][k] * cholesky[j][k] for k in range(j))
+            total = matrix[i][j] - sum(cholesky[i][k] * cholesky[j][k] for k in range(j))
             cholesky[i][j] = total ** 0.5 if i == j else total / cholesky[j][j]
-    return w, cholesky
+    return cholesky
 
 
 def forward_substitution(cholesky, vector):

@@ -22,6 +22,7 @@ from numpyro.distributions import constraints
 
 from .blueprint import Blueprint
 from .discrete import discrete_configurations, with_categories
+from .integration import integrated_rows
 from .likelihood import log_likelihood
 from .linear_predictor import linear_predictor, with_columns
 from .marginal_likelihood import marginal_log_likelihood
@@ -57,6 +58,7 @@ class Focal(NamedTuple):
     sigma: Any | None  # the residual SD, a JAX array
     submodel_parameters: list
     own: dict  # the family's own parameters (Student-t's nu) by name
+    outcome_name: str = "y"  # the outcome's key among the values of the variables
 
 
 def _fixed_effects(plan: Blueprint, priors: LogPriors, constants: dict) -> FixedEffects:
@@ -134,14 +136,26 @@ def focal_eta(focal: Focal, current: dict):
                 for block in focal.blocks])
 
 
-def row_log_density(focal: Focal, current: dict):
-    """Per row: the focal model's log-likelihood plus every submodel's, at these values."""
+def _focal_rows(focal: Focal, current: dict):
+    """Per row: the focal model's log-likelihood at these values (0 where the outcome is missing)."""
     plan, arrays = focal.plan, focal.arrays
     eta = focal_eta(focal, current)
     pointwise = log_likelihood(plan.family, focal.y, eta, sigma=focal.sigma, trials=arrays.trials, xp=jnp,
                                **focal.own)
     if arrays.outcome_observed is not None:  # missing outcomes carry no likelihood (they are predicted)
         pointwise = pointwise * arrays.outcome_observed
+    return pointwise
+
+
+def row_log_density(focal: Focal, current: dict):
+    """Per row: the focal model's log-likelihood plus every submodel's, at these values; with an integrated
+    block, its missing values integrated out (:mod:`multilevel.backend.integration`)."""
+    plan, arrays = focal.plan, focal.arrays
+    block = plan.integrated
+    if block is not None:
+        pointwise = integrated_rows(focal, current, block, lambda values: focal_eta(focal, values))
+        return pointwise if block.focal else pointwise + _focal_rows(focal, current)
+    pointwise = _focal_rows(focal, current)
     if plan.submodels:
         pointwise = pointwise + submodel_rows(plan, arrays, current, focal.submodel_parameters)
     return pointwise
@@ -199,7 +213,8 @@ def _likelihood(focal: Focal, values: dict) -> None:
     _summed_out_likelihood(focal, values)
 
 
-def _parameters(plan: Blueprint, priors: LogPriors, arrays: ModelArrays, outcome_name: str) -> tuple[Focal, dict]:
+def declare_parameters(plan: Blueprint, priors: LogPriors, arrays: ModelArrays,
+                       outcome_name: str) -> tuple[Focal, dict]:
     """Declare every parameter site (with its prior); the focal model's parts and the values of the variables."""
     values: dict = arrays.values or {}
     y = arrays.y
@@ -213,7 +228,7 @@ def _parameters(plan: Blueprint, priors: LogPriors, arrays: ModelArrays, outcome
                    for i, block in enumerate(plan.blocks))
     sigma = _residual_sd(plan, priors, arrays.constants)
     own = _family_parameters(plan, arrays.constants)
-    return Focal(plan, arrays, y, fixed, blocks, sigma, parameters, own), values
+    return Focal(plan, arrays, y, fixed, blocks, sigma, parameters, own, outcome_name), values
 
 
 def make_model(plan: Blueprint, outcome_name: str = "y"):
@@ -221,7 +236,7 @@ def make_model(plan: Blueprint, outcome_name: str = "y"):
     priors = LogPriors.of(plan)
 
     def model(arrays: ModelArrays):
-        focal, values = _parameters(plan, priors, arrays, outcome_name)
+        focal, values = declare_parameters(plan, priors, arrays, outcome_name)
         if arrays.sufficient is not None:
             _marginal_likelihood(arrays, focal.fixed, focal.blocks[0], focal.sigma)
             return
@@ -237,5 +252,5 @@ def linear_predictor_at_draw(plan: Blueprint, arrays: ModelArrays, draw: dict, o
     if arrays.sufficient is not None:
         raise ValueError("a marginalized model has no group effects among its parameters")
     with handlers.block(), handlers.seed(rng_seed=0), handlers.substitute(data=draw):
-        focal, values = _parameters(plan, LogPriors.of(plan), arrays, outcome_name)
+        focal, values = declare_parameters(plan, LogPriors.of(plan), arrays, outcome_name)
         return focal_eta(focal, values)

@@ -31,7 +31,7 @@ from .internal_units import (InternalPriors, internal_arrays, internal_column_me
 from .marginal_likelihood import marginal_log_likelihood, marginalized, sufficient_statistics
 from .model_arrays import LOG_2PI, ModelArrays, bucket
 from .model_function import completed_designs, make_model
-from .posterior_draws import draw_discrete, draw_latent_means, draw_marginalized, traced_sites
+from .posterior_draws import draw_discrete, draw_integrated, draw_latent_means, draw_marginalized, traced_sites
 from .random_effects import RandomEffectStructure, structure_of
 from .sites import constraint_of
 from .submodel_plans import SubmodelPlan
@@ -40,7 +40,8 @@ from .user_units import to_user_units
 __all__ = ["Absorption", "BlockPlan", "Blueprint", "InternalPriors", "LOG_2PI", "MASKED", "MAX_CONFIGURATIONS",
            "ModelArrays", "RandomEffectStructure", "SubmodelPlan", "absorption", "blueprint", "bucket",
            "completed_designs", "constraint_of",
-           "discrete_configurations", "draw_discrete", "draw_latent_means", "draw_marginalized", "group_designs",
+           "discrete_configurations", "draw_discrete", "draw_integrated", "draw_latent_means", "draw_marginalized",
+           "group_designs",
            "internal_arrays", "internal_column_means", "internal_design", "internal_priors", "make_model",
            "marginal_log_likelihood", "marginalized", "model_constants",
            "structure_of", "sufficient_statistics", "to_user_units", "traced_sites", "with_categories"]

@@ -12,8 +12,10 @@ from numpyro import handlers
 from ..model.model_spec import ModelSpec
 from .blueprint import Blueprint
 from .discrete import discrete_configurations
+from .integration import draw_block
 from .marginal_likelihood import backward_substitution, forward_substitution, group_algebra
 from .model_arrays import ModelArrays
+from .model_function import LogPriors, declare_parameters, focal_eta
 
 
 def draw_marginalized(spec: ModelSpec, arrays: ModelArrays, constrained: dict, seed: int,
@@ -147,3 +149,60 @@ def draw_discrete(plan: Blueprint, model, arrays: ModelArrays, constrained: dict
         store([lambda missing, p=p: table[chosen[:, np.searchsorted(rows, missing)], p]
                for p in range(len(row_discrete))], row_discrete)
     return result
+
+
+def draw_integrated(plan: Blueprint, arrays: ModelArrays, constrained: dict, seed: int, outcome_name: str = "y",
+                    chunk: int = 250) -> dict:
+    """Add the missing values the log density integrated out (``missing_<name>`` standardized, as the sampler
+    would have drawn them, and ``missing_outcome`` in internal units), drawn at every posterior draw from
+    their exact conditional distribution (:func:`multilevel.backend.integration.draw_block`)."""
+    block = plan.integrated
+    if block is None:
+        return constrained
+    lead = np.shape(constrained[next(iter(constrained))])[:2]
+    samples = int(np.prod(lead))
+    sites = {name: np.asarray(value).reshape((samples,) + np.shape(value)[2:]) for name, value in constrained.items()}
+    compute = _block_draws(plan, outcome_name)
+    keys = jax.random.split(jax.random.PRNGKey(np.random.SeedSequence([seed, 5113]).generate_state(1)[0]), samples)
+    chunk = min(chunk, samples)
+    parts = []
+    with jax.enable_x64(True):
+        for start in range(0, samples, chunk):  # every call the same size (the last padded): one compilation
+            picked = np.minimum(np.arange(start, start + chunk), samples - 1)
+            parts.append(np.asarray(compute({name: value[picked] for name, value in sites.items()}, keys[picked],
+                                            arrays))[:samples - start])
+    drawn = np.concatenate(parts)  # (samples, rows, K)
+    missing = arrays.missing or {}  # present: the block has missing values
+    result = dict(constrained)
+    rows = drawn.shape[1]
+    columns = [f"missing_{plan.submodels[j].name}" for j in block.members]
+    columns += ["missing_outcome"] if block.focal else []
+    for k, site in enumerate(columns):
+        key = "outcome" if site == "missing_outcome" else site[len("missing_"):]
+        if key not in missing:  # a complete member
+            continue
+        positions = np.minimum(np.asarray(missing[key]), rows - 1)  # padded positions repeat the last row
+        result[site] = drawn[:, positions, k].reshape(lead + (positions.size,))
+    return result
+
+
+_BLOCK_DRAWS: dict = {}
+
+
+def _block_draws(plan: Blueprint, outcome_name: str):
+    """The compiled draw of the integrated values, one per blueprint (reused by later fits of its shape)."""
+    key = (plan, outcome_name)
+    if key not in _BLOCK_DRAWS:
+        block = plan.integrated
+        assert block is not None  # called for a model with an integrated block
+        priors = LogPriors.of(plan)
+
+        def one(draw, rng, arrays):
+            with handlers.block(), handlers.seed(rng_seed=0), handlers.substitute(data=draw):
+                focal, values = declare_parameters(plan, priors, arrays, outcome_name)
+                return draw_block(focal, values, block, lambda current: focal_eta(focal, current), rng)
+
+        if len(_BLOCK_DRAWS) >= 8:
+            _BLOCK_DRAWS.pop(next(iter(_BLOCK_DRAWS)))
+        _BLOCK_DRAWS[key] = jax.jit(jax.vmap(one, in_axes=(0, 0, None)))
+    return _BLOCK_DRAWS[key]

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..model.model_spec import ModelData, ModelSpec
 from ..model.submodel_kinds import ExtraParameter, SubmodelKind
+from .integration_plan import integration_choice
 from .marginal_likelihood import marginalized
 from .model_arrays import bucket, padded
 from .prior_densities import prior_structure
@@ -100,7 +101,19 @@ def missing_arrays(spec: ModelSpec, data: ModelData) -> dict:
             values[name] = np.nan_to_num(value.astype(float), nan=0.0) if value.dtype.kind == "f" else value
         result["values"] = values
         _submodel_missing(spec, data, values, result.setdefault("missing", {}))
+    block = integration_choice(spec).block
+    if block is not None:
+        result.setdefault("missing", {})["integrated"] = _integrated_mask(spec, data, block)
     return result
+
+
+def _integrated_mask(spec: ModelSpec, data: ModelData, block) -> np.ndarray:
+    """(rows, members): 1.0 where a member of the integrated block is missing (the focal outcome last)."""
+    values = data.values or {}  # the members' values (absent when the outcome is the only member)
+    columns = [np.isnan(np.asarray(values[spec.submodels[j].outcome], dtype=float)) for j in block.members]
+    if block.focal:
+        columns.append(np.zeros(data.n, bool) if data.outcome_observed is None else ~data.outcome_observed)
+    return np.stack(columns, axis=-1).astype(float)
 
 
 def _submodel_missing(spec: ModelSpec, data: ModelData, values: dict, missing: dict) -> None:

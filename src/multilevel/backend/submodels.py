@@ -31,13 +31,14 @@ def latent_values(plan: Blueprint, arrays: ModelArrays, outcome_name: str):
     values = dict(arrays.values or {})
     missing = arrays.missing or {}  # present when there are missing values
     y: np.ndarray | jax.Array = arrays.y
-    if plan.outcome_latent:
+    integrated = plan.integrated
+    if plan.outcome_latent and not (integrated is not None and integrated.focal):
         latent = free_parameter("missing_outcome", constraints.real, (plan.outcome_latent,))
         padding_density("missing_outcome", latent, missing["outcome padding"])
         y = jnp.asarray(y).at[missing["outcome"]].set(latent, mode="drop")
         values[outcome_name] = arrays.constants["outcome location"] + arrays.constants["outcome scale"] * y
     for j, sub in enumerate(plan.submodels):
-        if sub.missing and sub.kind.sampled:
+        if sub.missing and sub.kind.sampled and not (integrated is not None and j in integrated.members):
             constants = arrays.constants[f"submodel {j}"]
             standardized = free_parameter(f"missing_{sub.name}", constraints.real, (sub.missing,))
             padding_density(f"missing_{sub.name}", standardized, missing[f"{sub.name} padding"])
@@ -102,36 +103,48 @@ def _present(structure: tuple | None) -> tuple:
     return structure
 
 
-def submodel_rows(plan: Blueprint, arrays: ModelArrays, values: dict, parameters: list[dict], level: int = 1):
-    """The summed log density of every submodel of this level at these values: per row (level 1) or
-    per cluster (level 2)."""
+def submodel_mean(plan: Blueprint, arrays: ModelArrays, j: int, values: dict, parameters: list[dict]):
+    """Submodel j's linear predictor at these values: per row (level 1) or per cluster (level 2)."""
+    sub = plan.submodels[j]
+    constants = arrays.constants[f"submodel {j}"]
+    chosen = parameters[j]
+    mean = chosen["Intercept"]
+    if sub.expressions:
+        design = _submodel_design(sub, constants, values, arrays.y.shape[0])
+        if sub.level == 2:
+            design = design[(arrays.missing or {})["cluster rows"]]  # level 2: each cluster's first row
+        mean = mean + design @ chosen["b"]
+    if sub.groups:
+        mean = mean + chosen["group effects"]
+    return mean
+
+
+def submodel_observed(plan: Blueprint, arrays: ModelArrays, j: int, values: dict):
+    """Submodel j's variable as its row log density reads it: standardized, the indicator, or the codes."""
+    sub = plan.submodels[j]
+    constants = arrays.constants[f"submodel {j}"]
+
+    def at_level(value):
+        return value if sub.level == 1 else jnp.asarray(value)[(arrays.missing or {})["cluster rows"]]
+
+    if sub.kind.discrete:
+        return at_level(values[f"{sub.name} code"])
+    if sub.kind.gaussian_units:
+        return (at_level(values[sub.name]) - constants["location"]) / constants["scale"]
+    return values[sub.name]
+
+
+def submodel_rows(plan: Blueprint, arrays: ModelArrays, values: dict, parameters: list[dict], level: int = 1,
+                  skip: frozenset[int] = frozenset()):
+    """The summed log density of every submodel of this level (but those in ``skip``) at these values: per
+    row (level 1) or per cluster (level 2)."""
     total: float | jax.Array = 0.0
-    rows = arrays.y.shape[0]
-    missing = arrays.missing or {}  # level 2: its "cluster rows", each cluster's first row
     for j, sub in enumerate(plan.submodels):
-        if sub.level != level:
+        if sub.level != level or j in skip:
             continue
-        constants = arrays.constants[f"submodel {j}"]
-        chosen = parameters[j]
-        mean = chosen["Intercept"]
-        if sub.expressions:
-            design = _submodel_design(sub, constants, values, rows)
-            if level == 2:
-                design = design[missing["cluster rows"]]
-            mean = mean + design @ chosen["b"]
-        if sub.groups:
-            mean = mean + chosen["group effects"]
-
-        def at_level(value):
-            return value if level == 1 else jnp.asarray(value)[missing["cluster rows"]]
-
-        if sub.kind.discrete:
-            observed = at_level(values[f"{sub.name} code"])
-        elif sub.kind.gaussian_units:
-            observed = (at_level(values[sub.name]) - constants["location"]) / constants["scale"]
-        else:
-            observed = values[sub.name]
-        total = total + sub.kind.row_log_density(observed, mean, chosen, jnp, _SPECIAL)
+        mean = submodel_mean(plan, arrays, j, values, parameters)
+        observed = submodel_observed(plan, arrays, j, values)
+        total = total + sub.kind.row_log_density(observed, mean, parameters[j], jnp, _SPECIAL)
     return total
 
 

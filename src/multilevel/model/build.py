@@ -56,7 +56,8 @@ def build_model(formula: str | ast.Formula, data, *, family: str | Family | None
                 parameterization: str | dict = "auto", missing: str = "model",
                 predictor_models: list[str | ast.Formula] | None = None,
                 missingness_models: list[str | ast.Formula] | None = None,
-                ordinal: list[str] | None = None, nominal: list[str] | None = None) -> tuple[ModelSpec, ModelData]:
+                ordinal: list[str] | None = None, nominal: list[str] | None = None,
+                integrate: bool = True) -> tuple[ModelSpec, ModelData]:
     """Resolve a formula against data. The caller's data frame is only read, never modified.
 
     ``missing="model"``: missing values of numeric predictors and of the outcome are unknowns of
@@ -75,10 +76,13 @@ def build_model(formula: str | ast.Formula, data, *, family: str | Family | None
     ``nominal``: variables with unordered categories (Blimp's NOMINAL); text and pandas categorical
     columns are nominal already. They enter the focal model as dummy codes; when incomplete they get
     a multinomial logit model and their missing categories are summed out the same way.
+    ``integrate``: missing continuous values are integrated out of the likelihood where the model is
+    conditionally Gaussian in them (and drawn afterwards); False samples them as parameters.
     """
     options = BuildOptions(family=family, link=link, priors=priors, center=center, reference=reference,
                            parameterization=parameterization, missing=missing, predictor_models=predictor_models,
-                           missingness_models=missingness_models, ordinal=ordinal, nominal=nominal)
+                           missingness_models=missingness_models, ordinal=ordinal, nominal=nominal,
+                           integrate=integrate)
     parsed = read_inputs(formula, data, options)
     response = resolve_response(parsed)
     references = referenced_columns(parsed, response)
@@ -109,6 +113,9 @@ def read_inputs(formula: str | ast.Formula, data, options: BuildOptions) -> Pars
     categorical, ``x.missing`` indicators added where a formula uses them: in a copy), the focal and the
     stated formulas parsed, the focal formula expanded into terms. Refuses an unknown ``missing`` choice and
     a formula without an outcome."""
+    if not isinstance(options.integrate, bool):
+        raise SpecificationError(f"integrate={options.integrate!r}: give True (integrate missing continuous values "
+                                 "out of the likelihood where that is exact) or False (sample them)")
     if options.missing not in MISSING_CHOICES:
         raise SpecificationError(f"missing='{options.missing}' is not available; choose one of: "
                                  f"{', '.join(MISSING_CHOICES)}")
@@ -178,7 +185,8 @@ def assemble(parsed: ParsedInput, response: ResponseForm, references: References
                                                                                     parsed.text)),
         intercept=parsed.expanded.intercept, fixed=fixed.columns, random=tuple(blocks), offset=terms.offset,
         variables=terms.variables, priors=prior_choice.assignments, scaling=scaling,
-        centering=references.centering, options={"missing": options.missing, "priors": prior_choice.style},
+        centering=references.centering, options={"missing": options.missing, "priors": prior_choice.style,
+                                                  "integrate": options.integrate},
         submodels=submodels, dynamic_fixed=fixed.dynamic, dynamic_random=dynamic_random,
         outcome_latent=missing_data.outcome_latent,
         group_level=group_level_columns(fixed.X, random.index, set(fixed.dynamic) | latent_columns),

@@ -298,3 +298,69 @@ def degree(expression: Expression, names) -> float:
                 and float(expression.right.value).is_integer() and expression.right.value >= 0):
             return left * expression.right.value
     return math.inf
+
+
+ZERO = Constant(0.0)
+ONE = Constant(1.0)
+
+
+def derivative(expression: Expression, name: str) -> Expression:
+    """d expression / d name, for an expression affine in ``name`` (:func:`degree` at most 1): then the
+    derivative does not involve ``name`` and is exact. ``ZERO`` where the expression does not involve it.
+    Raises ValueError for a form that is not affine in ``name``."""
+    if name not in expression.variables():
+        return ZERO
+    if isinstance(expression, Variable):
+        return ONE
+    if isinstance(expression, Negate):
+        return _scaled(derivative(expression.operand, name), -1.0)
+    if isinstance(expression, Standardize):
+        return _scaled(derivative(expression.argument, name), 1.0 / expression.sd)
+    if isinstance(expression, GrandMeanCentered):
+        return derivative(expression.argument, name)
+    if isinstance(expression, Product):
+        return _sum([_product([factor if i != k else derivative(factor, name) for i, factor in
+                               enumerate(expression.factors)]) for k in range(len(expression.factors))])
+    if isinstance(expression, Arithmetic):
+        left, right = expression.left, expression.right
+        if expression.operator in ("+", "-"):
+            d_right = derivative(right, name)
+            return _sum([derivative(left, name),
+                         d_right if expression.operator == "+" else _scaled(d_right, -1.0)])
+        if expression.operator == "*":
+            return _sum([_product([derivative(left, name), right]), _product([left, derivative(right, name)])])
+        if expression.operator == "/" and name not in right.variables():
+            d_left = derivative(left, name)
+            return ZERO if d_left == ZERO else Arithmetic("/", d_left, right)
+        if expression.operator == "^" and right in (ZERO, ONE):  # affine: at most the first power
+            return ZERO if right == ZERO else derivative(left, name)
+    raise ValueError(f"{expression} is not affine in {name}")
+
+
+def _scaled(expression: Expression, factor: float) -> Expression:
+    return _product([Constant(factor), expression])
+
+
+def _product(factors: list[Expression]) -> Expression:
+    if any(factor == ZERO for factor in factors):
+        return ZERO
+    kept = [factor for factor in factors if factor != ONE]
+    constant = math.prod(factor.value for factor in kept if isinstance(factor, Constant))
+    kept = [factor for factor in kept if not isinstance(factor, Constant)]
+    if constant == 0.0:
+        return ZERO
+    if not kept:
+        return Constant(float(constant))
+    if constant != 1.0:
+        kept = [Constant(constant)] + kept
+    return kept[0] if len(kept) == 1 else Product(tuple(kept))
+
+
+def _sum(terms: list[Expression]) -> Expression:
+    kept = [term for term in terms if term != ZERO]
+    if not kept:
+        return ZERO
+    total = kept[0]
+    for term in kept[1:]:
+        total = Arithmetic("+", total, term)
+    return total

@@ -38,6 +38,7 @@ class BuildOptions:
     missingness_models: str | Sequence[str | ast.Formula] | None = None
     ordinal: Sequence[str] | None = None
     nominal: Sequence[str] | None = None
+    integrate: bool = True
 
     @property
     def references(self) -> dict[str, object]:

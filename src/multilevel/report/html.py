@@ -135,6 +135,8 @@ def _data_section(fit) -> list[str]:
         shown = patterns.copy()
         for name in variables:
             shown[name] = shown[name].map({True: "M", False: "·"})
+        if info["missing_values_handling"]:
+            parts.append(f"<p>{html.escape(info['missing_values_handling'].capitalize())}.</p>")
         parts.append(table(shown, "Missing-data patterns (M = missing)"))
         rates = missing_rates(fit.frame.loc[fit.data.row_labels], variables).rename("% missing").to_frame()
         parts.append(table(rates.rename_axis("variable"), "Missing rates"))

@@ -75,6 +75,8 @@ def _print_data(fit, console: Console) -> None:
         if info.get("outcome_missing"):
             parts.append(f"{info['outcome']['name']}: {info['outcome_missing']} (outcome)")
         console.print(f"  missing values imputed within the model: {', '.join(parts)}")
+        if info["missing_values_handling"]:
+            console.print(f"  {info['missing_values_handling']}")
         console.print(_patterns_table(fit))
         console.print(_imputed_summaries_table(fit))
     outcome = info["outcome"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..backend.integration_plan import integration_choice
 from ..model.model_spec import ModelData, ModelSpec
 
 
@@ -28,6 +29,7 @@ def data_summary(spec: ModelSpec, data: ModelData) -> dict:
                     "sd": float(np.std(y, ddof=1)) if len(y) > 1 else float("nan"),
                     "min": float(np.min(y)), "max": float(np.max(y))},
         "factors": factors,
+        "missing_values_handling": integration_choice(spec).note(),
     }
 
 

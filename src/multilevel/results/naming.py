@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..backend.site_names import is_group_effect_site
 from ..model.model_spec import ModelSpec
 from ..model.prior_assignment import cor_name, sd_name
 
 RESIDUAL_SD, RESIDUAL_VAR = "residual sd", "residual var"
 CHAIN, DRAW, ROW = "chain", "draw", "obs_id"  # ArviZ's sample dims; the rows of the data used
-GROUP_EFFECT_SITES = ("z_", "r_")  # per-group effects: not parameters of the summary, nor of Blimp's table
 
 __all__ = ["CHAIN", "DRAW", "ROW", "RESIDUAL_SD", "RESIDUAL_VAR", "BlockNames", "block_labels", "block_names",
            "cor_name", "cov_name", "icc_name", "imputed_variable", "is_group_effect_site", "latent_mean_variable",
@@ -101,12 +101,6 @@ def block_names(spec: ModelSpec) -> list[BlockNames]:
 
 
 # -- the sampler's unconstrained sites (the burn-in table) ----------------------------------------
-def is_group_effect_site(site: str) -> bool:
-    if site.endswith(" ~ z"):
-        return True
-    return any(site.startswith(prefix) and site[len(prefix):].isdigit() for prefix in GROUP_EFFECT_SITES)
-
-
 def site_labels(spec: ModelSpec, site: str, size: int) -> list[str]:
     """The names in ``summary()`` of the scalars of one unconstrained sampler site (in the site's order)."""
     if site == "b":

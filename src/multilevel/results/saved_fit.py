@@ -205,6 +205,14 @@ def expected_draw_shapes(spec, data) -> tuple[dict, dict]:
     missing = arrays.missing or {}  # present when values are missing
     for _, sub in discrete_configurations(plan)[0]:
         constrained[f"missing_{sub.name}"] = (int(missing[f"{sub.name} count"]),)
+    block = plan.integrated
+    if block is not None:  # integrated out of the likelihood, drawn afterwards: padded as the sampler would
+        for j in block.members:
+            name = plan.submodels[j].name
+            if name in missing:
+                constrained[f"missing_{name}"] = (int(np.size(missing[name])),)
+        if block.focal and "outcome" in missing:
+            constrained["missing_outcome"] = (int(np.size(missing["outcome"])),)
     if arrays.sufficient is not None:
         constrained["r_0"] = tuple(np.shape(arrays.sufficient["Zr"]))
         if spec.outcome_latent:

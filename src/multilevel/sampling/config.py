@@ -15,10 +15,10 @@ class SamplerConfig:
     thin: int = 1
     target_accept: float = 0.8
     max_tree_depth: int = 10
-    dense_mass: bool = False
+    dense_mass: bool | str = False  # True, False or "population" (see sampling.nuts.mass_structure)
 
     @property
-    def program(self) -> tuple[int, int, bool]:
+    def program(self) -> tuple[int, int, bool | str]:
         """The settings that shape the compiled sampler: chains, max_tree_depth, dense_mass (the others
         are its inputs, so changing them does not compile again)."""
         return self.chains, self.max_tree_depth, self.dense_mass
@@ -30,6 +30,8 @@ class SamplerConfig:
                 raise SpecificationError(f"{name} must be a positive whole number, got {value!r}")
         if not isinstance(self.warmup, int) or self.warmup < 0:
             raise SpecificationError(f"warmup must be a whole number >= 0, got {self.warmup!r}")
+        if self.dense_mass not in (True, False, "population") or not isinstance(self.dense_mass, (bool, str)):
+            raise SpecificationError(f"dense_mass must be True, False, 'population' or 'auto', got {self.dense_mass!r}")
         if not 0 < self.target_accept < 1:
             raise SpecificationError(f"target_accept must be between 0 and 1, got {self.target_accept}")
 

@@ -27,6 +27,7 @@ from numpyro.infer.util import ParamInfo, get_potential_fn
 
 from .._environment import enable_compilation_cache
 from ..backend.log_density import sample_sites
+from ..backend.site_names import is_population_site
 from .adaptation import Adaptation, adaptation, adapted
 from .config import SamplerConfig
 
@@ -69,6 +70,7 @@ class CompiledSampler:
         self.config = config
         self.devices, self.per_device, self.notes = _device_layout(config.chains)
         self.transforms, self.shapes = sample_sites(model, arrays)
+        self.mass = mass_structure(config.dense_mass, self.shapes)
         self.potential_fn_gen, _ = get_potential_fn(model, self.transforms, dynamic_args=True)
         self._init_kernel, self._sample_kernel = hmc(potential_fn_gen=self.potential_fn_gen, algo="NUTS")
         self._compiled_init: Callable | None = None  # set by _ensure_compiled
@@ -109,7 +111,7 @@ class CompiledSampler:
         config = self.config
         # num_warmup=0: the kernel never adapts by itself; _transition applies the warmup (.adaptation)
         state = self._init_kernel(ParamInfo(z, energy, gradient), 0, adapt_step_size=True,
-                                  adapt_mass_matrix=True, dense_mass=config.dense_mass,
+                                  adapt_mass_matrix=True, dense_mass=self.mass,
                                   max_tree_depth=config.max_tree_depth, model_args=(arrays,), rng_key=kernel_key)
         return state, ok
 
@@ -119,7 +121,7 @@ class CompiledSampler:
         new = self._sample_kernel(state, model_args=(arrays,))
         adapt = jax.lax.cond(state.i < settings.warmup,
                              lambda current: adapted(state.i, new.accept_prob, new.z, current, settings,
-                                                     self.config.dense_mass),
+                                                     self.mass),
                              lambda current: current, new.adapt_state)
         return new._replace(adapt_state=adapt)
 
@@ -272,3 +274,20 @@ def compiled_sampler(key, model_factory, arrays, config: SamplerConfig) -> Compi
         sampler = CompiledSampler(model_factory(), arrays, config)
     _CACHE[cache_key] = sampler  # most recently used last
     return sampler
+
+
+MAX_DENSE_POPULATION = 80  # population-level parameters beyond this keep a diagonal mass matrix
+
+
+def mass_structure(dense_mass, shapes: dict):
+    """NumPyro's mass-matrix structure for ``dense_mass``: True (dense), False (diagonal), or "population":
+    one dense block over the population-level parameters (intercepts, coefficients, SDs, correlations,
+    selection models), whose posterior correlations can be strong (a selection model's intercept and its
+    coefficient of the outcome), and a diagonal one for the group effects (many, nearly independent)."""
+    if dense_mass != "population":
+        return dense_mass
+    names = tuple(sorted(name for name in shapes if is_population_site(name)))
+    size = sum(int(np.prod(shapes[name])) for name in names)
+    if size < 2 or size > MAX_DENSE_POPULATION:
+        return False
+    return [names] if len(names) < len(shapes) else True

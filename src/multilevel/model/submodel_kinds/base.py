@@ -49,6 +49,12 @@ class SubmodelKind:
     """One linear predictor (intercept, coefficients, random intercept) per category after the first."""
     gaussian_units: ClassVar[bool] = False
     """The model sees its variable standardized (location, scale), a continuous residual."""
+    conditionally_normal: ClassVar[bool] = False
+    """A normal regression: given the other variables its variable is normal with the mean its linear
+    predictor gives and the SD :meth:`residual_sd` gives, so missing values of it can be integrated out."""
+    integrable_selection: ClassVar[bool] = False
+    """A probit model of an observed indicator: averaged over normal uncertainty in its linear predictor it
+    has the closed form :meth:`integrated_row_log_density`."""
 
     @property
     def label(self) -> str:
@@ -87,6 +93,15 @@ class SubmodelKind:
     def row_log_density(self, observed, mean, parameters: dict, xp, special):
         """log p(observed | mean, parameters) per row: ``observed`` is the standardized value, the
         indicator, or the code (discrete kinds); ``mean`` the linear predictor(s)."""
+        raise NotImplementedError
+
+    def residual_sd(self, parameters: dict):
+        """The residual SD (standardized units) of a :attr:`conditionally_normal` kind."""
+        raise NotImplementedError
+
+    def integrated_row_log_density(self, observed, mean, variance, xp, special):
+        """log E[p(observed | mean + u)] per row over u ~ N(0, ``variance``), for an
+        :attr:`integrable_selection` kind."""
         raise NotImplementedError
 
     def user_units(self, j: int, submodel, constrained: dict) -> dict[str, Any]:

@@ -88,7 +88,7 @@ def seed_fits():
 @pytest.mark.slow
 def test_integrated_and_sampled_models_agree_on_the_seed_data(seed_fits):
     """The same posterior: every parameter's mean within 0.1 posterior SD plus 3 Monte Carlo SEs, SDs within
-    10%, and the imputations alike (mean, SD and correlation with an observed variable)."""
+    10%, and the imputations alike (each value's mean, the SDs, their correlation with an observed variable)."""
     integrated, sampled = (fit.summary() for fit in seed_fits)
     assert integrated["ess_bulk"].min() > 400 and sampled["ess_bulk"].min() > 400
     assert integrated["rhat"].max() < 1.01 and sampled["rhat"].max() < 1.01
@@ -101,9 +101,12 @@ def test_integrated_and_sampled_models_agree_on_the_seed_data(seed_fits):
     for name in ("x1i", "x2i", "y"):
         draws = [fit.draws[f"imputed {name}"].reshape(-1, fit.draws[f"imputed {name}"].shape[-1]) for fit in seed_fits]
         means = [d.mean(axis=0) for d in draws]
-        np.testing.assert_allclose(means[0], means[1], atol=0.1 * draws[1].std(axis=0).mean())
+        # per missing value, in its posterior SD: 4,000 draws of each engine leave ~0.03 SD of Monte Carlo error
+        gap = np.abs(means[0] - means[1]) / draws[1].std(axis=0)
+        assert gap.mean() < 0.05 and gap.max() < 0.25, (name, gap.mean(), gap.max())
         assert draws[0].std(axis=0).mean() == pytest.approx(draws[1].std(axis=0).mean(), rel=0.05)
         rows = data[name].isna().to_numpy()
         other = data.loc[rows, "x3i"].to_numpy()
         correlations = [np.corrcoef(mean, other)[0, 1] for mean in means]
         assert correlations[0] == pytest.approx(correlations[1], abs=0.05), name
+

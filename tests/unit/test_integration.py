@@ -8,6 +8,8 @@ conditional distribution the quadrature gives (mean and SD per row).
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -109,31 +111,50 @@ def _entries(row, x_rows, y_rows) -> list:
            ([(1, int(np.flatnonzero(y_rows == row)[0]))] if row in y_rows else [])
 
 
+class Setting(NamedTuple):
+    """Both models at one point: the integrated model's parts, the sampled-values model's log density as a
+    batched function of its missing values, and where those are."""
+
+    plan: Any
+    arrays: Any
+    model: Any
+    common: dict  # the point's parameters and random effects
+    batched: Any  # (missing x values, missing outcome values) -> the sampled model's log density
+    base: list  # the missing values at 0
+    x_rows: np.ndarray
+    y_rows: np.ndarray
+
+
+def _setting(seed: int, parameterization: str = "centered") -> Setting:
+    integrated, sampled = _models(_data(), parameterization)
+    _, arrays_s, model_s, point = _point(sampled, seed)
+    plan = blueprint(integrated.spec, integrated.data.outcome_observed)
+
+    def joint(x_values, y_values):
+        values = dict(point, missing_x=jnp.asarray(x_values), missing_outcome=jnp.asarray(y_values))
+        return log_density(model_s, (arrays_s,), {}, values)[0]
+
+    return Setting(plan, internal_arrays(integrated.spec, integrated.data),
+                   make_model(plan, integrated.spec.response.name),
+                   {name: value for name, value in point.items() if not name.startswith("missing_")},
+                   jax.jit(jax.vmap(joint)),
+                   [np.zeros(point["missing_x"].shape), np.zeros(point["missing_outcome"].shape)],
+                   *_missing_rows(integrated, arrays_s))
+
+
 @pytest.mark.parametrize("seed, parameterization", [(0, "centered"), (1, "centered"), (2, "noncentered"),
                                                       (3, "noncentered")])
 def test_log_density_equals_the_sampled_model_integrated_by_quadrature(seed, parameterization):
     with jax.enable_x64(True):
-        integrated, sampled = _models(_data(), parameterization)
-        plan_s, arrays_s, model_s, point = _point(sampled, seed)
-        plan_i = blueprint(integrated.spec, integrated.data.outcome_observed)
-        arrays_i = internal_arrays(integrated.spec, integrated.data)
-        model_i = make_model(plan_i, integrated.spec.response.name)
-        common = {name: value for name, value in point.items() if not name.startswith("missing_")}
-        target = float(log_density(model_i, (arrays_i,), {}, common)[0])
-        x_rows, y_rows = _missing_rows(integrated, arrays_s)
-
-        def joint(x_values, y_values):
-            values = dict(point, missing_x=jnp.asarray(x_values), missing_outcome=jnp.asarray(y_values))
-            return log_density(model_s, (arrays_s,), {}, values)[0]
-
-        batched = jax.jit(jax.vmap(joint))
-        base = [np.zeros(point["missing_x"].shape), np.zeros(point["missing_outcome"].shape)]
+        setting = _setting(seed, parameterization)
+        target = float(log_density(setting.model, (setting.arrays,), {}, setting.common)[0])
+        base, x_rows, y_rows = setting.base, setting.x_rows, setting.y_rows
         padded = (base[0].size - x_rows.size) + (base[1].size - y_rows.size)
-        at_zero = float(joint(*base))
+        at_zero = float(setting.batched(*[value[None] for value in base])[0])
         total = at_zero + 0.5 * LOG_2PI * padded  # the padding entries integrate to 1
         for row in sorted(set(x_rows) | set(y_rows)):
             entries = _entries(row, x_rows, y_rows)
-            total += _window(batched, base, entries, 301 if len(entries) == 2 else 2001)[0] - at_zero
+            total += _window(setting.batched, base, entries, 301 if len(entries) == 2 else 2001)[0] - at_zero
         assert target == pytest.approx(total, abs=1e-5), (target, total)  # the quadrature is good to ~1e-6
 
 
@@ -141,26 +162,15 @@ def test_conditional_draws_follow_the_quadrature_conditionals():
     """Each missing value's mean and SD given the row's observed values and its missingness indicator, by
     quadrature of the sampled-values model at one point, against 20,000 draws of draw_integrated there."""
     with jax.enable_x64(True):
-        integrated, sampled = _models(_data())
-        plan_s, arrays_s, model_s, point = _point(sampled, 0)
-        plan_i = blueprint(integrated.spec, integrated.data.outcome_observed)
-        arrays_i = internal_arrays(integrated.spec, integrated.data)
-        common = {name: np.asarray(value) for name, value in point.items() if not name.startswith("missing_")}
+        setting = _setting(0)
         draws = 20_000
-        constrained = {name: np.broadcast_to(value, (1, draws) + value.shape) for name, value in common.items()}
-        drawn = draw_integrated(plan_i, arrays_i, constrained, seed=11, outcome_name="y")
-        x_rows, y_rows = _missing_rows(integrated, arrays_s)
-
-        def joint(x_values, y_values):
-            values = dict(point, missing_x=jnp.asarray(x_values), missing_outcome=jnp.asarray(y_values))
-            return log_density(model_s, (arrays_s,), {}, values)[0]
-
-        batched = jax.jit(jax.vmap(joint))
-        base = [np.zeros(point["missing_x"].shape), np.zeros(point["missing_outcome"].shape)]
+        constrained = {name: np.broadcast_to(np.asarray(value), (1, draws) + np.shape(value))
+                       for name, value in setting.common.items()}
+        drawn = draw_integrated(setting.plan, setting.arrays, constrained, seed=11, outcome_name="y")
         sites = ["missing_x", "missing_outcome"]
-        for row in sorted(set(x_rows) | set(y_rows)):
-            entries = _entries(row, x_rows, y_rows)
-            _, mesh, weights = _window(batched, base, entries, 301 if len(entries) == 2 else 2001)
+        for row in sorted(set(setting.x_rows) | set(setting.y_rows)):
+            entries = _entries(row, setting.x_rows, setting.y_rows)
+            _, mesh, weights = _window(setting.batched, setting.base, entries, 301 if len(entries) == 2 else 2001)
             mean = weights @ mesh
             sd = np.sqrt(weights @ (mesh - mean) ** 2)
             for column, (site, position) in enumerate(entries):

@@ -114,7 +114,7 @@ class Model:
         Gaussian outcome, designs linear in them, at most one probit selection model on them), missing
         continuous values are integrated out of the likelihood exactly, so the sampler sees parameters and
         random effects only, and are drawn afterwards from their conditional distribution. False samples
-        them as parameters (the slower, equivalent model). The fit's notes say which were integrated.
+        them as parameters (the equivalent model). The report says which were integrated, which sampled and why.
     """
 
     def __init__(self, formula: str | Formula, data, *, family=None, link=None, priors=None, center=None,

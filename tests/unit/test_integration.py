@@ -181,3 +181,36 @@ def test_conditional_draws_follow_the_quadrature_conditionals():
                 pair = np.stack([np.asarray(drawn[sites[s]])[0, :, p] for s, p in entries], axis=1)
                 expected = (weights @ ((mesh[:, 0] - mean[0]) * (mesh[:, 1] - mean[1]))) / (sd[0] * sd[1])
                 assert np.corrcoef(pair.T)[0, 1] == pytest.approx(expected, abs=0.03), row
+
+
+def test_derivatives_of_affine_columns_match_finite_differences():
+    from multilevel.model import expressions as E
+
+    x, z = E.Variable("x"), E.Variable("z")
+    columns = [E.Product((x, z)), E.Arithmetic("*", E.Arithmetic("+", x, E.Constant(2.0)), z),
+               E.Standardize(x, 1.0, 2.0), E.GrandMeanCentered(E.Product((z, x)), 0.3), E.Arithmetic("/", x, z),
+               E.Negate(E.Arithmetic("-", z, x)), E.Arithmetic("^", z, E.Constant(2.0)), E.Product(())]
+    values = {"x": np.array([0.3, 1.2, -2.0]), "z": np.array([2.0, -1.0, 0.5])}
+    for column in columns:
+        slope = np.broadcast_to(E.derivative(column, "x").evaluate(values), (3,))
+        step = {**values, "x": values["x"] + 1e-6}
+        difference = (np.broadcast_to(column.evaluate(step), (3,)) - np.broadcast_to(column.evaluate(values), (3,)))
+        np.testing.assert_allclose(slope, difference / 1e-6, atol=1e-5, err_msg=str(column))
+    assert E.derivative(E.Arithmetic("^", z, E.Constant(2.0)), "x") == E.ZERO
+    with pytest.raises(ValueError, match="not affine"):
+        E.derivative(E.Function("exp", x), "x")
+
+
+def test_the_linear_predictor_at_a_draw_reads_the_values_drawn_afterwards():
+    from multilevel.backend.model_function import linear_predictor_at_draw
+
+    with jax.enable_x64(True):
+        integrated, sampled = _models(_data())
+        plan_s, arrays_s, _, point = _point(sampled, 1)
+        setting = _setting(1)
+        constrained = {name: np.asarray(value)[None, None] for name, value in setting.common.items()}
+        drawn = draw_integrated(setting.plan, setting.arrays, constrained, seed=3, outcome_name="y")
+        draw = {name: np.asarray(value)[0, 0] for name, value in drawn.items()}
+        assert "missing_x" in draw and np.ptp(draw["missing_x"]) > 0.1
+        eta = np.asarray(linear_predictor_at_draw(setting.plan, setting.arrays, draw, "y"))
+        np.testing.assert_allclose(eta, np.asarray(linear_predictor_at_draw(plan_s, arrays_s, draw, "y")), rtol=1e-12)

@@ -13,12 +13,13 @@ conditional mean given w_o (one Newton step from any fill, the density being qua
 where log p(w*) is the members' own normal log densities at w*. The coefficients df/dw are the models'
 coefficients times the derivatives of their design columns (:func:`multilevel.model.expressions.derivative`,
 exact: the columns are affine in the members, so their derivatives are functions of the other values).
-A probit selection model R = 1[g(w) + e > 0],
-g affine, averages to Phi(+-g(w*) / sqrt(1 + c' Q_mm^-1 c)), c = dg/dw_m.
+A probit selection model R = 1[g(w) + e > 0], g affine, averages to Phi(+-g(w*) / sqrt(1 + c' Q_mm^-1 c)),
+c = dg/dw_m.
 
 Afterwards, per posterior draw, w_m is drawn from N(w*_m, Q_mm^-1) and, with a selection model,
 conditioned on R through its latent R* (a truncated normal; Matheron's update). The small K x K algebra
-is written out over lists of (rows,) arrays, as in :mod:`multilevel.backend.marginal_likelihood`.
+is written out over lists of (rows,) arrays (as in :mod:`multilevel.backend.marginal_likelihood`), with
+structural zeros (Python 0.0) where a model does not read a member, so no operation is written for them.
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ def _start(focal, values: dict, block: IntegratedBlock):
 
 
 def _means(focal, values: dict, block: IntegratedBlock, eta_of: Callable, w):
-    """(the members' means, the selection model's linear predictor or 0): lists of (rows,) arrays at w."""
+    """The members' means (a list of (rows,) arrays) and the selection model's linear predictor (None
+    without one) at w."""
     plan, arrays = focal.plan, focal.arrays
     rows = arrays.y.shape[0]
     current = dict(values)
@@ -91,11 +93,12 @@ def _member_units(focal, block: IntegratedBlock) -> list[tuple]:
     return units
 
 
-def _column_slopes(columns, names: list, values: dict, rows: int) -> list[list]:
-    """d column / d variable per (variable, column): (rows,) arrays or None where it does not involve it.
-    Exact: the columns are affine in the variables, so the derivatives are functions of other values."""
+def _column_slopes(columns, units: list, values: dict, rows: int) -> list[list]:
+    """d column / d (the member's variable, in the data's units) per (member, column): (rows,) arrays, or
+    None where the column does not involve it (``_weighted`` then multiplies by the member's scale). Exact:
+    the columns are affine in the members, so the derivatives are functions of other values."""
     result = []
-    for name, _, _ in names:
+    for name, _, _ in units:
         row = []
         for expression in columns:
             slope = E.derivative(E.rewrite(expression, _latent_as_parameter), name)

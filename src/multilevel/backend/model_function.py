@@ -253,4 +253,20 @@ def linear_predictor_at_draw(plan: Blueprint, arrays: ModelArrays, draw: dict, o
         raise ValueError("a marginalized model has no group effects among its parameters")
     with handlers.block(), handlers.seed(rng_seed=0), handlers.substitute(data=draw):
         focal, values = declare_parameters(plan, LogPriors.of(plan), arrays, outcome_name)
-        return focal_eta(focal, values)
+        return focal_eta(focal, _with_drawn_values(plan, arrays, values, draw))
+
+
+def _with_drawn_values(plan: Blueprint, arrays: ModelArrays, values: dict, draw: dict) -> dict:
+    """The values with the integrated block's missing entries set from a draw's ``missing_<name>`` (drawn after
+    sampling: the model itself does not read them)."""
+    block = plan.integrated
+    if block is None:
+        return values
+    values = dict(values)
+    for j in block.members:
+        name = plan.submodels[j].name
+        if plan.submodels[j].missing:
+            constants = arrays.constants[f"submodel {j}"]
+            drawn = constants["location"] + constants["scale"] * jnp.asarray(draw[f"missing_{name}"])
+            values[name] = jnp.asarray(values[name]).at[(arrays.missing or {})[name]].set(drawn, mode="drop")
+    return values

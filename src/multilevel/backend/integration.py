@@ -33,7 +33,6 @@ import jax.numpy as jnp
 from ..model import expressions as E
 from .integration_plan import IntegratedBlock
 from .likelihood import special_functions
-from .marginal_likelihood import backward_substitution, forward_substitution
 from .model_arrays import LOG_2PI
 from .random_effects import structure_named
 from .submodels import submodel_mean, submodel_observed, submodel_rows
@@ -272,7 +271,7 @@ def integrated_rows(focal, values: dict, block: IntegratedBlock, eta_of: Callabl
     total = total + submodel_rows(plan, arrays, values, focal.submodel_parameters, 1, skip)
     if block.selection is not None:
         assert algebra.selection_slope is not None  # set with the selection model
-        whitened = forward_substitution(algebra.cholesky, algebra.selection_slope)
+        whitened = _forward(algebra.cholesky, algebra.selection_slope)
         variance = sum(value ** 2 for value in whitened)
         sub = plan.submodels[block.selection]
         total = total + sub.kind.integrated_row_log_density(
@@ -291,13 +290,13 @@ def draw_block(focal, values: dict, block: IntegratedBlock, eta_of: Callable, ke
     rows = algebra.mode[0].shape[0]
     z = jax.random.normal(normal, (K, rows))
     # u ~ N(0, Q_mm^-1): Q_mm = C C', u = C'^-1 z
-    u = [value * miss for value, miss in zip(backward_substitution(algebra.cholesky, list(z)), algebra.missing)]
+    u = [value * miss for value, miss in zip(_backward(algebra.cholesky, list(z)), algebra.missing)]
     if block.selection is not None:
         assert algebra.selection_slope is not None  # set with the selection model
         slope = algebra.selection_slope
-        whitened = forward_substitution(algebra.cholesky, slope)
+        whitened = _forward(algebra.cholesky, slope)
         variance = sum(value ** 2 for value in whitened)
-        covariance = backward_substitution(algebra.cholesky, whitened)  # Q_mm^-1 c = Cov(u, c'u)
+        covariance = _backward(algebra.cholesky, whitened)  # Q_mm^-1 c = Cov(u, c'u)
         latent = sum(slope[m] * u[m] for m in range(K)) + jax.random.normal(residual, (rows,))
         sub = plan.submodels[block.selection]
         target = sub.kind.selection_latent(submodel_observed(plan, arrays, block.selection, values),

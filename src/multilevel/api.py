@@ -14,6 +14,7 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .backend.numpyro_model import (blueprint, discrete_configurations, draw_discrete, draw_integrated,
@@ -141,6 +142,7 @@ class Model:
         used = _used_columns(self.spec, frame)
         if not _quiet:
             _note_unused_declarations(self.options, used)
+            _note_binary_imputed_as_continuous(self.spec, self.data)
         self.frame = frame[used].copy()
         if self.data.excluded_rows and not _quiet:
             reasons = ", ".join(f"{name}: {count}" for name, count in self.data.exclusion_reasons)
@@ -214,6 +216,23 @@ def _note_unused_declarations(options: dict, used: list[str]) -> None:
         if name not in used:
             warnings.warn(f"the {option} declaration of '{name}' has no effect: '{name}' is not in the model",
                           ModelNote, stacklevel=3)
+
+
+def _note_binary_imputed_as_continuous(spec, data) -> None:
+    """An undeclared 0/1 variable with missing values is imputed from a normal model (as Blimp does): its
+    imputations are not 0 or 1. Say so, and how to declare it."""
+    for submodel in spec.submodels:
+        if not (submodel.missing_count and submodel.kind.imputes and not submodel.kind.discrete
+                and submodel.kind.gaussian_units):
+            continue
+        values = np.asarray((data.values or {}).get(submodel.outcome, ()), dtype=float)
+        seen = np.unique(values[~np.isnan(values)])
+        if seen.size == 2 and set(seen) == {0.0, 1.0}:
+            name = submodel.outcome
+            warnings.warn(f"'{name}' has only the values 0 and 1 but is imputed as continuous (a normal model, as "
+                          f"Blimp does for an undeclared variable), so its imputations are not 0 or 1; to impute "
+                          f"0/1 values declare it ordinal: ordinal=['{name}'] in Python, --ordinal {name} on the "
+                          f"command line, ORDINAL: {name}; in a Blimp script", ModelNote, stacklevel=4)
 
 
 def _used_columns(spec, frame: pd.DataFrame) -> list[str]:

@@ -1,4 +1,5 @@
-"""Missing discrete values summed out of the likelihood: every combination of the missing categories."""
+"""Missing discrete values summed out of the likelihood: per row, every combination of the categories of
+that row's own missing discrete values (its entries, laid out by :mod:`multilevel.backend.submodel_plans`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import jax.numpy as jnp
 from .blueprint import Blueprint
 
 
-MAX_CONFIGURATIONS = 64
+MAX_CONFIGURATIONS = 64  # of the level-2 variables' categories (summed per cluster over all of them)
+
 
 
 MASKED = -1e10  # log weight of a combination of categories that contradicts an observed value
@@ -36,3 +38,14 @@ def with_categories(values: dict, constants: dict, chosen: list, configuration, 
         current[sub.name] = sub.kind.value_of_code(code, constants[f"submodel {j}"]["categories"], jnp)
         mask = mask + jnp.where(unknown | (observed == category), 0.0, MASKED)
     return current, mask
+
+
+
+def with_entry_codes(values: dict, constants: dict, chosen: list, codes):
+    """Values (of the entries' rows) with the discrete variables' codes set to each entry's (entries x
+    variables): the observed codes and one combination of the row's missing categories."""
+    current = dict(values)
+    for position, (j, sub) in enumerate(chosen):
+        current[f"{sub.name} code"] = codes[:, position]
+        current[sub.name] = sub.kind.value_of_code(codes[:, position], constants[f"submodel {j}"]["categories"], jnp)
+    return current

@@ -21,7 +21,7 @@ from numpyro import handlers
 from numpyro.distributions import constraints
 
 from .blueprint import Blueprint
-from .discrete import discrete_configurations, with_categories
+from .discrete import discrete_configurations, with_categories, with_entry_codes
 from .integration import integrated_rows
 from .likelihood import log_likelihood
 from .linear_predictor import linear_predictor, with_columns
@@ -29,6 +29,7 @@ from .marginal_likelihood import marginal_log_likelihood
 from .model_arrays import ModelArrays
 from .prior_densities import log_prior_function
 from .random_effects import BlockEffects, FixedEffects, structure_named
+from .row_subset import rows_of
 from .sites import constraint_of, free_parameter
 from .submodels import latent_values, submodel_parameters, submodel_rows, with_latent_means
 
@@ -161,14 +162,33 @@ def row_log_density(focal: Focal, current: dict):
     return pointwise
 
 
-def _row_terms(focal: Focal, start: dict, start_mask):
-    """(level-1 configurations, rows): every combination of the missing level-1 categories."""
-    chosen, configurations = discrete_configurations(focal.plan, level=1)
-    terms = []
-    for configuration in configurations:
-        current, mask = with_categories(start, focal.arrays.constants, chosen, configuration, start_mask)
-        terms.append(row_log_density(focal, current) + mask)
-    return jnp.stack(terms)
+def _row_totals(focal: Focal, start: dict, start_mask):
+    """Per row, its log density with its own missing level-1 categories summed out; and the log density of
+    each entry (a row with missing discrete values at one combination of their categories, laid out by
+    :func:`multilevel.backend.submodel_plans.missing_arrays`), which the categories are drawn from.
+
+    Every row is evaluated once, with its missing categories at the first category, and every entry once:
+    the work grows with the incomplete rows times their own combinations, never with the data set times
+    every combination."""
+    chosen = discrete_configurations(focal.plan, level=1)[0]
+    arrays = focal.arrays
+    if not chosen:
+        return row_log_density(focal, start) + start_mask, None
+    first = with_categories(start, arrays.constants, chosen, [0] * len(chosen), 0.0)[0]  # observed ones kept
+    base = row_log_density(focal, first) + start_mask
+    missing = arrays.missing or {}  # present: some discrete values are missing
+    subset, values = rows_of(focal, start, jnp.asarray(missing["discrete entry rows"]))
+    mask = start_mask[missing["discrete entry rows"]] if jnp.ndim(start_mask) else start_mask
+    entries = row_log_density(subset, with_entry_codes(values, arrays.constants, chosen,
+                                                       jnp.asarray(missing["discrete entry codes"]))) + mask
+    slots, rows = jnp.asarray(missing["discrete entry slots"]), jnp.asarray(missing["discrete rows"])
+    count = rows.shape[0]  # padded entries have slot `count` and are dropped by the sums
+    top = jax.lax.stop_gradient(jax.ops.segment_max(entries, slots, num_segments=count))
+    top = jnp.where(jnp.isfinite(top), top, 0.0)
+    sums = jax.ops.segment_sum(jnp.exp(entries - top[jnp.minimum(slots, count - 1)]), slots, num_segments=count)
+    counted = jnp.arange(count) < missing["discrete rows count"]  # padded slots repeat the last row
+    change = jnp.where(counted, jnp.log(jnp.where(counted, sums, 1.0)) + top - base[rows], 0.0)
+    return base + jnp.zeros_like(base).at[rows].add(change), entries
 
 
 def _summed_out_likelihood(focal: Focal, values: dict) -> None:
@@ -180,24 +200,24 @@ def _summed_out_likelihood(focal: Focal, values: dict) -> None:
     cluster_discrete, cluster_configurations = discrete_configurations(plan, level=2)
     missing = arrays.missing or {}  # present: some discrete values are missing
     if not cluster_discrete:
-        stacked = _row_terms(focal, values, 0.0)
-        numpyro.factor("log likelihood", jnp.sum(jax_special.logsumexp(stacked, axis=0)))
-        numpyro.deterministic("discrete log weights", stacked[:, missing["discrete rows"]])
+        totals, weights = _row_totals(focal, values, 0.0)
+        numpyro.factor("log likelihood", jnp.sum(totals))
+        numpyro.deterministic("discrete entry log weights", weights)
         return
     index, clusters = arrays.group_index[0], missing["cluster rows"].shape[0]
     cluster_terms, row_weights = [], []
     for configuration in cluster_configurations:
         current, mask = with_categories(values, arrays.constants, cluster_discrete, configuration, 0.0)
-        stacked = _row_terms(focal, current, mask)
+        totals, weights = _row_totals(focal, current, mask)
         if row_discrete:
-            row_weights.append(stacked[:, missing["discrete rows"]])
-        per_cluster = jax.ops.segment_sum(jax_special.logsumexp(stacked, axis=0), index, num_segments=clusters)
+            row_weights.append(weights)
+        per_cluster = jax.ops.segment_sum(totals, index, num_segments=clusters)
         cluster_terms.append(per_cluster + submodel_rows(plan, arrays, current, focal.submodel_parameters, 2))
     cluster_stacked = jnp.stack(cluster_terms)
     numpyro.factor("log likelihood", jnp.sum(jax_special.logsumexp(cluster_stacked, axis=0)))
     numpyro.deterministic("cluster log weights", cluster_stacked)
     if row_discrete:
-        numpyro.deterministic("discrete log weights", jnp.stack(row_weights))
+        numpyro.deterministic("discrete entry log weights", jnp.stack(row_weights))
 
 
 def _likelihood(focal: Focal, values: dict) -> None:

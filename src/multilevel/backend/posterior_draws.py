@@ -107,27 +107,29 @@ def draw_discrete(plan: Blueprint, model, arrays: ModelArrays, constrained: dict
     """Draw the missing values of discrete variables, which the sampler summed out.
 
     For each posterior draw, the model gives each cluster's log weight of every combination of the
-    missing level-2 categories (``cluster log weights``) and every row's log weight of each combination of
-    the missing level-1 categories (``discrete log weights``, per level-2 combination when there are
-    level-2 ones). A level-2 combination is drawn per cluster, then a level-1 combination per row given
-    its cluster's (Gumbel-max). Adds ``missing_<name>`` (category values; codes for nominal variables).
+    missing level-2 categories (``cluster log weights``) and the log weight of each entry, a row with
+    missing level-1 categories at one combination of them (``discrete entry log weights``, per level-2
+    combination when there are level-2 ones). A level-2 combination is drawn per cluster, then an entry
+    per row given its cluster's (Gumbel-max). Adds ``missing_<name>`` (category values; codes for nominal
+    variables).
     """
-    row_discrete, row_configurations = discrete_configurations(plan, level=1)
+    row_discrete = discrete_configurations(plan, level=1)[0]
     cluster_discrete, cluster_configurations = discrete_configurations(plan, level=2)
     if not row_discrete and not cluster_discrete:
         return constrained
     lead = np.shape(constrained[next(iter(constrained))])[:2]
-    names = (["cluster log weights"] if cluster_discrete else []) + (["discrete log weights"] if row_discrete else [])
+    names = (["cluster log weights"] if cluster_discrete else []) + (["discrete entry log weights"]
+                                                                     if row_discrete else [])
     traced = traced_sites(model, arrays, constrained, names)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 2207]))
     result = dict(constrained)
     missing_positions = arrays.missing or {}  # present: some discrete values are missing
 
-    def store(chosen_codes, discrete):
+    def store(codes_of, discrete):
         for position, (j, sub) in enumerate(discrete):
             categories = np.asarray(arrays.constants[f"submodel {j}"]["categories"])
             count = int(missing_positions[f"{sub.name} count"])
-            codes = chosen_codes[position](np.asarray(missing_positions[sub.name])[:count])
+            codes = codes_of(position, np.asarray(missing_positions[sub.name])[:count])  # (samples, count)
             result[f"missing_{sub.name}"] = categories[codes].reshape(lead + (codes.shape[-1],))
 
     cluster_choice = None
@@ -135,20 +137,33 @@ def draw_discrete(plan: Blueprint, model, arrays: ModelArrays, constrained: dict
         weights = traced["cluster log weights"]  # (samples, level-2 combinations, clusters)
         cluster_choice = np.argmax(weights + rng.gumbel(size=weights.shape), axis=1)  # (samples, clusters)
         table = np.asarray(cluster_configurations)
-        store([lambda missing, p=p: table[cluster_choice[:, missing], p] for p in range(len(cluster_discrete))],
-              cluster_discrete)
+        store(lambda p, missing: table[cluster_choice[:, missing], p], cluster_discrete)
     if row_discrete:
-        weights = traced["discrete log weights"]
+        chosen = _chosen_entries(traced["discrete entry log weights"], missing_positions, cluster_choice,
+                                 np.asarray(arrays.group_index[0]), rng)  # (samples, slots)
+        codes = np.asarray(missing_positions["discrete entry codes"])
         rows = np.asarray(missing_positions["discrete rows"])[:int(missing_positions["discrete rows count"])]
-        weights = weights[..., :rows.size]
-        if cluster_choice is not None:  # (samples, level-2 combinations, level-1 combinations, rows): take each row's
-            chosen_cluster = cluster_choice[:, np.asarray(arrays.group_index[0])[rows]]  # (samples, rows)
-            weights = np.take_along_axis(weights, chosen_cluster[:, None, None, :], axis=1)[:, 0]
-        chosen = np.argmax(weights + rng.gumbel(size=weights.shape), axis=1)  # (samples, rows)
-        table = np.asarray(row_configurations)
-        store([lambda missing, p=p: table[chosen[:, np.searchsorted(rows, missing)], p]
-               for p in range(len(row_discrete))], row_discrete)
+        store(lambda p, missing: codes[chosen[:, np.searchsorted(rows, missing)], p], row_discrete)
     return result
+
+
+def _chosen_entries(weights: np.ndarray, missing: dict, cluster_choice, group_index: np.ndarray, rng) -> np.ndarray:
+    """Per draw and row with missing discrete values (its slot): the entry drawn (Gumbel-max over the slot's
+    entries, which are consecutive), given its cluster's drawn level-2 combination when there is one."""
+    slots = int(missing["discrete rows count"])
+    entry_slots = np.asarray(missing["discrete entry slots"])
+    entries = int(np.sum(entry_slots < np.asarray(missing["discrete rows"]).shape[0]))
+    if cluster_choice is not None:  # (samples, level-2 combinations, entries): each entry's row's combination
+        row_cluster = cluster_choice[:, group_index[np.asarray(missing["discrete entry rows"])[:entries]]]
+        weights = np.take_along_axis(weights[..., :entries], row_cluster[:, None, :], axis=1)[:, 0]
+    weights = weights[..., :entries]
+    starts = np.searchsorted(entry_slots[:entries], np.arange(slots))
+    lengths = np.diff(np.append(starts, entries))
+    offsets = np.arange(int(lengths.max()))
+    index = np.minimum(starts[:, None] + offsets, entries - 1)  # (slots, most entries of a slot)
+    valid = offsets < lengths[:, None]
+    scores = np.where(valid, weights[:, index] + rng.gumbel(size=(weights.shape[0],) + index.shape), -np.inf)
+    return starts + np.argmax(scores, axis=-1)
 
 
 def draw_integrated(plan: Blueprint, arrays: ModelArrays, constrained: dict, seed: int, outcome_name: str = "y",

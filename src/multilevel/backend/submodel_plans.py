@@ -4,6 +4,7 @@ its constants in internal units, and the arrays locating the missing values (pad
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -119,7 +120,7 @@ def _integrated_mask(spec: ModelSpec, data: ModelData, block) -> np.ndarray:
 def _submodel_missing(spec: ModelSpec, data: ModelData, values: dict, missing: dict) -> None:
     """Add the submodels' category codes to ``values`` and the positions of their missing values to ``missing``."""
     assert data.values is not None  # the submodels' variables have values
-    any_discrete = np.zeros(data.n, bool)
+    row_codes = []  # per incomplete level-1 discrete variable: its rows' codes (-1 where missing) and categories
     for submodel in spec.submodels:
         codes = submodel.kind.codes(data.values.get(submodel.outcome), submodel.categories)
         if codes is not None:
@@ -128,8 +129,8 @@ def _submodel_missing(spec: ModelSpec, data: ModelData, values: dict, missing: d
             unknown = codes < 0 if codes is not None else np.isnan(np.asarray(data.values[submodel.outcome],
                                                                              dtype=float))
             _store_missing(missing, submodel, np.flatnonzero(unknown).astype(np.int32), data.n)
-            if codes is not None:
-                any_discrete |= unknown
+            if codes is not None and unknown.any():
+                row_codes.append((codes, len(submodel.categories)))
     if any(submodel.level == 2 for submodel in spec.submodels):
         cluster_rows = np.unique(np.asarray(data.group_index[0]), return_index=True)[1].astype(np.int32)
         missing["cluster rows"] = cluster_rows
@@ -138,10 +139,40 @@ def _submodel_missing(spec: ModelSpec, data: ModelData, values: dict, missing: d
                 at_clusters = np.asarray(data.values[submodel.outcome])[cluster_rows]
                 unknown = submodel.kind.unknown(at_clusters)
                 _store_missing(missing, submodel, np.flatnonzero(unknown).astype(np.int32), cluster_rows.size)
-    if any_discrete.any():
-        rows = np.flatnonzero(any_discrete).astype(np.int32)
-        missing["discrete rows"] = padded(rows, bucket(rows.size), rows[-1])  # sorted; the last repeated
-        missing["discrete rows count"] = np.asarray(rows.size)
+    if row_codes:
+        _discrete_entries(np.stack([codes for codes, _ in row_codes], axis=1), [count for _, count in row_codes],
+                          missing)
+
+
+def _discrete_entries(codes: np.ndarray, categories: list[int], missing: dict) -> None:
+    """The entries the likelihood sums over: per row with missing discrete values (its slot), one entry per
+    combination of the categories of that row's own missing ones (``codes``: rows x variables, -1 where
+    missing). Stores each entry's row, slot and codes (the observed codes and the combination), entries
+    ordered by slot, and the rows of the slots; each padded to its compiled size (padded entries have the
+    slot one past the last, so sums over slots drop them; padded slots repeat the last row)."""
+    unknown = codes < 0
+    rows = np.flatnonzero(unknown.any(axis=1)).astype(np.int32)
+    slot_of = np.full(codes.shape[0], -1)
+    slot_of[rows] = np.arange(rows.size)
+    parts = []  # (slots, codes) of each pattern's entries
+    for pattern in np.unique(unknown[rows], axis=0):
+        members = np.flatnonzero(pattern)
+        chosen = rows[(unknown[rows] == pattern).all(axis=1)]
+        table = np.array(list(itertools.product(*[range(categories[k]) for k in members])), dtype=np.int32)
+        entry_codes = np.repeat(codes[chosen], len(table), axis=0)
+        entry_codes[:, members] = np.tile(table, (chosen.size, 1))
+        parts.append((np.repeat(slot_of[chosen], len(table)), entry_codes))
+    slots = np.concatenate([part[0] for part in parts])
+    order = np.argsort(slots, kind="stable")  # by slot; a slot's combinations in table order
+    slots, entry_codes = slots[order].astype(np.int32), np.concatenate([part[1] for part in parts])[order]
+    size, compiled = slots.size, bucket(slots.size)
+    slot_rows = bucket(rows.size)
+    missing["discrete rows"] = padded(rows, slot_rows, rows[-1])  # sorted; the last repeated
+    missing["discrete rows count"] = np.asarray(rows.size)
+    missing["discrete entry rows"] = padded(rows[slots], compiled, rows[-1])
+    missing["discrete entry slots"] = padded(slots, compiled, slot_rows)
+    missing["discrete entry codes"] = np.concatenate(
+        [entry_codes, np.repeat(entry_codes[-1:], compiled - size, axis=0)]).astype(np.int32)
 
 
 def _store_missing(missing: dict, submodel, positions: np.ndarray, size: int) -> None:

@@ -16,7 +16,7 @@ from .checks import is_numeric_column, suggest
 from .design_columns import StatedColumns, Terms
 from .inputs import ParsedInput
 from .known_values import KnownValues, first_rows, missing_mask
-from .missing_data import MAX_CATEGORIES, Submodel, build_submodels, missingness_submodel
+from .missing_data import Submodel, build_submodels, missingness_submodel
 from .model_spec import GroupingFactor
 from .random_structures import RandomDesign
 from .response import OutcomeData, ResponseForm
@@ -99,7 +99,7 @@ def _predictor_submodels(parsed: ParsedInput, references: References, terms: Ter
     missing = {name: int(missing_mask(values[name]).sum()) if name not in known.level_two else
                int(missing_mask(values[name][first_rows(first_index)]).sum()) for name in incomplete}
     counts = {name: missing.get(name, 0) for name in modelled}
-    ordinal_set = check_ordinal(parsed.options.ordinal, parsed.frame, modelled, counts)
+    ordinal_set = check_ordinal(parsed.options.ordinal, parsed.frame)
     submodels = build_submodels(modelled, numeric_complete, categorical_complete, values, counts, first_factor,
                                 stated, style, ordinal_set, level_two=frozenset(known.level_two),
                                 clusters=first_index, latent=frozenset(known.latent), nominal=nominal_incomplete)
@@ -139,17 +139,32 @@ def check_latent_models(submodels, ordinal_set: frozenset, counts: dict) -> None
                                          f"is not available yet")
 
 
+MAX_PATTERN_WORK = 1024  # prod over the level-1 incomplete discrete variables of (categories + 1), minus 1
+
+MAX_CLUSTER_COMBINATIONS = 64  # of the level-2 incomplete discrete variables' categories
+
+
 def check_combinations(submodels) -> None:
-    combinations = 1
-    for submodel in submodels:
-        if submodel.kind.discrete and submodel.missing_count:
-            combinations *= len(submodel.categories)
-    if combinations > 64:
-        raise SpecificationError(f"the incomplete discrete variables have {combinations} combinations of categories "
-                                 f"to sum over in each row (at most 64); treat some of them as continuous")
+    """Missing discrete values are summed out: at level 1 per pattern of missing variables over the
+    combinations of that pattern's categories (rows x the sum over patterns of their combinations, which is
+    prod(categories + 1) - 1), at level 2 per cluster over every combination. Refuses more than these sums
+    can afford, naming the variables."""
+    for level, bound in ((1, MAX_PATTERN_WORK), (2, MAX_CLUSTER_COMBINATIONS)):
+        chosen = [submodel for submodel in submodels
+                  if submodel.kind.discrete and submodel.missing_count and submodel.level == level]
+        work = 1
+        for submodel in chosen:
+            work *= len(submodel.categories) + (1 if level == 1 else 0)
+        work -= 1 if level == 1 else 0
+        if work > bound:
+            names = ", ".join(f"{submodel.outcome} ({len(submodel.categories)})" for submodel in chosen)
+            what = ("combinations of categories to sum over per pattern of missing values (the product of "
+                    "categories + 1, less 1)" if level == 1 else "combinations of categories to sum over per cluster")
+            raise SpecificationError(f"the incomplete level-{level} discrete variables {names} have {work} {what}; "
+                                     f"at most {bound}: treat some of them as continuous")
 
 
-def check_ordinal(ordinal, frame: pd.DataFrame, modelled: list[str], counts: dict) -> frozenset:
+def check_ordinal(ordinal, frame: pd.DataFrame) -> frozenset:
     names = frozenset(ordinal or ())
     for name in sorted(names):
         if name not in frame.columns:
@@ -157,14 +172,6 @@ def check_ordinal(ordinal, frame: pd.DataFrame, modelled: list[str], counts: dic
                                      f"{suggest(name, frame.columns)}")
         if not is_numeric_column(frame[name]):
             raise SpecificationError(f"ordinal variable '{name}' must be numeric (its values order the categories)")
-    combinations = 1
-    for name in names & set(modelled):
-        if counts.get(name):
-            combinations *= min(MAX_CATEGORIES, frame[name].nunique())
-    if combinations > 64:
-        raise SpecificationError(f"the incomplete ordinal variables {', '.join(sorted(names & set(modelled)))} have "
-                                 f"{combinations} combinations of categories to sum over in each row (at most 64); "
-                                 f"treat some of them as continuous")
     return names
 
 

@@ -9,25 +9,33 @@ import pandas as pd
 
 from .._files import atomic_path, check_output_file
 from ..errors import MultilevelError
+from .imputed_values import imputed_cells
 
 
-def imputed_cells(fit) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """variable → (row positions among the rows used, draws of shape (samples, cells))."""
-    cells = {}
-    for submodel in fit.spec.submodels:
-        if submodel.kind.imputes and submodel.missing_count:
-            rows = np.flatnonzero(submodel.kind.unknown(fit.data.values[submodel.outcome]))
-            draws = fit.draws[f"imputed {submodel.outcome}"]
-            draws = draws.reshape(-1, draws.shape[-1])
-            if submodel.level == 2:  # one draw per cluster, given to each of its rows
-                clusters = np.asarray(fit.data.group_index[0])
-                missing_clusters = np.unique(clusters[rows])  # in code order, as the model's latent values
-                draws = draws[:, np.searchsorted(missing_clusters, clusters[rows])]
-            cells[submodel.outcome] = (rows, draws)
-    if fit.spec.outcome_latent:
-        name = fit.spec.response.name
-        draws = fit.draws[f"imputed {name}"]
-        cells[name] = (np.flatnonzero(~fit.data.outcome_observed), draws.reshape(-1, draws.shape[-1]))
+def outcome_predictions(fit) -> tuple[np.ndarray, np.ndarray] | None:
+    """The missing outcomes of a family whose model leaves them out of the likelihood (bernoulli,
+    binomial, poisson, ...): (row positions, draws (samples, rows)), each posterior draw's outcome simulated
+    from the focal model at that draw's parameters, group effects and imputed predictors (the posterior
+    predictive distribution of the missing values). None when no such outcome is missing."""
+    observed = fit.data.outcome_observed
+    if fit.spec.outcome_latent or observed is None or observed.all():
+        return None
+    from .predict import fitted_design, fitted_linear_predictor, predictions
+
+    rows = np.flatnonzero(~observed)
+    eta = fitted_linear_predictor(fit)
+    draws = {name: np.asarray(value).reshape((-1,) + np.shape(value)[2:])[None]
+             for name, value in fit.draws.items() if np.ndim(value) >= 2}
+    rng = np.random.default_rng(np.random.SeedSequence([fit.seed, 6607]))  # the same imputations every call
+    return rows, predictions(fit.spec, draws, fitted_design(fit.data), "response", rng, eta=eta)[:, rows]
+
+
+def every_imputed_cell(fit) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """:func:`imputed_cells` and the missing outcomes that the likelihood left out (drawn afterwards)."""
+    cells = imputed_cells(fit)
+    predicted = outcome_predictions(fit)
+    if predicted is not None:
+        cells[fit.spec.response.name] = predicted
     return cells
 
 
@@ -81,7 +89,7 @@ def _latent_mean_draws(fit) -> dict[str, np.ndarray]:
 
 def completed_datasets(fit, count: int = 20) -> pd.DataFrame:
     """``count`` completed data sets stacked, with an ``imputation`` column (1..count) first."""
-    cells = imputed_cells(fit)
+    cells = every_imputed_cell(fit)
     if not cells and not any(key.startswith("latent mean ") for key in fit.draws):
         raise MultilevelError("this fit imputed nothing: the data used have no missing values")
     chains, per_chain = fit.raw.stats["diverging"].shape
@@ -113,7 +121,7 @@ def average_imputation(fit) -> pd.DataFrame:
     nominal variables)."""
     base = _base(fit)
     levels = _nominal_levels(fit)
-    for name, (rows, draws) in imputed_cells(fit).items():
+    for name, (rows, draws) in every_imputed_cell(fit).items():
         if name in levels:  # the most frequent category over the draws
             counts = np.stack([(draws == code).sum(axis=0) for code in range(len(levels[name]))])
             column = base[name].astype(object).to_numpy().copy()
@@ -155,7 +163,7 @@ def imputed_data_summaries(fit, count: int | None = None) -> pd.DataFrame:
     """Blimp's "imputed data summaries": per variable with imputed values, the mean, SD, quartiles, minimum
     and maximum of its completed column, averaged over ``count`` completed data sets (default: every
     kept draw, as Blimp averages over all iterations)."""
-    cells = imputed_cells(fit)
+    cells = every_imputed_cell(fit)
     chains, per_chain = fit.raw.stats["diverging"].shape
     chosen = well_separated_draws(chains, per_chain, min(count or chains * per_chain, chains * per_chain))
     base = _base(fit)

@@ -64,7 +64,7 @@ def fitted_linear_predictor(fit) -> np.ndarray:
     """(samples, rows) for the fitted rows; with imputed predictors each draw uses its own imputations."""
     if fit.spec.submodels:
         from .completed import fitted_linear_predictor as completed_linear_predictor
-        from .imputations import imputed_cells
+        from .imputed_values import imputed_cells
 
         return completed_linear_predictor(fit.spec, fit.data, fit.draws, imputed_cells(fit))
     return linear_predictor(fit.spec, fit.draws, fitted_design(fit.data), np.random.default_rng(0))

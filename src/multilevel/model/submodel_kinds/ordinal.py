@@ -49,6 +49,8 @@ def log_probability(code, mean, thresholds, xp, special):
     """log P(category = code) under the ordinal probit model: Phi(t_k - mean) - Phi(t_{k-1} - mean), with
     t_{-1} = -inf and t_{K-1} = +inf; computed on the side of the smaller tail for accuracy."""
     categories = thresholds.shape[0] + 1
+    if categories == 2:  # binary: one tail, Phi(t - mean) for the first category, Phi(mean - t) for the second
+        return special.log_ndtr(xp.where(code > 0, mean - thresholds[0], thresholds[0] - mean))
     upper = xp.concatenate([thresholds, xp.full((1,), 40.0)])[xp.clip(code, 0, categories - 1)] - mean
     lower = xp.concatenate([xp.full((1,), -40.0), thresholds])[xp.clip(code, 0, categories - 1)] - mean
     # log(Phi(u) - Phi(l)); for l > 0 use the mirror image Phi(-l) - Phi(-u)

@@ -2,6 +2,7 @@
 
 Usage: python bench/fit_one.py MODEL [--parameterization centered|noncentered] [--seed N]
                                 [--integrate 1|0] [--dense-mass auto|false|population]
+                                [--draws N|auto [--target-ess N]]
 """
 
 import argparse
@@ -27,11 +28,17 @@ parser.add_argument("--parameterization", default="auto")
 parser.add_argument("--seed", type=int, default=1)
 parser.add_argument("--integrate", type=int, default=1, help="0: sample missing continuous values")
 parser.add_argument("--dense-mass", default="auto", choices=["auto", "false", "population"])
+parser.add_argument("--draws", default="1000", help="draws per chain, or auto")
+parser.add_argument("--target-ess", type=int, default=None, help="with --draws auto")
 args = parser.parse_args()
 formula, data, options = MODELS[args.model]()
 sampler = {key: options.pop(key) for key in list(options) if key in ("target_accept",)}
 warnings.simplefilter("ignore")
 dense_mass = {"auto": "auto", "false": False, "population": "population"}[args.dense_mass]
+if args.draws == "auto":
+    sampler.update(draws="auto", target_ess=args.target_ess)
+else:
+    sampler["draws"] = int(args.draws)
 fit = ml.fit(formula, data, parameterization=args.parameterization, seed=args.seed, progress=False,
              integrate=bool(args.integrate), dense_mass=dense_mass, **options, **sampler)
 first_result = time.perf_counter()
@@ -39,7 +46,7 @@ main = fit.summary(["Intercept", "fixed", "sd", "cor", "residual sd"])
 sampling = fit.timings["warmup"] + fit.timings["sampling"]
 wall = first_result - started
 result = {
-    "model": args.model, "rows": int(fit.data.n),
+    "model": args.model, "rows": int(fit.data.n), "draws": int(fit.config.draws),
     "parameterization": {b.factor.name: b.parameterization for b in fit.spec.random},
     "import_s": round(imported - started, 2), "prepare_s": round(fit.timings["prepare"], 2),
     "compile_s": round(fit.timings["compile"], 2), "warmup_s": round(fit.timings["warmup"], 2),

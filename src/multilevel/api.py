@@ -10,6 +10,7 @@ compile again.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 import time
 import warnings
 from pathlib import Path
@@ -21,7 +22,7 @@ from .backend.numpyro_model import (blueprint, discrete_configurations, draw_dis
                                      draw_latent_means, draw_marginalized, internal_arrays, make_model)
 from .results.fit_result import FitResult
 from .errors import ModelNote, SpecificationError, spell
-from .sampling.config import SamplerConfig, check_seed, unknown_options
+from .sampling.config import SamplerConfig, auto_draws, check_seed, unknown_options
 from .sampling.nuts import compiled_sampler
 from .model.build import build_model
 from .model.checks import as_data_frame
@@ -31,7 +32,7 @@ from .syntax.ast import Formula
 _MODEL_OPTIONS = ("family", "link", "priors", "center", "reference", "parameterization", "missing",
                   "predictor_models", "missingness_models", "ordinal", "nominal", "integrate")
 _SAMPLER_OPTIONS = ("chains", "warmup", "draws", "thin", "seed", "target_accept", "max_tree_depth", "dense_mass",
-                    "progress", "warn")
+                    "target_ess", "max_draws", "progress", "warn")
 
 
 class Fit(FitResult):
@@ -150,10 +151,16 @@ class Model:
                           f"(missing per column: {reasons}); {self.data.n} rows used", ExcludedRowsWarning,
                           stacklevel=3)
 
-    def fit(self, *, chains: int = 4, warmup: int = 1000, draws: int = 1000, thin: int = 1, seed: int | None = None,
-            target_accept: float = 0.8, max_tree_depth: int = 10, dense_mass: bool | str = "auto",
+    def fit(self, *, chains: int = 4, warmup: int = 1000, draws: int | str = 1000, thin: int = 1,
+            seed: int | None = None, target_accept: float = 0.8, max_tree_depth: int = 10,
+            dense_mass: bool | str = "auto", target_ess: int | None = None, max_draws: int | None = None,
             progress: bool | None = None, warn: bool = True, **unknown) -> Fit:
         """Sample the posterior with NUTS. ``seed`` makes the result bit-identical on rerun.
+
+        ``draws``: kept per chain, or "auto": 1000, then more (the same compiled sampler goes on) until the
+        smallest ESS of the population-level parameters reaches ``target_ess`` (default 2000) or
+        ``max_draws`` per chain (default 5000) are kept; the rule reads no clock, so a seed still gives
+        the same draws. A cheap model gets many more effective draws for little time.
 
         ``dense_mass``: the mass matrix NUTS adapts in warmup: False (diagonal), True (dense), "population"
         (dense over the population-level parameters, diagonal over group effects) or "auto" (the default:
@@ -165,8 +172,9 @@ class Model:
         started = time.perf_counter()
         if dense_mass == "auto":
             dense_mass = "population" if self.spec.submodels else False
-        config = SamplerConfig(chains=chains, warmup=warmup, draws=draws, thin=thin, target_accept=target_accept,
-                               max_tree_depth=max_tree_depth, dense_mass=dense_mass)
+        config = SamplerConfig(chains=chains, warmup=warmup, thin=thin, target_accept=target_accept,
+                               max_tree_depth=max_tree_depth, dense_mass=dense_mass,
+                               **auto_draws(draws, target_ess, max_draws))
         seed = int.from_bytes(os.urandom(4), "little") >> 1 if seed is None else check_seed(seed)
         arrays = internal_arrays(self.spec, self.data)
         plan = blueprint(self.spec, self.data.outcome_observed)
@@ -193,6 +201,8 @@ class Model:
             drawn = time.perf_counter()
             raw.constrained = draw_marginalized(self.spec, arrays, raw.constrained, seed)
             raw.timings["group effects"] = time.perf_counter() - drawn
+        if config.target_ess is not None:  # draws="auto": the draws kept
+            config = replace(config, draws=int(np.shape(raw.stats["diverging"])[1]))
         timings = dict(raw.timings)
         timings["prepare"] = prepared - started
         timings["total"] = time.perf_counter() - started  # the convergence checks are computed when first read

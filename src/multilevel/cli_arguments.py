@@ -9,14 +9,29 @@ from __future__ import annotations
 
 import argparse
 
-SAMPLER_DEFAULTS = {"chains": 4, "warmup": 1000, "draws": 1000, "thin": 1, "seed": None, "target_accept": 0.8}
+SAMPLER_DEFAULTS = {"chains": 4, "warmup": 1000, "draws": 1000, "thin": 1, "seed": None, "target_accept": 0.8,
+                    "target_ess": None, "max_draws": None}
+
+
+def _draws(text: str):
+    """--draws: a whole number, or 'auto'."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number or 'auto', got {text!r}") from None
 
 
 def _add_sampler_arguments(parser: argparse.ArgumentParser) -> None:
     # defaults are applied later, so that a Blimp script's own settings win over defaults but not over options
     parser.add_argument("--chains", type=int, default=None, help="number of chains (default 4)")
     parser.add_argument("--warmup", type=int, default=None, help="warmup iterations per chain (default 1000)")
-    parser.add_argument("--draws", type=int, default=None, help="draws kept per chain (default 1000)")
+    parser.add_argument("--draws", type=_draws, default=None,
+                        help="draws kept per chain (default 1000), or 'auto': 1000, then more until the smallest "
+                             "ESS reaches --target-ess (default 2000) or --max-draws per chain (default 5000)")
+    parser.add_argument("--target-ess", type=int, default=None, help="with --draws auto: the smallest ESS sought")
+    parser.add_argument("--max-draws", type=int, default=None, help="with --draws auto: the most draws per chain")
     parser.add_argument("--thin", type=int, default=None, help="keep every k-th draw")
     parser.add_argument("--seed", type=int, default=None, help="random seed (same seed, same numbers)")
     parser.add_argument("--target-accept", type=float, default=None, help="NUTS target acceptance (default 0.8)")

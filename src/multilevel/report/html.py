@@ -175,7 +175,8 @@ def _model_section(fit) -> list[str]:
     parts.append(f"<p class='note'>NUTS, {config.chains} chains × ({config.warmup} warmup + {config.draws} draws), "
                  f"seed {fit.seed}, target acceptance {config.target_accept}. Seconds: "
                  + html.escape(", ".join(f"{k} {v:.1f}" for k, v in fit.timings.items())) + "</p>")
-    parts += [f"<p class='note'>note: {html.escape(note)}</p>" for note in fit.environment]
+    notes = ([config.auto_note()] if config.auto_note() else []) + list(fit.environment)
+    parts += [f"<p class='note'>note: {html.escape(note)}</p>" for note in notes]
     return parts
 
 

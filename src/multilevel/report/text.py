@@ -165,6 +165,8 @@ def _print_sampling(fit, console: Console) -> None:
                   f"target acceptance {config.target_accept}")
     if timings:
         console.print("  seconds: " + ", ".join(f"{name} {value:.1f}" for name, value in timings.items()))
+    if config.auto_note():
+        console.print(f"  note: {config.auto_note()}")
     for note in fit.environment:
         console.print(f"  [yellow]note: {note}[/yellow]")
 

@@ -182,6 +182,31 @@ class CompiledSampler:
         return jax.tree.map(lambda leaf: np.asarray(leaf).reshape((self.devices * self.per_device,)
                                                                   + np.shape(leaf)[2:]), tree)
 
+    def _sample_on(self, states, arrays, config: SamplerConfig, settings, kept: list, done: int, timings: dict,
+                   started: float, progress):
+        """draws="auto": more draws (whole chunks, the same compiled program) while the smallest ESS of the
+        small sites is below ``config.target_ess`` and fewer than ``config.max_draws`` are kept, sized by
+        the ESS per draw so far; at most four rounds. Deterministic given the seed (no clock in the rule)."""
+        assert config.target_ess is not None and config.max_draws is not None and self._compiled_chunk is not None
+        limit = config.warmup + config.max_draws * config.thin
+        for _ in range(4):
+            ess = _smallest_ess(kept)
+            if ess >= config.target_ess or done >= limit:
+                break
+            have = done - config.warmup
+            wanted = math.ceil(have * min(config.target_ess / max(ess, 1.0), 8.0) * 1.05)
+            steps = min(limit, config.warmup + math.ceil(wanted / CHUNK) * CHUNK) - done
+            for _ in range(math.ceil(steps / CHUNK)):
+                count = min(CHUNK, limit - done)
+                states, record = self._compiled_chunk(states, arrays, jnp.asarray(count), settings)
+                record = self._unshape(record)
+                kept.append(jax.tree.map(lambda leaf: leaf[:, :count], record))  # noqa: B023 - called here
+                done += count
+                timings["sampling"] = time.perf_counter() - started - timings["warmup"]
+                if progress is not None:
+                    progress(done, max(done, config.warmup + config.draws * config.thin), config.warmup)
+        return states
+
     def run(self, arrays, seed: int, config: SamplerConfig, progress=None) -> RawDraws:
         """Draws with ``config``'s warmup, draws, thinning and target; its program settings must be this
         sampler's (:meth:`SamplerConfig.program`)."""
@@ -223,6 +248,8 @@ class CompiledSampler:
                     timings["sampling"] = now - started - timings["warmup"]
                 if progress is not None:
                     progress(done, total, config.warmup)
+            if config.target_ess is not None:  # draws="auto": on while the smallest ESS is short of the target
+                states = self._sample_on(states, arrays, config, settings, kept, done, timings, started, progress)
         if not bool(np.all(np.asarray(ok))):
             from ..errors import SamplingError
 
@@ -243,6 +270,24 @@ class CompiledSampler:
         warmup = jax.tree.map(lambda *leaves: np.concatenate(leaves, axis=1), *warming) if warming else {}
         return RawDraws(unconstrained=record["z"], constrained=constrained, stats=stats, timings=timings,
                         environment=list(self.notes), warmup=warmup)
+
+
+def _smallest_ess(kept: list) -> float:
+    """The smallest bulk effective sample size of the small sites' kept draws: NumPyro's ESS over chains of
+    the rank-normalized draws (Vehtari et al. 2021), robust to the heavy tails an unconstrained bounded
+    parameter can have."""
+    from numpyro.diagnostics import effective_sample_size
+    from scipy.special import ndtri
+
+    smallest = float("inf")
+    for name in kept[0]["z"]:
+        value = np.concatenate([part["z"][name] for part in kept], axis=1)
+        chains, draws = value.shape[:2]
+        flat = value.reshape(chains * draws, -1)
+        ranks = np.argsort(np.argsort(flat, axis=0), axis=0) + 1.0
+        normal = ndtri((ranks - 0.375) / (chains * draws + 0.25)).reshape(chains, draws, -1)
+        smallest = min(smallest, float(np.min(effective_sample_size(normal))))
+    return smallest
 
 
 WARMUP_SITE_LIMIT = 64  # warmup draws are kept for sites this small (coefficients, SDs, ...), for the PSR table

@@ -35,7 +35,7 @@ def test_missing_outcomes_of_a_family_that_leaves_them_out_are_imputed(family):
     frame, truth = _counts_and_choices()
     outcome = "choice" if family == "bernoulli" else "count"
     missing = frame[outcome].isna().to_numpy()
-    fit = ml.fit(f"{outcome} ~ x + (1 | g)", frame, family=family, **quick(chains=2, warmup=300, draws=300))
+    fit = ml.fit(f"{outcome} ~ x + (1 | g)", frame, family=family, **quick(chains=2, warmup=200, draws=250))
     stacked = fit.imputations(10)
     imputed = stacked.loc[np.tile(missing, 10), outcome].to_numpy()
     assert not np.isnan(imputed).any() and (imputed == np.round(imputed)).all() and (imputed >= 0).all()

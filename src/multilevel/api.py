@@ -10,9 +10,9 @@ compile again.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np

@@ -13,7 +13,6 @@ from .blueprint import Blueprint
 MAX_CONFIGURATIONS = 64  # of the level-2 variables' categories (summed per cluster over all of them)
 
 
-
 MASKED = -1e10  # log weight of a combination of categories that contradicts an observed value
 
 
@@ -38,7 +37,6 @@ def with_categories(values: dict, constants: dict, chosen: list, configuration, 
         current[sub.name] = sub.kind.value_of_code(code, constants[f"submodel {j}"]["categories"], jnp)
         mask = mask + jnp.where(unknown | (observed == category), 0.0, MASKED)
     return current, mask
-
 
 
 def with_entry_codes(values: dict, constants: dict, chosen: list, codes):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from . import bayes_factors, burn_in, data_summary, derived, effect_sizes, group_effects, imputations
-from . import information, log_likelihood, persistence, ppc, predict, residuals
+from . import log_likelihood, persistence, ppc, predict, residuals
 from .fit_value import LOG_LIKELIHOOD_LIMIT, FitValue
 from .predict import fitted_linear_predictor
 from .summaries import COLUMNS, summarize_draws
@@ -163,16 +163,22 @@ class FitResult(FitValue):
         predictors, the imputed ones integrated over their predictor models by Monte Carlo (see
         :mod:`multilevel.results.marginal`; no plug-in DIC). ``attrs["notes"]`` says how reliable LOO and
         WAIC are."""
+        from . import information  # with xarray and arviz-stats, when first asked
+
         return information.information_criteria(self, likelihood)
 
     def loo(self, likelihood: str = "conditional"):
         """PSIS-LOO of the observed outcomes as ArviZ gives it (``arviz_stats.ELPDDataLOO``: elpd, se, p,
         pointwise elpd_i and pareto_k); ``likelihood`` as in :meth:`information_criteria`."""
+        from . import information  # with xarray and arviz-stats, when first asked
+
         return information.loo(self, likelihood)
 
     def waic(self, likelihood: str = "conditional"):
         """WAIC of the observed outcomes in ArviZ's container (elpd, se, p, elpd_i; ``warning`` when a
         row's log-likelihood varies by more than 0.4 across draws); ``likelihood`` as above."""
+        from . import information  # with xarray and arviz-stats, when first asked
+
         return information.waic(self, likelihood)
 
     def log_marginal_likelihood(self, seed: int | None = None) -> pd.Series:

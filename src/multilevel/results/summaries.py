@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from arviz_stats.base import array_stats
 
 COLUMNS = ["mean", "median", "sd", "q2.5", "q97.5", "rhat", "ess_bulk", "ess_tail", "mcse_mean"]
 
 
 def summarize(names: list[str], draws: np.ndarray) -> pd.DataFrame:
     """``draws`` has shape (K, chain, draw); one row per name."""
+    from arviz_stats.base import array_stats  # imported when first needed (it takes a second or two)
+
     draws = np.asarray(draws, dtype=float)
     flat = draws.reshape(draws.shape[0], -1)
     quantiles = np.quantile(flat, [0.025, 0.5, 0.975], axis=1)
